@@ -1,0 +1,101 @@
+// Package backendhttp holds what every dialect adapter needs from HTTP: a
+// client whose connections stay alive under gateway concurrency, and the
+// classification of transport failures and HTTP statuses into driver codes.
+package backendhttp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// DefaultMaxIdleConnsPerHost is sized for the gateway's expected concurrency
+// per cloud (Go's default of 2 makes every burst re-dial and re-handshake).
+const DefaultMaxIdleConnsPerHost = 64
+
+// NewClient returns an HTTP client for one backend. It has no overall
+// Timeout: every request carries the caller's context, which holds the
+// deadline.
+func NewClient() *http.Client {
+	return &http.Client{Transport: NewTransport()}
+}
+
+// NewTransport returns the keep-alive transport NewClient uses.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// TransportError classifies an error from http.Client.Do (no response):
+// the caller's deadline is DEADLINE_EXCEEDED, cancellation is CANCELLED,
+// anything else is UNAVAILABLE.
+func TransportError(ctx context.Context, what string, err error) *driver.Error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &driver.Error{Code: driver.CodeDeadlineExceeded, Message: what + ": backend did not answer before the deadline", Err: err}
+	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+		return &driver.Error{Code: driver.CodeCanceled, Message: what + ": canceled", Err: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &driver.Error{Code: driver.CodeDeadlineExceeded, Message: what + ": backend timed out", Err: err}
+	}
+	return &driver.Error{Code: driver.CodeUnavailable, Message: what + ": backend unreachable", Err: err}
+}
+
+// CodeForStatus maps a vendor HTTP error status to a driver code, following
+// contract section 5. 401 maps to CodeUnknown here: adapters treat it as an
+// expired token first (re-authenticate once) and decide after that.
+func CodeForStatus(status int) driver.Code {
+	switch {
+	case status == http.StatusBadRequest, status == http.StatusUnprocessableEntity,
+		status == http.StatusUnsupportedMediaType, status == http.StatusMethodNotAllowed:
+		return driver.CodeInvalidArgument
+	case status == http.StatusForbidden:
+		return driver.CodePermissionDenied
+	case status == http.StatusNotFound:
+		return driver.CodeNotFound
+	case status == http.StatusConflict:
+		return driver.CodeFailedPrecondition
+	case status == http.StatusRequestEntityTooLarge, status == http.StatusTooManyRequests:
+		return driver.CodeResourceExhausted
+	case status == http.StatusNotImplemented:
+		return driver.CodeUnimplemented
+	case status == http.StatusGatewayTimeout:
+		return driver.CodeDeadlineExceeded
+	case status >= 500:
+		return driver.CodeUnavailable
+	}
+	return driver.CodeUnknown
+}
+
+// RetryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

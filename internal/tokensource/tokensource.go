@@ -1,0 +1,209 @@
+// Package tokensource caches a backend API token for one cloud and refreshes
+// it safely. It is for the dialect adapters: every dialect logs in with a
+// password and gets a token with an expiry, and all of them need the same
+// discipline around it:
+//
+//   - one token per cloud, reused until shortly before it expires;
+//   - concurrent callers share one token request (single flight), so a cold
+//     start with 100 calls in flight makes exactly one login;
+//   - a token the backend rejected early is invalidated once, however many
+//     callers saw the rejection at the same time;
+//   - a rejected password is not retried in a loop: further calls fail fast
+//     with the same error during a growing back-off, so an account with a
+//     lock-out policy (K5 locks after 5 failures in 15 minutes) is not locked
+//     by the gateway.
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// Token is a backend token. Catalog is whatever else the login returned that
+// the adapter wants to keep (for example the service catalog).
+type Token struct {
+	Value   string
+	Expires time.Time // zero: does not expire
+	Catalog any
+}
+
+// FetchFunc logs in and returns a fresh token. It must classify a rejected
+// password as a *driver.Error with CodeCredentialsRejected; any other error
+// is treated as transient.
+type FetchFunc func(ctx context.Context) (Token, error)
+
+// Options tune a Source. Zero values pick the defaults.
+type Options struct {
+	// Skew is how long before Expires a token stops being used. Default 2m.
+	Skew time.Duration
+	// FetchTimeout bounds one login, independent of the caller that
+	// triggered it (callers still stop waiting at their own deadline).
+	// Default 30s.
+	FetchTimeout time.Duration
+	// RejectBackoff is the first pause after a rejected password; it doubles
+	// on each further rejection up to MaxRejectBackoff. Defaults 1m and 15m.
+	RejectBackoff    time.Duration
+	MaxRejectBackoff time.Duration
+	// Now is the clock (tests). Default time.Now.
+	Now func() time.Time
+}
+
+// Source hands out a cached token. The zero value is not usable; use New.
+type Source struct {
+	fetch FetchFunc
+	opt   Options
+
+	mu       sync.Mutex
+	tok      Token
+	valid    bool
+	inflight *call
+	// rejected: the last login was refused; no new login until retryAt.
+	rejected   *driver.Error
+	retryAt    time.Time
+	backoff    time.Duration
+	fetchCount int
+}
+
+type call struct {
+	done chan struct{}
+	tok  Token
+	err  error
+}
+
+// New returns a Source that logs in with fetch.
+func New(fetch FetchFunc, opt Options) *Source {
+	if opt.Skew <= 0 {
+		opt.Skew = 2 * time.Minute
+	}
+	if opt.FetchTimeout <= 0 {
+		opt.FetchTimeout = 30 * time.Second
+	}
+	if opt.RejectBackoff <= 0 {
+		opt.RejectBackoff = time.Minute
+	}
+	if opt.MaxRejectBackoff <= 0 {
+		opt.MaxRejectBackoff = 15 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Source{fetch: fetch, opt: opt}
+}
+
+// Token returns a usable token, logging in if there is none. Concurrent
+// callers share one login. ctx bounds only this caller's wait.
+func (s *Source) Token(ctx context.Context) (Token, error) {
+	s.mu.Lock()
+	now := s.opt.Now()
+	if s.valid && (s.tok.Expires.IsZero() || now.Add(s.opt.Skew).Before(s.tok.Expires)) {
+		t := s.tok
+		s.mu.Unlock()
+		return t, nil
+	}
+	if s.rejected != nil && now.Before(s.retryAt) {
+		e := *s.rejected
+		e.Message = fmt.Sprintf("%s; not trying again until %s to avoid locking the account",
+			s.rejected.Message, s.retryAt.UTC().Format(time.RFC3339))
+		e.RetryAfter = s.retryAt.Sub(now)
+		s.mu.Unlock()
+		return Token{}, &e
+	}
+	c := s.inflight
+	if c == nil {
+		c = &call{done: make(chan struct{})}
+		s.inflight = c
+		s.fetchCount++
+		go s.run(c, context.WithoutCancel(ctx))
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-c.done:
+		return c.tok, c.err
+	case <-ctx.Done():
+		return Token{}, contextError(ctx)
+	}
+}
+
+func (s *Source) run(c *call, base context.Context) {
+	ctx, cancel := context.WithTimeout(base, s.opt.FetchTimeout)
+	defer cancel()
+	tok, err := s.fetch(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight = nil
+	if err != nil {
+		var de *driver.Error
+		if errors.As(err, &de) && de.Code == driver.CodeCredentialsRejected {
+			if s.backoff == 0 {
+				s.backoff = s.opt.RejectBackoff
+			} else {
+				s.backoff = min(2*s.backoff, s.opt.MaxRejectBackoff)
+			}
+			s.rejected = de
+			s.retryAt = s.opt.Now().Add(s.backoff)
+			if de.Reason == "" {
+				de.Reason = "BACKEND_CREDENTIALS_REJECTED"
+			}
+		}
+		s.valid = false
+		c.err = err
+		close(c.done)
+		return
+	}
+	s.tok, s.valid = tok, true
+	s.rejected, s.backoff = nil, 0
+	c.tok = tok
+	close(c.done)
+}
+
+// Invalidate drops the cached token if it is still the one the caller used
+// (value), so that many callers seeing one 401 cause one new login.
+func (s *Source) Invalidate(value string) {
+	s.mu.Lock()
+	if s.valid && s.tok.Value == value {
+		s.valid = false
+	}
+	s.mu.Unlock()
+}
+
+// Fetches reports how many logins this Source has started (for tests and
+// metrics).
+func (s *Source) Fetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetchCount
+}
+
+// Do runs fn with a token. If fn's error is classified CodeUnauthenticated
+// by isUnauthorized (the backend rejected the token), Do invalidates that
+// token, logs in again (shared with other callers) and runs fn once more.
+func (s *Source) Do(ctx context.Context, isUnauthorized func(error) bool, fn func(ctx context.Context, tok Token) error) error {
+	tok, err := s.Token(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(ctx, tok)
+	if err == nil || !isUnauthorized(err) {
+		return err
+	}
+	s.Invalidate(tok.Value)
+	tok, err = s.Token(ctx)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, tok)
+}
+
+func contextError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &driver.Error{Code: driver.CodeDeadlineExceeded, Message: "deadline exceeded while waiting for a backend token", Err: ctx.Err()}
+	}
+	return &driver.Error{Code: driver.CodeCanceled, Message: "canceled while waiting for a backend token", Err: ctx.Err()}
+}

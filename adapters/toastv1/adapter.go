@@ -1,0 +1,339 @@
+// Package toastv1 is computegw's adapter for the TOAST Compute Instance API
+// v1.0 (the appkey API at https://api-compute.cloud.toast.com/compute). It is
+// for the gateway's wiring code (cmd/gateway, internal/gateway), which
+// builds one Adapter per configured toastv1 cloud, and for maintainers of
+// this dialect.
+//
+// TOAST is not OpenStack-shaped: every answer is HTTP 200 with a
+// {"header": {"isSuccessful", "resultCode", "resultMessage"}} envelope, and
+// no client library covers it, so this package owns its HTTP client. It logs
+// in lazily with the account's API password (internal/tokensource caches the
+// token), turns every isSuccessful: false into a classified *driver.Error
+// (errors.go), pages instance lists locally (the API has none), validates
+// what TOAST constrains before sending, and maps TOAST statuses to the
+// unified states. The fake TOAST server in the fake subpackage backs its
+// tests, the conformance suite and the gateway's demo mode (NewDemo).
+package toastv1
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/tokensource"
+)
+
+// Config configures one TOAST cloud.
+type Config struct {
+	// Name is the cloud's name in the gateway, used in messages.
+	Name string
+	// Endpoint is the API prefix, e.g.
+	// https://api-compute.cloud.toast.com/compute; calls go to
+	// {Endpoint}/v1.0/appkeys/{AppKey}/...
+	Endpoint string
+	// AppKey is the Compute appkey from the TOAST console.
+	AppKey string
+	// Username is the TOAST ID (e-mail) and Password the API password set
+	// under "Set API Endpoint" in the console.
+	Username string
+	Password string
+
+	// WindowsImageIDs lists image IDs known to be Windows images, whose
+	// instance names TOAST limits to 12 characters (20 otherwise). The API
+	// guide has no image lookup, so the limit is applied only to these.
+	WindowsImageIDs []string
+
+	// HTTPClient is the client for backend calls; nil uses
+	// backendhttp.NewClient().
+	HTTPClient *http.Client
+	// Logger receives debug records of backend calls (never secrets); nil
+	// discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Adapter is a driver.Adapter for one TOAST cloud. It is safe for
+// concurrent use.
+type Adapter struct {
+	name       string
+	base       string // {Endpoint}/v1.0/appkeys/{AppKey}
+	username   string
+	password   string
+	windows    map[string]bool
+	client     *http.Client
+	ownsClient bool
+	log        *slog.Logger
+	now        func() time.Time
+	tokens     *tokensource.Source
+}
+
+// Compile-time checks: the optional interfaces TOAST has, and only those.
+var (
+	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.ImageCreator         = (*Adapter)(nil)
+	_ driver.SecurityGroupManager = (*Adapter)(nil)
+	_ driver.FloatingIPManager    = (*Adapter)(nil)
+)
+
+// maxBody bounds how much of one answer is read.
+const maxBody = 16 << 20
+
+// New validates cfg and returns an Adapter. It makes no network call: the
+// first backend call logs in.
+func New(cfg Config) (*Adapter, error) {
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"Endpoint", cfg.Endpoint}, {"AppKey", cfg.AppKey},
+		{"Username", cfg.Username}, {"Password", cfg.Password},
+	} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("toastv1: config of cloud %q is missing %s", cfg.Name, strings.Join(missing, ", "))
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("toastv1: config of cloud %q: Endpoint %q is not an http(s) URL", cfg.Name, cfg.Endpoint)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("toastv1: config of cloud %q: Endpoint %q must not have a query or fragment", cfg.Name, cfg.Endpoint)
+	}
+	a := &Adapter{
+		name:     cfg.Name,
+		base:     u.String() + "/v1.0/appkeys/" + url.PathEscape(cfg.AppKey),
+		username: cfg.Username,
+		password: cfg.Password,
+		windows:  make(map[string]bool, len(cfg.WindowsImageIDs)),
+		client:   cfg.HTTPClient,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	for _, id := range cfg.WindowsImageIDs {
+		a.windows[id] = true
+	}
+	if a.client == nil {
+		a.client, a.ownsClient = backendhttp.NewClient(), true
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now})
+	return a, nil
+}
+
+// Dialect reports driver.DialectTOASTv1.
+func (a *Adapter) Dialect() driver.Dialect { return driver.DialectTOASTv1 }
+
+// Close releases idle connections of a client the adapter created.
+func (a *Adapter) Close() error {
+	if a.ownsClient {
+		a.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+// TokenFetches reports how many logins the adapter has started (metrics and
+// tests).
+func (a *Adapter) TokenFetches() int { return a.tokens.Fetches() }
+
+// request is one backend call.
+type request struct {
+	op     string // for messages: "start instance 1234"
+	method string
+	path   string // under base, already escaped, e.g. "/instances/ID/action"
+	query  url.Values
+	body   any // JSON body; nil for none
+	out    any // payload to decode a success into; nil for none
+}
+
+// call runs req with a token; a refused token is invalidated, the login
+// redone (shared with concurrent callers) and req sent once more. Every
+// TOAST call is safe to resend after a refusal: the backend checks the
+// token before doing anything.
+func (a *Adapter) call(ctx context.Context, req request) error {
+	err := a.tokens.Do(ctx, isTokenRefused, func(ctx context.Context, tok tokensource.Token) error {
+		return a.send(ctx, req, tok.Value)
+	})
+	if err == nil {
+		return nil
+	}
+	var de *driver.Error
+	if errors.As(err, &de) && de.Code == driver.CodeCredentialsRejected {
+		return err // already says what happened, with no operation to add
+	}
+	return a.wrap(req.op, err)
+}
+
+// wrap prefixes a classified error's message with the cloud and operation.
+func (a *Adapter) wrap(op string, err error) error { return amend(a.prefix(op), err) }
+
+// amend returns a copy of err's *driver.Error with prefix before its
+// message (an unclassified error becomes CodeUnknown).
+func amend(prefix string, err error) *driver.Error {
+	var de *driver.Error
+	if !errors.As(err, &de) {
+		return &driver.Error{Code: driver.CodeUnknown, Message: prefix + "failed", Err: err}
+	}
+	cp := *de
+	cp.Message = prefix + de.Message
+	return &cp
+}
+
+func (a *Adapter) prefix(op string) string {
+	if a.name != "" {
+		return fmt.Sprintf("TOAST cloud %q: %s: ", a.name, op)
+	}
+	return "TOAST: " + op + ": "
+}
+
+// send makes one HTTP exchange. token is empty for the login itself.
+func (a *Adapter) send(ctx context.Context, req request, token string) error {
+	var body io.Reader
+	if req.body != nil {
+		b, err := json.Marshal(req.body)
+		if err != nil {
+			return &driver.Error{Code: driver.CodeInternal, Message: "could not encode the request body", Err: err}
+		}
+		body = bytes.NewReader(b)
+	}
+	u := a.base + req.path
+	if len(req.query) > 0 {
+		u += "?" + req.query.Encode()
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u, body)
+	if err != nil {
+		return &driver.Error{Code: driver.CodeInternal, Message: "could not build the request", Err: err}
+	}
+	hr.Header.Set("Accept", "application/json")
+	if req.body != nil {
+		hr.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	if token != "" {
+		hr.Header.Set("X-Auth-Token", token)
+	}
+	start := a.now()
+	resp, err := a.client.Do(hr)
+	if err != nil {
+		a.log.DebugContext(ctx, "toastv1 call failed", "cloud", a.name, "op", req.op, "method", req.method, "path", req.path, "error", err)
+		return backendhttp.TransportError(ctx, "calling the backend", stripURL(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return backendhttp.TransportError(ctx, "reading the backend's answer", stripURL(err))
+	}
+	if len(raw) > maxBody {
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+			Message: fmt.Sprintf("the backend's answer is larger than %d bytes", maxBody)}
+	}
+	derr := decodeResponse(resp.StatusCode, resp.Header, raw, req.out, a.now())
+	attrs := []any{"cloud", a.name, "op", req.op, "method", req.method, "path", req.path,
+		"status", resp.StatusCode, "duration", a.now().Sub(start)}
+	if derr != nil {
+		derr.VendorMessage = a.redact(derr.VendorMessage, token)
+		attrs = append(attrs, "code", derr.Code.String(), "vendor_code", derr.VendorCode)
+		a.log.DebugContext(ctx, "toastv1 call answered with a failure", attrs...)
+		return derr
+	}
+	a.log.DebugContext(ctx, "toastv1 call", attrs...)
+	return nil
+}
+
+// stripURL drops the URL from a *url.Error: it holds nothing secret today,
+// but the message is clearer with the operation than with the URL.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redact removes the password and token from vendor text echoed to callers.
+func (a *Adapter) redact(s, token string) string {
+	if s == "" {
+		return s
+	}
+	if a.password != "" {
+		s = strings.ReplaceAll(s, a.password, "[REDACTED]")
+	}
+	if token != "" {
+		s = strings.ReplaceAll(s, token, "[REDACTED]")
+	}
+	return s
+}
+
+// login issues a token: POST /tokens {"auth":{"username","password"}}.
+func (a *Adapter) login(ctx context.Context) (tokensource.Token, error) {
+	var out tokenResponse
+	req := request{
+		op:     "issue a token",
+		method: http.MethodPost,
+		path:   "/tokens",
+		body:   tokenRequest{Auth: tokenAuth{Username: a.username, Password: a.password}},
+		out:    &out,
+	}
+	err := a.send(ctx, req, "")
+	if err != nil {
+		var de *driver.Error
+		if errors.As(err, &de) && loginRefused(de) {
+			return tokensource.Token{}, &driver.Error{
+				Code:             driver.CodeCredentialsRejected,
+				Reason:           "BACKEND_CREDENTIALS_REJECTED",
+				Message:          a.prefix("log in") + "the backend rejected the gateway's credentials (username, API password or appkey); check the cloud's configuration",
+				VendorHTTPStatus: de.VendorHTTPStatus,
+				VendorCode:       de.VendorCode,
+				VendorMessage:    de.VendorMessage,
+			}
+		}
+		// Transient: the calling operation's prefix is added by call.
+		return tokensource.Token{}, amend("logging in: ", err)
+	}
+	id := strings.TrimSpace(string(out.Access.Token.ID))
+	if id == "" {
+		return tokensource.Token{}, &driver.Error{Code: driver.CodeUnavailable,
+			Message: "logging in: the token answer has no access.token.id"}
+	}
+	now := a.now()
+	exp := parseTime(out.Access.Token.Expires)
+	// A missing expiry, or one so close that the token source would log in
+	// again on every call (clock skew), is replaced by a short lifetime; a
+	// token that dies earlier is caught by the refused-token retry.
+	if minExp := now.Add(minTokenLife); exp.Before(minExp) {
+		exp = minExp
+	}
+	return tokensource.Token{Value: id, Expires: exp}, nil
+}
+
+// minTokenLife is the shortest lifetime the adapter assumes for a token: the
+// token source's default 2-minute skew plus one minute of use.
+const minTokenLife = 3 * time.Minute
+
+// loginRefused reports whether a failed token call means the credentials
+// (or appkey) were refused rather than a transient failure.
+func loginRefused(e *driver.Error) bool {
+	if errors.Is(e, errTokenRefused) {
+		return true
+	}
+	switch e.Code {
+	case driver.CodePermissionDenied, driver.CodeInvalidArgument, driver.CodeNotFound, driver.CodeFailedPrecondition:
+		return e.VendorCode != "" // the backend said so in an envelope
+	}
+	return false
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+var dialects = map[driver.Dialect]pb.Cloud_Dialect{
+	driver.DialectNHNv2:   pb.Cloud_NHN_V2,
+	driver.DialectTOASTv1: pb.Cloud_TOAST_V1,
+	driver.DialectK5:      pb.Cloud_K5,
+}
+
+// The proto State enum and driver.State share numbering; a test keeps the
+// names in step.
+func stateToProto(s driver.State) pb.Instance_State {
+	if s < driver.StateUnspecified || s > driver.StateUnknown {
+		return pb.Instance_UNKNOWN
+	}
+	return pb.Instance_State(s)
+}
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func instanceName(cloud, id string) string { return "clouds/" + cloud + "/instances/" + id }
+
+func instanceToProto(cloud string, in *driver.Instance) *pb.Instance {
+	out := &pb.Instance{
+		Name:            instanceName(cloud, in.ID),
+		DisplayName:     in.Name,
+		State:           stateToProto(in.State),
+		VendorStatus:    in.VendorStatus,
+		VendorTaskState: in.TaskState,
+		Flavor:          in.FlavorID,
+		Image:           in.ImageID,
+		Zone:            in.Zone,
+		KeyPair:         in.KeyName,
+		SecurityGroups:  in.SecurityGroups,
+		Volumes:         in.VolumeIDs,
+		Metadata:        in.Metadata,
+		CreateTime:      ts(in.Created),
+		UpdateTime:      ts(in.Updated),
+		LaunchTime:      ts(in.Launched),
+		AdminPassword:   in.AdminPass,
+	}
+	if in.BootVolumeSizeGB > 0 || in.BootVolumeType != "" {
+		out.BootVolume = &pb.BootVolume{SizeGb: int32(in.BootVolumeSizeGB), Type: in.BootVolumeType}
+	}
+	for _, a := range in.Addresses {
+		pa := &pb.Address{Network: a.Network, Address: a.IP, Version: int32(a.Version), MacAddress: a.MAC}
+		switch a.Type {
+		case driver.AddressFixed:
+			pa.Type = pb.Address_FIXED
+		case driver.AddressFloating:
+			pa.Type = pb.Address_FLOATING
+		}
+		out.Addresses = append(out.Addresses, pa)
+	}
+	return out
+}
+
+func flavorToProto(cloud string, f *driver.Flavor) *pb.Flavor {
+	return &pb.Flavor{
+		Name:         "clouds/" + cloud + "/flavors/" + f.ID,
+		DisplayName:  f.Name,
+		Vcpus:        int32(f.VCPUs),
+		RamMb:        int32(f.RAMMB),
+		DiskGb:       int32(f.DiskGB),
+		EphemeralGb:  int32(f.EphemeralGB),
+		IsPublic:     f.IsPublic,
+		Type:         f.Type,
+		VolumeSizeGb: int32(f.VolumeSizeGB),
+	}
+}
+
+func keyPairToProto(cloud string, k *driver.KeyPair) *pb.KeyPair {
+	return &pb.KeyPair{
+		Name:        "clouds/" + cloud + "/keyPairs/" + k.Name,
+		PublicKey:   k.PublicKey,
+		Fingerprint: k.Fingerprint,
+		PrivateKey:  k.PrivateKey,
+		Zone:        k.Zone,
+		Type:        k.Type,
+	}
+}
+
+func attachmentToProto(cloud, instanceID string, a *driver.VolumeAttachment) *pb.VolumeAttachment {
+	att := a.AttachmentID
+	if att == a.VolumeID {
+		att = ""
+	}
+	return &pb.VolumeAttachment{
+		Name:         instanceName(cloud, instanceID) + "/volumeAttachments/" + a.VolumeID,
+		VolumeId:     a.VolumeID,
+		Device:       a.Device,
+		AttachmentId: att,
+	}
+}

@@ -1,0 +1,590 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"regexp"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// AllClouds is the wildcard cloud of a cross-cloud ListInstances.
+const AllClouds = "-"
+
+// ListInstances implements pb.ComputeServiceServer.
+func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest) (*pb.ListInstancesResponse, error) {
+	var out *pb.ListInstancesResponse
+	err := s.do(ctx, "ListInstances", func(ctx context.Context, c *call) error {
+		ids, err := parseName("parent", req.GetParent())
+		if err != nil {
+			return err
+		}
+		filter, err := parseFilter(req.GetFilter())
+		if err != nil {
+			return err
+		}
+		size, err := pageSize(req.GetPageSize())
+		if err != nil {
+			return err
+		}
+		fh := hashFilter(req.GetFilter())
+		var targets []*cloud
+		if ids[0] == AllClouds {
+			targets = s.clouds
+		} else {
+			cl, err := c.lookup(ids[0])
+			if err != nil {
+				return err
+			}
+			targets = []*cloud{cl}
+		}
+		st, resumed, err := s.tokens.decode(req.GetPageToken(), "instances", req.GetParent(), fh)
+		if err != nil {
+			return err
+		}
+		cursors := make([]cursor, 0, len(targets))
+		if resumed {
+			for _, cu := range st.Cursors {
+				if _, ok := s.byName[cu.Cloud]; !ok {
+					return driver.InvalidArgument("page_token", "page token names cloud "+cu.Cloud+", which is no longer configured")
+				}
+				cursors = append(cursors, cu)
+			}
+		} else {
+			for _, cl := range targets {
+				cursors = append(cursors, cursor{Cloud: cl.name})
+			}
+		}
+		out, err = s.listAcross(ctx, ids[0] == AllClouds, cursors, filter, size, req.GetParent(), fh)
+		return err
+	})
+	return out, err
+}
+
+type cloudPage struct {
+	items   []driver.Instance // after the gateway's own filtering
+	rawLast string            // ID of the last instance the adapter returned
+	more    bool
+	err     error
+}
+
+// listAcross reads one page from each cloud in cursors concurrently and
+// merges them in configuration order, at most size instances. For a
+// cross-cloud list a failing cloud is reported in unreachable and dropped
+// from the rest of the listing; for a single cloud its error is the answer.
+func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor, filter driver.InstanceFilter, size int, parent, fh string) (*pb.ListInstancesResponse, error) {
+	pages := make([]cloudPage, len(cursors))
+	fanCtx := ctx
+	if wildcard {
+		// Leave headroom before the caller's deadline so that a slow cloud
+		// is reported unreachable instead of failing the whole call.
+		if dl, ok := ctx.Deadline(); ok {
+			margin := min(time.Until(dl)/10, time.Second)
+			var cancel context.CancelFunc
+			fanCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+			defer cancel()
+		}
+	}
+	var wg sync.WaitGroup
+	for i, cu := range cursors {
+		cl := s.byName[cu.Cloud]
+		wg.Go(func() {
+			page, err := backend(fanCtx, cl, func(ctx context.Context) (*driver.InstancePage, error) {
+				return cl.adapter.ListInstances(ctx, driver.ListInstancesOptions{Filter: filter, PageSize: size, Marker: cu.Marker})
+			})
+			if err != nil {
+				pages[i].err = err
+				return
+			}
+			if n := len(page.Instances); n > 0 {
+				pages[i].rawLast = page.Instances[n-1].ID
+			}
+			pages[i].more = page.More && len(page.Instances) > 0
+			for j := range page.Instances {
+				if filter.Match(&page.Instances[j]) {
+					pages[i].items = append(pages[i].items, page.Instances[j])
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	out := &pb.ListInstancesResponse{}
+	var next []cursor
+	for i, cu := range cursors {
+		p := pages[i]
+		if p.err != nil {
+			if !wildcard {
+				return nil, p.err
+			}
+			s.log.WarnContext(ctx, "cloud unreachable in cross-cloud list", "cloud", cu.Cloud, "error", p.err.Error())
+			out.Unreachable = append(out.Unreachable, "clouds/"+cu.Cloud)
+			continue
+		}
+		room := size - len(out.Instances)
+		take := min(room, len(p.items))
+		for j := range take {
+			out.Instances = append(out.Instances, instanceToProto(cu.Cloud, &p.items[j]))
+		}
+		switch {
+		case take < len(p.items):
+			marker := cu.Marker
+			if take > 0 {
+				marker = p.items[take-1].ID
+			}
+			next = append(next, cursor{Cloud: cu.Cloud, Marker: marker})
+		case p.more:
+			next = append(next, cursor{Cloud: cu.Cloud, Marker: p.rawLast})
+		}
+	}
+	if len(next) > 0 {
+		out.NextPageToken = s.tokens.encode(pageState{Kind: "instances", Parent: parent, Filter: fh, Cursors: next})
+	}
+	return out, nil
+}
+
+// instanceCall parses an instance name and resolves its cloud.
+func (c *call) instance(field, name string) (*cloud, string, error) {
+	ids, err := parseName(field, name, "instances")
+	if err != nil {
+		return nil, "", err
+	}
+	cl, err := c.lookup(ids[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return cl, ids[1], nil
+}
+
+// GetInstance implements pb.ComputeServiceServer.
+func (s *Server) GetInstance(ctx context.Context, req *pb.GetInstanceRequest) (*pb.Instance, error) {
+	var out *pb.Instance
+	err := s.do(ctx, "GetInstance", func(ctx context.Context, c *call) error {
+		cl, id, err := c.instance("name", req.GetName())
+		if err != nil {
+			return err
+		}
+		in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
+		if err != nil {
+			return err
+		}
+		out = instanceToProto(cl.name, in)
+		return nil
+	})
+	return out, err
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// validateCreate checks what every dialect needs and returns the adapter's
+// request. Dialect-specific limits are the adapter's to check.
+func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceRequest, error) {
+	var v []driver.FieldViolation
+	add := func(field, why string) { v = append(v, driver.FieldViolation{Field: field, Description: why}) }
+	if id := req.GetRequestId(); id != "" && !requestIDPattern.MatchString(id) {
+		add("request_id", "must be 1-64 letters, digits, '-' or '_' (a UUID is recommended)")
+	}
+	in := req.GetInstance()
+	if in == nil {
+		add("instance", "required")
+		return nil, violations(v)
+	}
+	if in.GetDisplayName() == "" {
+		add("instance.display_name", "required")
+	} else if len(in.GetDisplayName()) > 255 {
+		add("instance.display_name", "at most 255 characters")
+	}
+	if in.GetFlavor() == "" {
+		add("instance.flavor", "required: a flavor ID (see ListFlavors)")
+	}
+	if in.GetImage() == "" {
+		add("instance.image", "required: an image ID")
+	}
+	out := &driver.CreateInstanceRequest{
+		Name: in.GetDisplayName(), FlavorID: in.GetFlavor(), ImageID: in.GetImage(),
+		Zone: in.GetZone(), KeyName: in.GetKeyPair(), SecurityGroups: in.GetSecurityGroups(),
+		UserData: in.GetUserData(), Metadata: in.GetMetadata(), RequestID: req.GetRequestId(),
+	}
+	for i, n := range in.GetNetworks() {
+		field := fmt.Sprintf("instance.networks[%d]", i)
+		set := 0
+		for _, s := range []string{n.GetNetwork(), n.GetSubnet(), n.GetPort()} {
+			if s != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			add(field, "set exactly one of network, subnet or port")
+		}
+		if ip := n.GetFixedIp(); ip != "" && net.ParseIP(ip) == nil {
+			add(field+".fixed_ip", fmt.Sprintf("%q is not an IP address", ip))
+		}
+		out.Networks = append(out.Networks, driver.NetworkSpec{NetworkID: n.GetNetwork(), SubnetID: n.GetSubnet(), PortID: n.GetPort(), FixedIP: n.GetFixedIp()})
+	}
+	if bv := in.GetBootVolume(); bv != nil {
+		if bv.GetSizeGb() < 0 {
+			add("instance.boot_volume.size_gb", "must not be negative")
+		}
+		out.BootVolume = &driver.BootVolumeSpec{SizeGB: int(bv.GetSizeGb()), Type: bv.GetType(), DeleteOnTermination: bv.GetDeleteOnTermination()}
+	}
+	for k := range in.GetMetadata() {
+		if k == "" {
+			add("instance.metadata", "keys must not be empty")
+		}
+	}
+	for i, g := range in.GetSecurityGroups() {
+		if g == "" {
+			add(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
+		}
+	}
+	if len(v) > 0 {
+		return nil, violations(v)
+	}
+	return out, nil
+}
+
+func violations(v []driver.FieldViolation) error {
+	msg := v[0].Field + ": " + v[0].Description
+	if len(v) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(v)-1)
+	}
+	return &driver.Error{Code: driver.CodeInvalidArgument, Message: msg, Violations: v}
+}
+
+// CreateInstance implements pb.ComputeServiceServer.
+func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceRequest) (*pb.Instance, error) {
+	var out *pb.Instance
+	err := s.do(ctx, "CreateInstance", func(ctx context.Context, c *call) error {
+		ids, err := parseName("parent", req.GetParent())
+		if err != nil {
+			return err
+		}
+		cl, err := c.lookup(ids[0])
+		if err != nil {
+			return err
+		}
+		dreq, err := validateCreate(req)
+		if err != nil {
+			return err
+		}
+		create := func() (*pb.Instance, error) {
+			// A create that reached the vendor must finish or fail on its
+			// own terms: it is not cut short when the caller goes away,
+			// only by the cloud's timeout, and its result is kept for a
+			// retry with the same request_id.
+			in, err := backend(context.WithoutCancel(ctx), cl, func(ctx context.Context) (*driver.Instance, error) {
+				return cl.adapter.CreateInstance(ctx, dreq)
+			})
+			if err != nil {
+				return nil, err
+			}
+			return instanceToProto(cl.name, in), nil
+		}
+		if req.GetRequestId() == "" {
+			out, err = create()
+			return err
+		}
+		out, err = s.idem.do(ctx, cl.name+"/"+req.GetRequestId(), fingerprint(req), create)
+		return err
+	})
+	return out, err
+}
+
+// UpdateInstance implements pb.ComputeServiceServer.
+func (s *Server) UpdateInstance(ctx context.Context, req *pb.UpdateInstanceRequest) (*pb.Instance, error) {
+	var out *pb.Instance
+	err := s.do(ctx, "UpdateInstance", func(ctx context.Context, c *call) error {
+		in := req.GetInstance()
+		if in == nil {
+			return driver.InvalidArgument("instance", "required")
+		}
+		cl, id, err := c.instance("instance.name", in.GetName())
+		if err != nil {
+			return err
+		}
+		paths := req.GetUpdateMask().GetPaths()
+		if len(paths) == 0 && in.GetDisplayName() != "" {
+			paths = []string{"display_name"}
+		}
+		if len(paths) == 0 {
+			return driver.InvalidArgument("update_mask", "nothing to update: only display_name is updatable")
+		}
+		for _, p := range paths {
+			switch p {
+			case "display_name", "displayName":
+			default:
+				return driver.InvalidArgument("update_mask", fmt.Sprintf("%q is not updatable: only display_name is", p))
+			}
+		}
+		if in.GetDisplayName() == "" {
+			return driver.InvalidArgument("instance.display_name", "required when updating display_name")
+		}
+		if len(in.GetDisplayName()) > 255 {
+			return driver.InvalidArgument("instance.display_name", "at most 255 characters")
+		}
+		r, ok := cl.adapter.(driver.InstanceRenamer)
+		if !ok {
+			return driver.Unsupported(cl.dialect, "UpdateInstance (rename)")
+		}
+		got, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) {
+			return r.RenameInstance(ctx, id, in.GetDisplayName())
+		})
+		if err != nil {
+			return err
+		}
+		out = instanceToProto(cl.name, got)
+		return nil
+	})
+	return out, err
+}
+
+// DeleteInstance implements pb.ComputeServiceServer.
+func (s *Server) DeleteInstance(ctx context.Context, req *pb.DeleteInstanceRequest) (*emptypb.Empty, error) {
+	err := s.do(ctx, "DeleteInstance", func(ctx context.Context, c *call) error {
+		cl, id, err := c.instance("name", req.GetName())
+		if err != nil {
+			return err
+		}
+		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteInstance(ctx, id) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// action runs one instance action and answers with the instance as read
+// right after it. If that read fails the action still succeeded: the answer
+// then carries only the name.
+func (s *Server) action(ctx context.Context, method, name string, validate func() error, run func(ctx context.Context, cl *cloud, id string) error) (*pb.Instance, error) {
+	var out *pb.Instance
+	err := s.do(ctx, method, func(ctx context.Context, c *call) error {
+		cl, id, err := c.instance("name", name)
+		if err != nil {
+			return err
+		}
+		if validate != nil {
+			if err := validate(); err != nil {
+				return err
+			}
+		}
+		if err := backendErr(ctx, cl, func(ctx context.Context) error { return run(ctx, cl, id) }); err != nil {
+			return err
+		}
+		in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
+		if err != nil {
+			s.log.WarnContext(ctx, "action succeeded but the follow-up read failed", "method", method, "cloud", cl.name, "error", err.Error())
+			out = &pb.Instance{Name: instanceName(cl.name, id)}
+			return nil
+		}
+		out = instanceToProto(cl.name, in)
+		return nil
+	})
+	return out, err
+}
+
+func required(field, value string) func() error {
+	return func() error {
+		if value == "" {
+			return driver.InvalidArgument(field, "required")
+		}
+		return nil
+	}
+}
+
+// StartInstance implements pb.ComputeServiceServer.
+func (s *Server) StartInstance(ctx context.Context, req *pb.StartInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "StartInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		return cl.adapter.StartInstance(ctx, id)
+	})
+}
+
+// StopInstance implements pb.ComputeServiceServer.
+func (s *Server) StopInstance(ctx context.Context, req *pb.StopInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "StopInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		return cl.adapter.StopInstance(ctx, id)
+	})
+}
+
+// RebootInstance implements pb.ComputeServiceServer.
+func (s *Server) RebootInstance(ctx context.Context, req *pb.RebootInstanceRequest) (*pb.Instance, error) {
+	validate := func() error {
+		switch req.GetType() {
+		case pb.RebootInstanceRequest_TYPE_UNSPECIFIED, pb.RebootInstanceRequest_SOFT, pb.RebootInstanceRequest_HARD:
+			return nil
+		}
+		return driver.InvalidArgument("type", "must be SOFT or HARD")
+	}
+	return s.action(ctx, "RebootInstance", req.GetName(), validate, func(ctx context.Context, cl *cloud, id string) error {
+		return cl.adapter.RebootInstance(ctx, id, req.GetType() == pb.RebootInstanceRequest_HARD)
+	})
+}
+
+// ResizeInstance implements pb.ComputeServiceServer.
+func (s *Server) ResizeInstance(ctx context.Context, req *pb.ResizeInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "ResizeInstance", req.GetName(), required("flavor", req.GetFlavor()), func(ctx context.Context, cl *cloud, id string) error {
+		return cl.adapter.ResizeInstance(ctx, id, req.GetFlavor())
+	})
+}
+
+// optional resolves an optional adapter interface or answers UNIMPLEMENTED.
+func optional[T any](cl *cloud, op string) (T, error) {
+	v, ok := cl.adapter.(T)
+	if !ok {
+		return v, driver.Unsupported(cl.dialect, op)
+	}
+	return v, nil
+}
+
+// ConfirmResizeInstance implements pb.ComputeServiceServer.
+func (s *Server) ConfirmResizeInstance(ctx context.Context, req *pb.ConfirmResizeInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "ConfirmResizeInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.ResizeConfirmer](cl, "ConfirmResizeInstance")
+		if err != nil {
+			return err
+		}
+		return r.ConfirmResize(ctx, id)
+	})
+}
+
+// RevertResizeInstance implements pb.ComputeServiceServer.
+func (s *Server) RevertResizeInstance(ctx context.Context, req *pb.RevertResizeInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "RevertResizeInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.ResizeConfirmer](cl, "RevertResizeInstance")
+		if err != nil {
+			return err
+		}
+		return r.RevertResize(ctx, id)
+	})
+}
+
+// ShelveInstance implements pb.ComputeServiceServer.
+func (s *Server) ShelveInstance(ctx context.Context, req *pb.ShelveInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "ShelveInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.Shelver](cl, "ShelveInstance")
+		if err != nil {
+			return err
+		}
+		return r.ShelveInstance(ctx, id)
+	})
+}
+
+// UnshelveInstance implements pb.ComputeServiceServer.
+func (s *Server) UnshelveInstance(ctx context.Context, req *pb.UnshelveInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "UnshelveInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.Shelver](cl, "UnshelveInstance")
+		if err != nil {
+			return err
+		}
+		return r.UnshelveInstance(ctx, id)
+	})
+}
+
+// RebuildInstance implements pb.ComputeServiceServer.
+func (s *Server) RebuildInstance(ctx context.Context, req *pb.RebuildInstanceRequest) (*pb.Instance, error) {
+	return s.action(ctx, "RebuildInstance", req.GetName(), required("image", req.GetImage()), func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.Rebuilder](cl, "RebuildInstance")
+		if err != nil {
+			return err
+		}
+		return r.RebuildInstance(ctx, id, driver.RebuildRequest{ImageID: req.GetImage(), Name: req.GetDisplayName(), Metadata: req.GetMetadata()})
+	})
+}
+
+// AddSecurityGroup implements pb.ComputeServiceServer.
+func (s *Server) AddSecurityGroup(ctx context.Context, req *pb.AddSecurityGroupRequest) (*pb.Instance, error) {
+	return s.action(ctx, "AddSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.SecurityGroupManager](cl, "AddSecurityGroup")
+		if err != nil {
+			return err
+		}
+		return r.AddSecurityGroup(ctx, id, req.GetSecurityGroup())
+	})
+}
+
+// RemoveSecurityGroup implements pb.ComputeServiceServer.
+func (s *Server) RemoveSecurityGroup(ctx context.Context, req *pb.RemoveSecurityGroupRequest) (*pb.Instance, error) {
+	return s.action(ctx, "RemoveSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.SecurityGroupManager](cl, "RemoveSecurityGroup")
+		if err != nil {
+			return err
+		}
+		return r.RemoveSecurityGroup(ctx, id, req.GetSecurityGroup())
+	})
+}
+
+func validIP(field, v string, need bool) func() error {
+	return func() error {
+		if v == "" {
+			if need {
+				return driver.InvalidArgument(field, "required")
+			}
+			return nil
+		}
+		if net.ParseIP(v) == nil {
+			return driver.InvalidArgument(field, fmt.Sprintf("%q is not an IP address", v))
+		}
+		return nil
+	}
+}
+
+// AddFloatingIp implements pb.ComputeServiceServer.
+func (s *Server) AddFloatingIp(ctx context.Context, req *pb.AddFloatingIpRequest) (*pb.Instance, error) {
+	validate := func() error {
+		if err := validIP("address", req.GetAddress(), true)(); err != nil {
+			return err
+		}
+		return validIP("fixed_ip", req.GetFixedIp(), false)()
+	}
+	return s.action(ctx, "AddFloatingIp", req.GetName(), validate, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.FloatingIPManager](cl, "AddFloatingIp")
+		if err != nil {
+			return err
+		}
+		return r.AddFloatingIP(ctx, id, req.GetAddress(), req.GetFixedIp())
+	})
+}
+
+// RemoveFloatingIp implements pb.ComputeServiceServer.
+func (s *Server) RemoveFloatingIp(ctx context.Context, req *pb.RemoveFloatingIpRequest) (*pb.Instance, error) {
+	return s.action(ctx, "RemoveFloatingIp", req.GetName(), validIP("address", req.GetAddress(), true), func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[driver.FloatingIPManager](cl, "RemoveFloatingIp")
+		if err != nil {
+			return err
+		}
+		return r.RemoveFloatingIP(ctx, id, req.GetAddress())
+	})
+}
+
+// CreateInstanceImage implements pb.ComputeServiceServer.
+func (s *Server) CreateInstanceImage(ctx context.Context, req *pb.CreateInstanceImageRequest) (*pb.CreateInstanceImageResponse, error) {
+	var out *pb.CreateInstanceImageResponse
+	err := s.do(ctx, "CreateInstanceImage", func(ctx context.Context, c *call) error {
+		cl, id, err := c.instance("name", req.GetName())
+		if err != nil {
+			return err
+		}
+		if req.GetImageName() == "" {
+			return driver.InvalidArgument("image_name", "required")
+		}
+		r, err := optional[driver.ImageCreator](cl, "CreateInstanceImage")
+		if err != nil {
+			return err
+		}
+		img, err := backend(ctx, cl, func(ctx context.Context) (string, error) {
+			return r.CreateInstanceImage(ctx, id, req.GetImageName(), req.GetMetadata())
+		})
+		if err != nil {
+			return err
+		}
+		out = &pb.CreateInstanceImageResponse{Image: img}
+		return nil
+	})
+	return out, err
+}

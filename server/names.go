@@ -1,0 +1,57 @@
+package server
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// CloudNamePattern is the pinned form of a cloud name (contract section 2).
+var CloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// segment: a vendor ID or key name. Vendors differ, so accept anything
+// printable without a slash, at most 255 bytes.
+func validSegment(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if r == '/' || r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// parseName splits a resource name of the form
+// "clouds/{cloud}/coll1/{id1}/coll2/{id2}" against the expected collection
+// names and returns the IDs (cloud first). field names the request field for
+// the error.
+func parseName(field, name string, collections ...string) ([]string, error) {
+	parts := strings.Split(name, "/")
+	want := make([]string, 0, 2*len(collections)+2)
+	want = append(want, "clouds", "{cloud}")
+	for _, c := range collections {
+		want = append(want, c, "{id}")
+	}
+	pattern := strings.Join(want, "/")
+	if name == "" {
+		return nil, driver.InvalidArgument(field, "required: a resource name like "+pattern)
+	}
+	if len(parts) != len(want) {
+		return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern)
+	}
+	ids := make([]string, 0, len(collections)+1)
+	for i := 0; i < len(parts); i += 2 {
+		if parts[i] != want[i] {
+			return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern)
+		}
+		id := parts[i+1]
+		if !validSegment(id) {
+			return nil, driver.InvalidArgument(field, "\""+name+"\" has an empty or malformed ID after "+parts[i]+"/")
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

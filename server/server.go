@@ -1,0 +1,295 @@
+// Package server is computegw's portable compute layer: the one
+// implementation of computegw.v1.ComputeService, shared by the gRPC listener
+// and the in-process REST gateway. It owns everything that must not differ
+// between dialects — resource-name parsing, request validation, paging and
+// page tokens, cross-cloud fan-out, idempotent creates, the per-call backend
+// deadline, error conversion to google.rpc.Status (contract section 5), and
+// the UNIMPLEMENTED answer for operations a dialect lacks — and the one call
+// log both transports share. Adapters (package driver) only speak dialects.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// Cloud is one configured cloud.
+type Cloud struct {
+	Name    string         // [a-z][a-z0-9-]{0,62}
+	Adapter driver.Adapter // the dialect adapter, owned by the Server from now on
+	// Timeout bounds each backend call (default 30s). The caller's own
+	// deadline applies when it is earlier.
+	Timeout time.Duration
+	// Zones is the cloud's configured static zone list (informational here;
+	// dialects that cannot list zones use it themselves).
+	Zones []string
+}
+
+// Options configure a Server.
+type Options struct {
+	Clouds []Cloud
+	Logger *slog.Logger // nil: discard
+	// PageTokenKey signs page tokens. Gateways behind one load balancer
+	// must share it; nil picks a random key (tokens then work only on this
+	// process).
+	PageTokenKey []byte
+	// WatchInterval is how often WatchInstance polls the backend (default
+	// 2s); MaxWatch caps a watch whose caller set no deadline (default 1h).
+	WatchInterval time.Duration
+	MaxWatch      time.Duration
+	// IdempotencyTTL is how long a CreateInstance request_id is remembered
+	// (default 24h); at most IdempotencyMaxEntries (default 100000) are.
+	IdempotencyTTL        time.Duration
+	IdempotencyMaxEntries int
+	Now                   func() time.Time
+}
+
+type cloud struct {
+	name    string
+	dialect driver.Dialect
+	adapter driver.Adapter
+	timeout time.Duration
+	zones   []string
+	caps    []string
+}
+
+// Server implements pb.ComputeServiceServer.
+type Server struct {
+	pb.UnimplementedComputeServiceServer
+
+	log    *slog.Logger
+	clouds []*cloud
+	byName map[string]*cloud
+	tokens pageTokens
+	opt    Options
+	idem   *idempotency
+
+	closeOnce sync.Once
+}
+
+var _ pb.ComputeServiceServer = (*Server)(nil)
+
+// New checks the clouds and returns a Server. It makes no backend call.
+func New(opt Options) (*Server, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.WatchInterval <= 0 {
+		opt.WatchInterval = 2 * time.Second
+	}
+	if opt.MaxWatch <= 0 {
+		opt.MaxWatch = time.Hour
+	}
+	if opt.IdempotencyTTL <= 0 {
+		opt.IdempotencyTTL = 24 * time.Hour
+	}
+	if opt.IdempotencyMaxEntries <= 0 {
+		opt.IdempotencyMaxEntries = 100000
+	}
+	key := opt.PageTokenKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("page token key: %w", err)
+		}
+	}
+	s := &Server{
+		log:    opt.Logger,
+		byName: map[string]*cloud{},
+		tokens: pageTokens{key: key},
+		opt:    opt,
+		idem:   newIdempotency(opt.IdempotencyTTL, opt.IdempotencyMaxEntries, opt.Now),
+	}
+	for i, c := range opt.Clouds {
+		if !CloudNamePattern.MatchString(c.Name) {
+			return nil, fmt.Errorf("clouds[%d]: name %q does not match %s", i, c.Name, CloudNamePattern)
+		}
+		if _, dup := s.byName[c.Name]; dup {
+			return nil, fmt.Errorf("clouds[%d]: duplicate cloud name %q", i, c.Name)
+		}
+		if c.Adapter == nil {
+			return nil, fmt.Errorf("clouds[%d] (%s): no adapter", i, c.Name)
+		}
+		if c.Timeout <= 0 {
+			c.Timeout = 30 * time.Second
+		}
+		cl := &cloud{name: c.Name, dialect: c.Adapter.Dialect(), adapter: c.Adapter,
+			timeout: c.Timeout, zones: c.Zones, caps: capabilities(c.Adapter)}
+		s.clouds = append(s.clouds, cl)
+		s.byName[c.Name] = cl
+	}
+	return s, nil
+}
+
+// Close closes every adapter.
+func (s *Server) Close() error {
+	var errs []error
+	s.closeOnce.Do(func() {
+		for _, c := range s.clouds {
+			errs = append(errs, c.adapter.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// capabilities lists the cloud-scoped RPCs the adapter supports.
+func capabilities(a driver.Adapter) []string {
+	caps := []string{"ListInstances", "GetInstance", "CreateInstance"}
+	if _, ok := a.(driver.InstanceRenamer); ok {
+		caps = append(caps, "UpdateInstance")
+	}
+	caps = append(caps, "DeleteInstance", "StartInstance", "StopInstance", "RebootInstance", "ResizeInstance")
+	if _, ok := a.(driver.ResizeConfirmer); ok {
+		caps = append(caps, "ConfirmResizeInstance", "RevertResizeInstance")
+	}
+	if _, ok := a.(driver.Shelver); ok {
+		caps = append(caps, "ShelveInstance", "UnshelveInstance")
+	}
+	if _, ok := a.(driver.Rebuilder); ok {
+		caps = append(caps, "RebuildInstance")
+	}
+	if _, ok := a.(driver.ImageCreator); ok {
+		caps = append(caps, "CreateInstanceImage")
+	}
+	if _, ok := a.(driver.SecurityGroupManager); ok {
+		caps = append(caps, "AddSecurityGroup", "RemoveSecurityGroup")
+	}
+	if _, ok := a.(driver.FloatingIPManager); ok {
+		caps = append(caps, "AddFloatingIp", "RemoveFloatingIp")
+	}
+	return append(caps, "WatchInstance",
+		"ListVolumeAttachments", "GetVolumeAttachment", "AttachVolume", "DetachVolume",
+		"ListFlavors", "GetFlavor", "ListZones",
+		"ListKeyPairs", "GetKeyPair", "CreateKeyPair", "DeleteKeyPair")
+}
+
+// --- the call layer shared by gRPC and REST ---------------------------------
+
+type transportKey struct{}
+
+// WithTransport labels ctx with the transport a call came in on ("grpc",
+// "rest") for the call log.
+func WithTransport(ctx context.Context, t string) context.Context {
+	return context.WithValue(ctx, transportKey{}, t)
+}
+
+// call is one RPC in progress: what the log line needs.
+type call struct {
+	s     *Server
+	cloud *cloud
+}
+
+// lookup resolves a cloud name and remembers it for the log line.
+func (c *call) lookup(name string) (*cloud, error) {
+	cl, ok := c.s.byName[name]
+	if !ok {
+		return nil, &driver.Error{Code: driver.CodeNotFound, Reason: "CLOUD_NOT_FOUND",
+			Message: fmt.Sprintf("cloud %q is not configured on this gateway", name)}
+	}
+	c.cloud = cl
+	return cl, nil
+}
+
+// do runs one RPC: panics become INTERNAL, errors become the contract's
+// statuses, and one structured log line records method, cloud, code and
+// latency. It never logs request bodies, so no secret reaches the log.
+func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Context, c *call) error) (err error) {
+	start := time.Now()
+	c := &call{s: s}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in RPC", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error in computegw")
+		}
+		code := codes.OK
+		if err != nil {
+			err = toStatus(ctx, c.cloud, err)
+			code = status.Code(err)
+		}
+		transport, _ := ctx.Value(transportKey{}).(string)
+		if transport == "" {
+			transport = "grpc"
+		}
+		attrs := []any{"method", method, "code", code.String(), "latency_ms",
+			float64(time.Since(start).Microseconds()) / 1000, "transport", transport}
+		if c.cloud != nil {
+			attrs = append(attrs, "cloud", c.cloud.name, "dialect", string(c.cloud.dialect))
+		}
+		level := slog.LevelInfo
+		switch code {
+		case codes.Internal, codes.Unknown, codes.Unavailable, codes.DataLoss:
+			level = slog.LevelWarn
+		}
+		if err != nil {
+			attrs = append(attrs, "error", status.Convert(err).Message())
+		}
+		s.log.Log(ctx, level, "rpc", attrs...)
+	}()
+	return fn(ctx, c)
+}
+
+// backend bounds one adapter call by the cloud's timeout.
+func backend[T any](ctx context.Context, cl *cloud, fn func(ctx context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, cl.timeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+func backendErr(ctx context.Context, cl *cloud, fn func(ctx context.Context) error) error {
+	_, err := backend(ctx, cl, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}
+
+// --- clouds -----------------------------------------------------------------
+
+func (s *Server) cloudToProto(cl *cloud) *pb.Cloud {
+	return &pb.Cloud{Name: "clouds/" + cl.name, Dialect: dialects[cl.dialect], Capabilities: cl.caps, ConfiguredZones: cl.zones}
+}
+
+// ListClouds implements pb.ComputeServiceServer.
+func (s *Server) ListClouds(ctx context.Context, _ *pb.ListCloudsRequest) (*pb.ListCloudsResponse, error) {
+	out := &pb.ListCloudsResponse{}
+	err := s.do(ctx, "ListClouds", func(ctx context.Context, c *call) error {
+		for _, cl := range s.clouds {
+			out.Clouds = append(out.Clouds, s.cloudToProto(cl))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetCloud implements pb.ComputeServiceServer.
+func (s *Server) GetCloud(ctx context.Context, req *pb.GetCloudRequest) (*pb.Cloud, error) {
+	var out *pb.Cloud
+	err := s.do(ctx, "GetCloud", func(ctx context.Context, c *call) error {
+		ids, err := parseName("name", req.GetName())
+		if err != nil {
+			return err
+		}
+		cl, err := c.lookup(ids[0])
+		if err != nil {
+			return err
+		}
+		out = s.cloudToProto(cl)
+		return nil
+	})
+	return out, err
+}

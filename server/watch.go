@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// WatchInstance implements pb.ComputeServiceServer by polling the backend:
+// no dialect pushes state changes.
+func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerStreamingServer[pb.Instance]) error {
+	return s.do(stream.Context(), "WatchInstance", func(ctx context.Context, c *call) error {
+		cl, id, err := c.instance("name", req.GetName())
+		if err != nil {
+			return err
+		}
+		for i, st := range req.GetTargetStates() {
+			if st == pb.Instance_STATE_UNSPECIFIED || pb.Instance_State_name[int32(st)] == "" {
+				return driver.InvalidArgument("target_states", "entry "+strconv.Itoa(i)+" is not a state")
+			}
+		}
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.opt.MaxWatch)
+			defer cancel()
+		}
+		var last *pb.Instance
+		failures := 0
+		for first := true; ; first = false {
+			if !first {
+				t := time.NewTimer(s.opt.WatchInterval)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return watchEnd(ctx)
+				case <-t.C:
+				}
+			}
+			in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
+			if err != nil {
+				if ctx.Err() != nil {
+					return watchEnd(ctx)
+				}
+				if driver.IsNotFound(err) {
+					if first {
+						return err
+					}
+					gone := &pb.Instance{Name: instanceName(cl.name, id), State: pb.Instance_DELETED}
+					if last != nil {
+						gone.DisplayName = last.DisplayName
+					}
+					return stream.Send(gone)
+				}
+				// Transient backend trouble: keep watching a while.
+				if failures++; failures >= 5 || first {
+					return err
+				}
+				continue
+			}
+			failures = 0
+			cur := instanceToProto(cl.name, in)
+			if last == nil || cur.State != last.State || cur.VendorStatus != last.VendorStatus || cur.VendorTaskState != last.VendorTaskState {
+				if err := stream.Send(cur); err != nil {
+					return err
+				}
+				last = cur
+			}
+			if slices.Contains(req.GetTargetStates(), cur.State) || cur.State == pb.Instance_DELETED {
+				return nil
+			}
+		}
+	})
+}
+
+func watchEnd(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &driver.Error{Code: driver.CodeDeadlineExceeded, Message: "watch deadline reached before a target state"}
+	}
+	return &driver.Error{Code: driver.CodeCanceled, Message: "watch canceled"}
+}
+

@@ -1,0 +1,400 @@
+// Package fake is a stateful, in-process emulation of the NHN Cloud Instance
+// API v2 and its Keystone v2.0 token endpoint, written from the vendor guide
+// (nhn-v2-instance-api.md and its newer revision). It is for the nhnv2
+// adapter's tests, the shared conformance suite, the gateway's demo mode and
+// the end-to-end tests: it speaks the guide's paths, field names, status
+// codes and Nova fault bodies, moves servers through BUILD → ACTIVE and the
+// other transitions after configurable delays, answers 409 to invalid
+// transitions and counts token requests.
+//
+// It must not import the adapter (the adapter's demo mode imports it).
+package fake
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a fake NHN server. Zero values pick the defaults.
+type Options struct {
+	// TenantID, Username and Password are the credentials the token endpoint
+	// accepts. Defaults: DemoTenantID, DemoUsername, DemoPassword.
+	TenantID string
+	Username string
+	Password string
+	// Region is the region of the catalog's compute endpoint. Default "KR1".
+	Region string
+	// TokenTTL is how long an issued token is valid. Default 12h (NHN's).
+	TokenTTL time.Duration
+	// BuildDelay is how long a new server stays in BUILD; ActionDelay how
+	// long start/stop/reboot/resize/shelve/unshelve take; DeleteDelay how long
+	// a deleted server stays visible with task_state "deleting". Zero means
+	// the transition completes on the next read.
+	BuildDelay  time.Duration
+	ActionDelay time.Duration
+	DeleteDelay time.Duration
+	// SeedInstances adds the demo instances (two or more) to the always
+	// seeded flavors, zones, images, networks, security groups, volumes and
+	// key pair.
+	SeedInstances bool
+	// InstanceQuota is the most servers the tenant may have; creating more
+	// answers 413 overLimit. Default 100.
+	InstanceQuota int
+	// RecordRequests keeps every request (method, path, query, headers,
+	// body) for Requests(). Off by default: the demo runs for long.
+	RecordRequests bool
+	// Now is the clock for token expiry and transitions. Default time.Now.
+	Now func() time.Time
+}
+
+// Request is one recorded request (see Options.RecordRequests).
+type Request struct {
+	Method string
+	Path   string
+	Query  string
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a running fake NHN Cloud (identity and compute on one URL).
+type Server struct {
+	// URL is the base URL: identity at URL+"/v2.0/tokens", compute at
+	// URL+"/v2/{tenantId}/...".
+	URL string
+
+	opt Options
+	hs  *httptest.Server
+	mux *http.ServeMux
+
+	mu            sync.Mutex
+	tokens        map[string]issuedToken
+	tokenRequests int
+	requests      []Request
+	servers       map[string]*server
+	flavors       []*flavor
+	images        map[string]string // id -> name
+	networks      []*network
+	ports         map[string]*port
+	secGroups     map[string]bool
+	volumes       map[string]*volume
+	keypairs      map[string]*keypair
+	keypairSeq    int
+	usedIPs       map[string]bool
+}
+
+type issuedToken struct {
+	tenant  string
+	expires time.Time
+}
+
+// NewServer starts a fake NHN server on a loopback port. Close it when done.
+func NewServer(opt Options) *Server {
+	s := NewHandler(opt)
+	s.hs = httptest.NewServer(s)
+	s.URL = s.hs.URL
+	return s
+}
+
+// NewHandler returns the fake as an http.Handler without starting a
+// listener (for use under a caller's own httptest.Server). URL is empty
+// until the caller sets it with SetURL (links and the service catalog use it).
+func NewHandler(opt Options) *Server {
+	if opt.TenantID == "" {
+		opt.TenantID = DemoTenantID
+	}
+	if opt.Username == "" {
+		opt.Username = DemoUsername
+	}
+	if opt.Password == "" {
+		opt.Password = DemoPassword
+	}
+	if opt.Region == "" {
+		opt.Region = "KR1"
+	}
+	if opt.TokenTTL <= 0 {
+		opt.TokenTTL = 12 * time.Hour
+	}
+	if opt.InstanceQuota <= 0 {
+		opt.InstanceQuota = 100
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Server{
+		opt:       opt,
+		tokens:    map[string]issuedToken{},
+		servers:   map[string]*server{},
+		images:    map[string]string{},
+		ports:     map[string]*port{},
+		secGroups: map[string]bool{},
+		volumes:   map[string]*volume{},
+		keypairs:  map[string]*keypair{},
+		usedIPs:   map[string]bool{},
+	}
+	s.seed()
+	s.routes()
+	return s
+}
+
+// SetURL sets the base URL used in links and the service catalog when the
+// handler is served by the caller (NewHandler).
+func (s *Server) SetURL(u string) {
+	s.mu.Lock()
+	s.URL = strings.TrimRight(u, "/")
+	s.mu.Unlock()
+}
+
+// Close stops the listener started by NewServer.
+func (s *Server) Close() {
+	if s.hs != nil {
+		s.hs.Close()
+	}
+}
+
+// TenantID is the tenant the fake serves.
+func (s *Server) TenantID() string { return s.opt.TenantID }
+
+// TokenRequests reports how many POST /v2.0/tokens requests arrived
+// (successful or not).
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenRequests
+}
+
+// RevokeTokens makes every token issued so far invalid, as if they had
+// expired early: the next compute call with one answers 401.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// Requests returns the recorded requests (Options.RecordRequests).
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ServerStatus reports a server's current status and task state (tests).
+func (s *Server) ServerStatus(id string) (status, taskState string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sv := s.servers[id]
+	if sv == nil {
+		return "", "", false
+	}
+	s.advance(sv)
+	if s.servers[id] == nil {
+		return "", "", false
+	}
+	return sv.Status, sv.TaskState, true
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opt.RecordRequests {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Header: r.Header.Clone(), Body: body,
+		})
+		s.mu.Unlock()
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /v2.0/tokens", s.handleTokens)
+
+	c := func(pattern string, h func(http.ResponseWriter, *http.Request)) {
+		method, path, _ := strings.Cut(pattern, " ")
+		m.HandleFunc(method+" /v2/{tenant}"+path, s.authenticated(h))
+	}
+	c("GET /servers", s.handleListServers(false))
+	c("GET /servers/detail", s.handleListServers(true))
+	c("POST /servers", s.handleCreateServer)
+	c("GET /servers/{id}", s.handleGetServer)
+	c("PUT /servers/{id}", s.handleUpdateServer)
+	c("DELETE /servers/{id}", s.handleDeleteServer)
+	c("POST /servers/{id}/action", s.handleAction)
+	c("GET /servers/{id}/os-volume_attachments", s.handleListAttachments)
+	c("POST /servers/{id}/os-volume_attachments", s.handleAttach)
+	c("GET /servers/{id}/os-volume_attachments/{volume}", s.handleGetAttachment)
+	c("DELETE /servers/{id}/os-volume_attachments/{volume}", s.handleDetach)
+	c("GET /flavors", s.handleListFlavors(false))
+	c("GET /flavors/detail", s.handleListFlavors(true))
+	c("GET /flavors/{id}", s.handleGetFlavor)
+	c("GET /os-availability-zone", s.handleZones)
+	c("GET /os-keypairs", s.handleListKeypairs)
+	c("POST /os-keypairs", s.handleCreateKeypair)
+	c("GET /os-keypairs/{name}", s.handleGetKeypair)
+	c("DELETE /os-keypairs/{name}", s.handleDeleteKeypair)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeFault(w, http.StatusNotFound, "itemNotFound", "The resource could not be found.")
+	})
+	s.mux = m
+}
+
+// authenticated checks X-Auth-Token and the tenant in the path, as
+// keystonemiddleware does in front of Nova.
+func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := r.Header.Get("X-Auth-Token")
+		s.mu.Lock()
+		it, ok := s.tokens[tok]
+		now := s.opt.Now()
+		if ok && !now.Before(it.expires) {
+			delete(s.tokens, tok)
+			ok = false
+		}
+		s.mu.Unlock()
+		if tok == "" || !ok {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
+				"code": 401, "title": "Unauthorized",
+				"message": "The request you have made requires authentication.",
+			}})
+			return
+		}
+		if r.PathValue("tenant") != it.tenant {
+			writeFault(w, http.StatusForbidden, "forbidden", "Project ID in the URL does not match the token's project.")
+			return
+		}
+		if (r.Method == http.MethodPost || r.Method == http.MethodPut) &&
+			!strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			writeFault(w, http.StatusUnsupportedMediaType, "badMediaType", "The request media type is not supported; use application/json.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.tokenRequests++
+	s.mu.Unlock()
+	var req struct {
+		Auth struct {
+			TenantID            string `json:"tenantId"`
+			TenantName          string `json:"tenantName"`
+			PasswordCredentials *struct {
+				Username string `json:"username"`
+				Password string `json:"password"`
+			} `json:"passwordCredentials"`
+		} `json:"auth"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeKeystoneError(w, http.StatusBadRequest, "Bad Request", "Expecting to find auth in request body.")
+		return
+	}
+	pc := req.Auth.PasswordCredentials
+	if pc == nil || pc.Username == "" || pc.Password == "" {
+		writeKeystoneError(w, http.StatusBadRequest, "Bad Request", "Expecting to find passwordCredentials in auth.")
+		return
+	}
+	if pc.Username != s.opt.Username || pc.Password != s.opt.Password ||
+		(req.Auth.TenantID != "" && req.Auth.TenantID != s.opt.TenantID) ||
+		(req.Auth.TenantID == "" && req.Auth.TenantName == "") {
+		writeKeystoneError(w, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
+		return
+	}
+	now := s.opt.Now().UTC()
+	expires := now.Add(s.opt.TokenTTL)
+	id := randomHex(16)
+	s.mu.Lock()
+	s.tokens[id] = issuedToken{tenant: s.opt.TenantID, expires: expires}
+	base := s.URL
+	s.mu.Unlock()
+	t := s.opt.TenantID
+	writeJSON(w, http.StatusOK, map[string]any{"access": map[string]any{
+		"token": map[string]any{
+			"id":        id,
+			"expires":   expires.Format(time.RFC3339),
+			"issued_at": now.Format("2006-01-02T15:04:05.000000"),
+			"tenant": map[string]any{
+				"id": t, "name": "demo-project", "enabled": true,
+				"description": "", "project_domain": "NORMAL",
+			},
+		},
+		"serviceCatalog": []any{
+			map[string]any{"type": "compute", "name": "nova", "endpoints": []any{
+				map[string]any{"region": s.opt.Region, "publicURL": base + "/v2/" + t},
+			}},
+			map[string]any{"type": "network", "name": "neutron", "endpoints": []any{
+				map[string]any{"region": s.opt.Region, "publicURL": base + "/network"},
+			}},
+			map[string]any{"type": "image", "name": "glance", "endpoints": []any{
+				map[string]any{"region": s.opt.Region, "publicURL": base + "/image"},
+			}},
+		},
+		"user": map[string]any{
+			"id": "b6ab578c20c94306ac1f41ffc4415b29", "username": s.opt.Username,
+			"name": s.opt.Username, "roles": []any{map[string]any{"name": "project_admin"}},
+			"roles_links": []any{},
+		},
+		"metadata": map[string]any{"is_admin": 0, "roles": []any{"9fe2ff9ee4384b1894a90878d3e92bab"}},
+	}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeFault writes a Nova fault body: {"itemNotFound": {"code": 404, "message": "…"}}.
+func writeFault(w http.ResponseWriter, status int, name, message string) {
+	writeJSON(w, status, map[string]any{name: map[string]any{"code": status, "message": message}})
+}
+
+func writeKeystoneError(w http.ResponseWriter, status int, title, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "title": title, "message": message}})
+}
+
+func badRequest(w http.ResponseWriter, format string, args ...any) {
+	writeFault(w, http.StatusBadRequest, "badRequest", fmt.Sprintf(format, args...))
+}
+
+func conflict(w http.ResponseWriter, format string, args ...any) {
+	writeFault(w, http.StatusConflict, "conflictingRequest", fmt.Sprintf(format, args...))
+}
+
+func notFound(w http.ResponseWriter, format string, args ...any) {
+	writeFault(w, http.StatusNotFound, "itemNotFound", fmt.Sprintf(format, args...))
+}
+
+// decodeBody decodes a JSON request body, answering 400 when it is not JSON.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		badRequest(w, "Malformed request body: %v", err)
+		return false
+	}
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,555 @@
+package k5
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// Limits K5 (Nova) imposes on create/rebuild fields.
+const (
+	maxNameLen       = 255   // Nova's server name limit
+	maxMetadataLen   = 255   // guide 1.2.6.2: "maximum size of the metadata key and value is 255 bytes each"
+	maxUserDataLen   = 65535 // Nova's limit on base64-encoded user_data
+	adminPassMetaKey = "admin_pass"
+)
+
+// mapState maps a K5 status and task state per dialects.md. task_state
+// refines a steady status into STARTING, STOPPING or DELETING.
+func mapState(status, task string) driver.State {
+	st := strings.ToUpper(status)
+	if st != "DELETED" && st != "SOFT_DELETED" {
+		switch strings.ToLower(task) {
+		case "powering-on":
+			return driver.StateStarting
+		case "powering-off":
+			return driver.StateStopping
+		case "deleting":
+			return driver.StateDeleting
+		}
+	}
+	switch st {
+	case "BUILD":
+		return driver.StateProvisioning
+	case "ACTIVE", "PASSWORD":
+		return driver.StateRunning
+	case "SHUTOFF", "STOPPED":
+		return driver.StateStopped
+	case "REBOOT", "HARD_REBOOT":
+		return driver.StateRebooting
+	case "RESIZE":
+		return driver.StateResizing
+	case "VERIFY_RESIZE":
+		return driver.StateVerifyResize
+	case "REVERT_RESIZE":
+		return driver.StateRevertingResize
+	case "MIGRATING":
+		return driver.StateMigrating
+	case "REBUILD":
+		return driver.StateRebuilding
+	case "SHELVED", "SHELVED_OFFLOADED":
+		return driver.StateShelved
+	case "PAUSED":
+		return driver.StatePaused
+	case "SUSPENDED":
+		return driver.StateSuspended
+	case "RESCUE":
+		return driver.StateRescued
+	case "DELETED", "SOFT_DELETED":
+		return driver.StateDeleted
+	case "ERROR":
+		return driver.StateError
+	}
+	return driver.StateUnknown
+}
+
+// pushableStatus is the K5 status filter for a unified state, only where
+// exactly one K5 status means that state (otherwise pushing the filter down
+// would hide instances; the portable layer filters again either way).
+var pushableStatus = map[driver.State]string{
+	driver.StateProvisioning:    "BUILD",
+	driver.StateResizing:        "RESIZE",
+	driver.StateVerifyResize:    "VERIFY_RESIZE",
+	driver.StateRevertingResize: "REVERT_RESIZE",
+	driver.StateMigrating:       "MIGRATING",
+	driver.StateRebuilding:      "REBUILD",
+	driver.StatePaused:          "PAUSED",
+	driver.StateSuspended:       "SUSPENDED",
+	driver.StateRescued:         "RESCUE",
+	driver.StateError:           "ERROR",
+}
+
+func str(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case float64:
+		return fmt.Sprint(t)
+	}
+	return ""
+}
+
+func toInstance(s *servers.Server) driver.Instance {
+	in := driver.Instance{
+		ID:           s.ID,
+		Name:         s.Name,
+		VendorStatus: s.Status,
+		TaskState:    s.TaskState,
+		State:        mapState(s.Status, s.TaskState),
+		FlavorID:     str(s.Flavor["id"]),
+		ImageID:      str(s.Image["id"]),
+		Zone:         s.AvailabilityZone,
+		KeyName:      s.KeyName,
+		Created:      s.Created,
+		Updated:      s.Updated,
+		Launched:     s.LaunchedAt,
+	}
+	nets := make([]string, 0, len(s.Addresses))
+	for n := range s.Addresses {
+		nets = append(nets, n)
+	}
+	sort.Strings(nets)
+	for _, n := range nets {
+		list, _ := s.Addresses[n].([]any)
+		for _, raw := range list {
+			m, _ := raw.(map[string]any)
+			if m == nil {
+				continue
+			}
+			addr := driver.Address{Network: n, IP: str(m["addr"]), MAC: str(m["OS-EXT-IPS-MAC:mac_addr"]), Type: driver.AddressFixed}
+			switch str(m["version"]) {
+			case "4":
+				addr.Version = 4
+			case "6":
+				addr.Version = 6
+			}
+			if str(m["OS-EXT-IPS:type"]) == "floating" {
+				addr.Type = driver.AddressFloating
+			}
+			in.Addresses = append(in.Addresses, addr)
+		}
+	}
+	for _, g := range s.SecurityGroups {
+		if name := str(g["name"]); name != "" && !slices.Contains(in.SecurityGroups, name) {
+			in.SecurityGroups = append(in.SecurityGroups, name)
+		}
+	}
+	for _, v := range s.AttachedVolumes {
+		in.VolumeIDs = append(in.VolumeIDs, v.ID)
+	}
+	if len(s.Metadata) > 0 {
+		in.Metadata = make(map[string]string, len(s.Metadata))
+		for k, v := range s.Metadata {
+			// The Windows administrator password K5 takes as metadata is a
+			// secret: never echo it back on reads.
+			if k != adminPassMetaKey {
+				in.Metadata[k] = v
+			}
+		}
+	}
+	return in
+}
+
+// ListInstances lists servers with K5's documented filters pushed down
+// (changes-since, image, flavor, name, status), then pages locally: K5's
+// guide documents no limit/marker for servers.
+func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOptions) (*driver.InstancePage, error) {
+	f := opts.Filter
+	lo := servers.ListOpts{Image: f.ImageID, Flavor: f.FlavorID, Status: pushableStatus[f.State]}
+	if !f.ChangesSince.IsZero() {
+		lo.ChangesSince = f.ChangesSince.UTC().Format(time.RFC3339)
+	}
+	// K5's name filter is Nova's regular expression match; push it down only
+	// when the name has no regex metacharacters, so it can only widen.
+	if f.Name != "" && regexp.QuoteMeta(f.Name) == f.Name {
+		lo.Name = f.Name
+	}
+	var list []servers.Server
+	err := a.call(ctx, "ListInstances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		page, err := servers.List(sc, lo).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		list, err = servers.ExtractServers(page)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkPartialServers(list); err != nil {
+		return nil, err
+	}
+	all := make([]driver.Instance, 0, len(list))
+	for i := range list {
+		all = append(all, toInstance(&list[i]))
+	}
+	return driver.PageLocally(all, opts), nil
+}
+
+// checkPartialServers applies the adapter's rule for K5's maintenance
+// quirk (guide 1.1.5, 1.2.5: a list may come back with only some of the
+// availability zone information). The detail list always carries
+// OS-EXT-AZ:availability_zone for a placed server, so a server that is
+// neither BUILD nor ERROR (those may not be placed yet) without a zone means
+// the list is partial. It is reported as UNAVAILABLE with RetryAfter 60s,
+// never shown as a complete list.
+func (a *Adapter) checkPartialServers(list []servers.Server) error {
+	missing := 0
+	for i := range list {
+		st := strings.ToUpper(list[i].Status)
+		if list[i].AvailabilityZone == "" && st != "BUILD" && st != "ERROR" {
+			missing++
+		}
+	}
+	if missing == 0 {
+		return nil
+	}
+	a.log.Warn("k5: partial server list (maintenance)", "servers", len(list), "without_zone", missing)
+	return &driver.Error{
+		Code:       driver.CodeUnavailable,
+		RetryAfter: maintenanceRetry,
+		Message: fmt.Sprintf("%s: K5 returned %d servers of which %d lack availability-zone information; "+
+			"K5 documents this as a list that may be partial during K5 infrastructure maintenance; retry after at least one minute",
+			a.what("ListInstances"), len(list), missing),
+	}
+}
+
+// GetInstance reads one server.
+func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
+	var s *servers.Server
+	err := a.call(ctx, "GetInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var err error
+		s, err = servers.Get(ctx, sc, id).Extract()
+		if err == nil && s == nil {
+			err = errMalformed
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	in := toInstance(s)
+	return &in, nil
+}
+
+func validateName(field, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return driver.InvalidArgument(field, "must not be empty")
+	}
+	if len(name) > maxNameLen {
+		return driver.InvalidArgument(field, fmt.Sprintf("K5 accepts at most %d bytes", maxNameLen))
+	}
+	return nil
+}
+
+func validateMetadata(md map[string]string) error {
+	for k, v := range md {
+		switch {
+		case k == "":
+			return driver.InvalidArgument("instance.metadata", "keys must not be empty")
+		case len(k) > maxMetadataLen:
+			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("key %.20q… is longer than K5's %d bytes", k, maxMetadataLen))
+		case len(v) > maxMetadataLen:
+			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("value of %q is longer than K5's %d bytes", k, maxMetadataLen))
+		}
+	}
+	return nil
+}
+
+// validateCreate applies what K5's guide (section 1.2.6.2) imposes before
+// anything is sent.
+func validateCreate(req *driver.CreateInstanceRequest) error {
+	if err := validateName("instance.display_name", req.Name); err != nil {
+		return err
+	}
+	if req.FlavorID == "" {
+		return driver.InvalidArgument("instance.flavor", "must not be empty")
+	}
+	if req.ImageID == "" {
+		return driver.InvalidArgument("instance.image", "must not be empty")
+	}
+	if len(req.Networks) == 0 {
+		return driver.InvalidArgument("instance.networks", "K5 requires at least one network or port (guide 1.2.6.2: \"Ensure that the network is specified\")")
+	}
+	for i, n := range req.Networks {
+		field := fmt.Sprintf("instance.networks[%d]", i)
+		set := 0
+		for _, v := range []string{n.NetworkID, n.SubnetID, n.PortID} {
+			if v != "" {
+				set++
+			}
+		}
+		switch {
+		case n.SubnetID != "":
+			return driver.InvalidArgument(field+".subnet", "K5 cannot attach a server to a subnet directly; create a port on the subnet and pass it as port (guide 1.2.6.2)")
+		case set != 1:
+			return driver.InvalidArgument(field, "set exactly one of network or port")
+		case n.FixedIP != "" && n.PortID != "":
+			return driver.InvalidArgument(field+".fixed_ip", "K5 takes a fixed IP with a network, not with a port")
+		case n.FixedIP != "":
+			if ip := net.ParseIP(n.FixedIP); ip == nil || ip.To4() == nil {
+				return driver.InvalidArgument(field+".fixed_ip", "K5 takes a fixed IPv4 address")
+			}
+		}
+	}
+	for i, g := range req.SecurityGroups {
+		if strings.TrimSpace(g) == "" {
+			return driver.InvalidArgument(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
+		}
+	}
+	if n := base64.StdEncoding.EncodedLen(len(req.UserData)); n > maxUserDataLen {
+		return driver.InvalidArgument("instance.user_data", fmt.Sprintf("is %d bytes once base64-encoded; K5 accepts at most %d", n, maxUserDataLen))
+	}
+	if err := validateMetadata(req.Metadata); err != nil {
+		return err
+	}
+	if bv := req.BootVolume; bv != nil {
+		if bv.SizeGB < 0 {
+			return driver.InvalidArgument("instance.boot_volume.size_gb", "must not be negative")
+		}
+		if bv.Type != "" {
+			return driver.InvalidArgument("instance.boot_volume.type", "K5's create server call has no volume type for the boot volume (guide 1.2.6.2); leave it empty")
+		}
+	}
+	return nil
+}
+
+// CreateInstance creates one server booting from a new volume made from the
+// image (K5 flavors have no local disk). When the request gives no boot
+// volume size, the adapter reads the image's minDisk (GET /images/{id}) and
+// uses it. The one-time adminPass K5 returns is passed on as AdminPass.
+// The create is never retried.
+func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstanceRequest) (*driver.Instance, error) {
+	if err := validateCreate(req); err != nil {
+		return nil, err
+	}
+	size, deleteOnTermination := 0, true
+	if req.BootVolume != nil {
+		size, deleteOnTermination = req.BootVolume.SizeGB, req.BootVolume.DeleteOnTermination
+	}
+	if size == 0 {
+		var err error
+		if size, err = a.imageMinDisk(ctx, req.ImageID); err != nil {
+			return nil, err
+		}
+	}
+	nets := make([]servers.Network, 0, len(req.Networks))
+	for _, n := range req.Networks {
+		nets = append(nets, servers.Network{UUID: n.NetworkID, Port: n.PortID, FixedIP: n.FixedIP})
+	}
+	opts := keypairs.CreateOptsExt{
+		CreateOptsBuilder: createOpts{
+			CreateOpts: servers.CreateOpts{
+				Name:             req.Name,
+				ImageRef:         req.ImageID,
+				FlavorRef:        req.FlavorID,
+				SecurityGroups:   req.SecurityGroups,
+				AvailabilityZone: req.Zone,
+				Networks:         nets,
+				Metadata:         req.Metadata,
+			},
+			UserData:     req.UserData,
+			BlockDevices: []blockDevice{bootDevice(req.ImageID, size, deleteOnTermination)},
+		},
+		KeyName: req.KeyName,
+	}
+	var created *servers.Server
+	// A create must not be retried blindly; tokensource.Do retries only
+	// after a 401, which K5 answers before doing anything.
+	err := a.call(ctx, "CreateInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var err error
+		created, err = servers.Create(ctx, sc, opts, nil).Extract()
+		if err == nil && (created == nil || created.ID == "") {
+			err = errMalformed
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	in := driver.Instance{
+		ID:               created.ID,
+		Name:             req.Name,
+		State:            driver.StateProvisioning,
+		VendorStatus:     "BUILD", // K5's create answer has no status; every new server starts in BUILD
+		FlavorID:         req.FlavorID,
+		ImageID:          req.ImageID,
+		Zone:             req.Zone,
+		KeyName:          req.KeyName,
+		SecurityGroups:   slices.Clone(req.SecurityGroups),
+		BootVolumeSizeGB: size,
+		AdminPass:        created.AdminPass,
+		Created:          a.now().UTC(),
+	}
+	for _, g := range created.SecurityGroups {
+		if name := str(g["name"]); name != "" && !slices.Contains(in.SecurityGroups, name) {
+			in.SecurityGroups = append(in.SecurityGroups, name)
+		}
+	}
+	if len(req.Metadata) > 0 {
+		in.Metadata = make(map[string]string, len(req.Metadata))
+		for k, v := range req.Metadata {
+			if k != adminPassMetaKey {
+				in.Metadata[k] = v
+			}
+		}
+	}
+	a.log.Info("k5: server created", "id", in.ID)
+	return &in, nil
+}
+
+// imageMinDisk reads the image's minDisk to size the boot volume. K5
+// answers 500 where the caller's role may not read the image (guide
+// 1.2.5): that is PERMISSION_DENIED with the explanation.
+func (a *Adapter) imageMinDisk(ctx context.Context, imageID string) (int, error) {
+	var im *k5Image
+	err := a.call(ctx, "CreateInstance (reading the image's minimum disk)", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var err error
+		im, err = getImage(ctx, sc, imageID)
+		return err
+	})
+	switch {
+	case vendorStatus(err) == http.StatusInternalServerError:
+		e := err.(*driver.Error)
+		e.Code = driver.CodePermissionDenied
+		e.Message = fmt.Sprintf("%s: K5 answered 500 to reading image %s, which K5 documents as the answer when the "+
+			"gateway's K5 role may not read the image (guide 1.2.5); grant the role read access or give bootVolume.sizeGb explicitly",
+			a.what("CreateInstance"), imageID)
+		return 0, e
+	case vendorStatus(err) == http.StatusNotFound:
+		return 0, driver.InvalidArgument("instance.image", fmt.Sprintf("K5 has no image %s", imageID))
+	case err != nil:
+		return 0, err
+	case im.MinDisk <= 0:
+		return 0, driver.InvalidArgument("instance.boot_volume.size_gb",
+			fmt.Sprintf("K5 needs a boot volume size and image %s declares no minimum disk; set it (ask the image provider for the minimum)", imageID))
+	}
+	return im.MinDisk, nil
+}
+
+// DeleteInstance deletes a server (204).
+func (a *Adapter) DeleteInstance(ctx context.Context, id string) error {
+	return a.call(ctx, "DeleteInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Delete(ctx, sc, id).ExtractErr()
+	})
+}
+
+// StartInstance is action os-start.
+func (a *Adapter) StartInstance(ctx context.Context, id string) error {
+	return a.call(ctx, "StartInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Start(ctx, sc, id).ExtractErr()
+	})
+}
+
+// StopInstance is action os-stop.
+func (a *Adapter) StopInstance(ctx context.Context, id string) error {
+	return a.call(ctx, "StopInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Stop(ctx, sc, id).ExtractErr()
+	})
+}
+
+// RebootInstance is action reboot with the requested type; K5 ignores the
+// type and always reboots HARD (guide 1.2.6.6).
+func (a *Adapter) RebootInstance(ctx context.Context, id string, hard bool) error {
+	t := servers.SoftReboot
+	if hard {
+		t = servers.HardReboot
+	}
+	return a.call(ctx, "RebootInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Reboot(ctx, sc, id, servers.RebootOpts{Type: t}).ExtractErr()
+	})
+}
+
+// ResizeInstance is action resize; the server then waits in VERIFY_RESIZE
+// for ConfirmResize or RevertResize.
+func (a *Adapter) ResizeInstance(ctx context.Context, id, flavorID string) error {
+	if flavorID == "" {
+		return driver.InvalidArgument("flavor", "must not be empty")
+	}
+	return a.call(ctx, "ResizeInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Resize(ctx, sc, id, servers.ResizeOpts{FlavorRef: flavorID}).ExtractErr()
+	})
+}
+
+// ConfirmResize is action confirmResize (204).
+func (a *Adapter) ConfirmResize(ctx context.Context, id string) error {
+	return a.call(ctx, "ConfirmResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.ConfirmResize(ctx, sc, id).ExtractErr()
+	})
+}
+
+// RevertResize is action revertResize (202).
+func (a *Adapter) RevertResize(ctx context.Context, id string) error {
+	return a.call(ctx, "RevertResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.RevertResize(ctx, sc, id).ExtractErr()
+	})
+}
+
+// ShelveInstance is action shelve.
+func (a *Adapter) ShelveInstance(ctx context.Context, id string) error {
+	return a.call(ctx, "ShelveInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Shelve(ctx, sc, id).ExtractErr()
+	})
+}
+
+// UnshelveInstance is action unshelve ({"unshelve": null}).
+func (a *Adapter) UnshelveInstance(ctx context.Context, id string) error {
+	return a.call(ctx, "UnshelveInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Unshelve(ctx, sc, id, servers.UnshelveOpts{}).ExtractErr()
+	})
+}
+
+// RebuildInstance is action rebuild {imageRef, name, metadata}.
+func (a *Adapter) RebuildInstance(ctx context.Context, id string, req driver.RebuildRequest) error {
+	if req.ImageID == "" {
+		return driver.InvalidArgument("image", "must not be empty")
+	}
+	if req.Name != "" {
+		if err := validateName("name", req.Name); err != nil {
+			return err
+		}
+	}
+	if err := validateMetadata(req.Metadata); err != nil {
+		return err
+	}
+	return a.call(ctx, "RebuildInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		return servers.Rebuild(ctx, sc, id, servers.RebuildOpts{ImageRef: req.ImageID, Name: req.Name, Metadata: req.Metadata}).Err
+	})
+}
+
+// RenameInstance is PUT /servers/{id} {"server": {"name": ...}}.
+func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.Instance, error) {
+	if err := validateName("instance.display_name", name); err != nil {
+		return nil, err
+	}
+	var s *servers.Server
+	err := a.call(ctx, "RenameInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var err error
+		s, err = servers.Update(ctx, sc, id, servers.UpdateOpts{Name: name}).Extract()
+		if err == nil && s == nil {
+			err = errMalformed
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	in := toInstance(s)
+	return &in, nil
+}

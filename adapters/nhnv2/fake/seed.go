@@ -125,16 +125,16 @@ func (s *Server) seed() {
 	s.attachNIC(web, s.networks[0], "172.16.0.40", "fa:16:3e:54:a7:64")
 	web.Floating = "133.186.150.20"
 	s.addRootVolume(web, "90712f4f-2faa-4e4f-8eb1-9313a8595570", true)
-	web.Status, web.PowerState, web.Launched = "ACTIVE", 1, now.Add(-48*time.Hour)
+	web.Status, web.TaskState, web.PowerState, web.Launched = "ACTIVE", "", 1, now.Add(-48*time.Hour)
 
 	db := s.newServer(InstanceDBMaster, "DB-Master", ImageUbuntu, FlavorM2C1M2, ZoneA, KeyPairName,
 		[]string{"default", "db"}, map[string]string{"role": "database"}, now.Add(-24*time.Hour))
 	s.attachNIC(db, s.networks[1], "192.168.10.11", "fa:16:3e:11:22:33")
 	s.addRootVolume(db, "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", true)
-	db.Status, db.PowerState, db.Launched = "SHUTOFF", 4, now.Add(-24*time.Hour)
+	db.Status, db.TaskState, db.PowerState, db.Launched = "SHUTOFF", "", 4, now.Add(-24*time.Hour)
 
 	batch := s.newServer(InstanceBatch, "batch-u2", ImageUbuntu, FlavorU2C1M2, ZoneA, KeyPairName,
 		[]string{"default"}, nil, now.Add(-2*time.Hour))
 	s.attachNIC(batch, s.networks[0], "172.16.0.41", "fa:16:3e:54:a7:65")
-	batch.Status, batch.PowerState, batch.Launched = "ACTIVE", 1, now.Add(-2*time.Hour)
+	batch.Status, batch.TaskState, batch.PowerState, batch.Launched = "ACTIVE", "", 1, now.Add(-2*time.Hour)
 }

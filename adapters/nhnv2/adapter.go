@@ -1,0 +1,207 @@
+// Package nhnv2 is computegw's adapter for the NHN Cloud Instance API v2
+// (Nova-derived, Keystone v2.0 tokens). It is for the gateway's wiring code
+// (cmd/gateway, internal/gateway), which builds one Adapter per configured
+// nhnv2 cloud, and for maintainers of the dialect.
+//
+// The adapter is built on gophercloud/v2 (identity v2 tokens, servers,
+// keypairs, volumeattach, availabilityzones, flavors, secgroups) and extends
+// it where NHN differs; see README.md. Tokens come from
+// internal/tokensource: one per cloud, shared by concurrent callers,
+// refreshed before expiry, and re-obtained once when the backend answers 401.
+package nhnv2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/tokensource"
+)
+
+// Config configures one nhnv2 cloud.
+type Config struct {
+	// Name is the cloud's name, used in messages and logs.
+	Name string
+	// IdentityEndpoint is the Keystone base URL; tokens are requested from
+	// IdentityEndpoint + "/v2.0/tokens" (a trailing "/v2.0" is accepted).
+	IdentityEndpoint string
+	// ComputeEndpoint is the Instance API base URL; calls go to
+	// ComputeEndpoint + "/v2/{TenantID}/...". Optional: when empty, the
+	// token's service catalog entry of type "compute" is used.
+	ComputeEndpoint string
+	// Region picks the catalog's compute endpoint when the catalog lists
+	// several (e.g. "KR1"). Optional: empty takes the first.
+	Region string
+	// TenantID, Username and Password are the Keystone v2.0 credentials.
+	TenantID string
+	Username string
+	Password string
+
+	// HTTPClient is the client for backend calls; nil uses
+	// backendhttp.NewClient().
+	HTTPClient *http.Client
+	// Logger receives debug and warning logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (token expiry); nil uses time.Now.
+	Now func() time.Time
+}
+
+// Adapter talks to one NHN Cloud tenant. It is safe for concurrent use.
+type Adapter struct {
+	cfg         Config
+	http        *http.Client
+	log         *slog.Logger
+	identityURL string // ends with "/v2.0/"
+	computeURL  string // from config, ends with "/v2/{tenant}/"; empty: catalog
+	tokens      *tokensource.Source
+}
+
+// Compile-time checks of the optional interfaces nhnv2 supports. It does not
+// implement driver.ResizeConfirmer (NHN confirms resizes itself),
+// driver.Rebuilder or driver.FloatingIPManager (no such calls in the guide).
+var (
+	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.InstanceRenamer      = (*Adapter)(nil)
+	_ driver.Shelver              = (*Adapter)(nil)
+	_ driver.ImageCreator         = (*Adapter)(nil)
+	_ driver.SecurityGroupManager = (*Adapter)(nil)
+)
+
+// New validates cfg and returns an Adapter. It makes no network call: the
+// first backend call logs in.
+func New(cfg Config) (*Adapter, error) {
+	name := cfg.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	missing := func(field string) error {
+		return fmt.Errorf("nhnv2 cloud %s: config field %s is required", name, field)
+	}
+	switch {
+	case strings.TrimSpace(cfg.IdentityEndpoint) == "":
+		return nil, missing("IdentityEndpoint (identity_endpoint)")
+	case strings.TrimSpace(cfg.TenantID) == "":
+		return nil, missing("TenantID (tenant_id)")
+	case cfg.Username == "":
+		return nil, missing("Username (username)")
+	case cfg.Password == "":
+		return nil, missing("Password (password)")
+	}
+	idURL, err := baseURL(cfg.IdentityEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("nhnv2 cloud %s: config field IdentityEndpoint (identity_endpoint): %v", name, err)
+	}
+	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger}
+	a.identityURL = withSuffix(idURL, "/v2.0") + "/"
+	if cfg.ComputeEndpoint != "" {
+		cu, err := baseURL(cfg.ComputeEndpoint)
+		if err != nil {
+			return nil, fmt.Errorf("nhnv2 cloud %s: config field ComputeEndpoint (compute_endpoint): %v", name, err)
+		}
+		a.computeURL = computeBase(cu, cfg.TenantID)
+	}
+	if a.http == nil {
+		a.http = backendhttp.NewClient()
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if a.cfg.Now == nil {
+		a.cfg.Now = time.Now
+	}
+	a.log = a.log.With("cloud", cfg.Name, "dialect", string(driver.DialectNHNv2))
+	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now})
+	return a, nil
+}
+
+// baseURL checks that raw is an absolute http(s) URL and returns it without
+// a trailing slash, query or fragment.
+func baseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("must be an absolute http or https URL")
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// withSuffix appends suffix unless base already ends with it.
+func withSuffix(base, suffix string) string {
+	if strings.HasSuffix(base, suffix) {
+		return base
+	}
+	return base + suffix
+}
+
+// computeBase turns an Instance API URL (with or without "/v2" or
+// "/v2/{tenant}") into the resource base "…/v2/{tenant}/".
+func computeBase(u, tenant string) string {
+	u = strings.TrimRight(u, "/")
+	switch {
+	case strings.HasSuffix(u, "/v2/"+tenant):
+	case strings.HasSuffix(u, "/v2"):
+		u += "/" + tenant
+	default:
+		u += "/v2/" + tenant
+	}
+	return u + "/"
+}
+
+// Dialect reports driver.DialectNHNv2.
+func (a *Adapter) Dialect() driver.Dialect { return driver.DialectNHNv2 }
+
+// Close releases idle connections.
+func (a *Adapter) Close() error {
+	a.http.CloseIdleConnections()
+	return nil
+}
+
+// TokenFetches reports how many logins the adapter has started (metrics and
+// tests).
+func (a *Adapter) TokenFetches() int { return a.tokens.Fetches() }
+
+// call runs fn with a compute ServiceClient carrying the cloud's current
+// token. gophercloud's own re-authentication is not used (no ReauthFunc):
+// a 401 is handed back to tokensource.Do, which invalidates that token
+// once for all callers, logs in again (single flight) and runs fn once more.
+// The error is classified for op.
+func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
+	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
+		sc, err := a.computeClient(tok)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, sc)
+	})
+	return a.classify(ctx, op, err)
+}
+
+// computeClient builds a per-call ProviderClient with the token injected.
+// It is cheap (no I/O); the *http.Client and its connections are shared.
+func (a *Adapter) computeClient(tok tokensource.Token) (*gophercloud.ServiceClient, error) {
+	endpoint := a.computeURL
+	if endpoint == "" {
+		sess, _ := tok.Catalog.(*session)
+		if sess == nil || sess.computeURL == "" {
+			return nil, &driver.Error{Code: driver.CodeFailedPrecondition,
+				Message: "NHN Cloud token has no compute endpoint in its service catalog; set compute_endpoint"}
+		}
+		endpoint = sess.computeURL
+	}
+	pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
+	pc.UserAgent.Prepend("computegw-nhnv2")
+	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: endpoint}, nil
+}
+
+// esc escapes one path segment (IDs and key pair names come from callers).
+func esc(s string) string { return url.PathEscape(s) }

@@ -1,0 +1,410 @@
+package nhnv2
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/computegw/computegw/adapters/nhnv2/fake"
+	"github.com/computegw/computegw/driver"
+)
+
+const testDelay = 20 * time.Millisecond
+
+func newFake(t *testing.T, opt fake.Options) *fake.Server {
+	t.Helper()
+	srv := fake.NewServer(opt)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newAdapter(t *testing.T, srv *fake.Server, mod func(*Config)) *Adapter {
+	t.Helper()
+	cfg := Config{
+		Name:             "nhn-test",
+		IdentityEndpoint: srv.URL,
+		TenantID:         srv.TenantID(),
+		Username:         fake.DemoUsername,
+		Password:         fake.DemoPassword,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func codeOf(err error) driver.Code { return driver.CodeOf(err) }
+
+func waitState(t *testing.T, a *Adapter, id string, want driver.State) *driver.Instance {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		in, err := a.GetInstance(ctxT(t), id)
+		if err != nil {
+			t.Fatalf("GetInstance(%s): %v", id, err)
+		}
+		if in.State == want {
+			return in
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance %s: state %v (vendor %s/%s), want %v", id, in.State, in.VendorStatus, in.TaskState, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	good := Config{Name: "c", IdentityEndpoint: "https://id.example.com", TenantID: "t", Username: "u", Password: "p"}
+	if _, err := New(good); err != nil {
+		t.Fatalf("New(valid): %v", err)
+	}
+	for _, tc := range []struct {
+		field string
+		mod   func(*Config)
+	}{
+		{"IdentityEndpoint", func(c *Config) { c.IdentityEndpoint = "" }},
+		{"IdentityEndpoint", func(c *Config) { c.IdentityEndpoint = "not a url" }},
+		{"ComputeEndpoint", func(c *Config) { c.ComputeEndpoint = "ftp://x" }},
+		{"TenantID", func(c *Config) { c.TenantID = "" }},
+		{"Username", func(c *Config) { c.Username = "" }},
+		{"Password", func(c *Config) { c.Password = "" }},
+	} {
+		cfg := good
+		tc.mod(&cfg)
+		_, err := New(cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("New with bad %s: err = %v, want one naming the field", tc.field, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "p\"") {
+			t.Errorf("error leaks the password: %v", err)
+		}
+	}
+}
+
+func TestComputeBase(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://kr1-api-instance-infrastructure.nhncloudservice.com":          "https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T/",
+		"https://kr1-api-instance-infrastructure.nhncloudservice.com/v2":       "https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T/",
+		"https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T":     "https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T/",
+		"https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T/":    "https://kr1-api-instance-infrastructure.nhncloudservice.com/v2/T/",
+		"https://kr1-api-instance-infrastructure.nhncloudservice.com/compute/": "https://kr1-api-instance-infrastructure.nhncloudservice.com/compute/v2/T/",
+	} {
+		u, err := baseURL(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := computeBase(u, "T"); got != want {
+			t.Errorf("computeBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewMakesNoNetworkCall(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	newAdapter(t, srv, nil)
+	if n := srv.TokenRequests(); n != 0 {
+		t.Fatalf("New made %d token requests, want 0", n)
+	}
+}
+
+func TestLifecycleAgainstFake(t *testing.T) {
+	srv := newFake(t, fake.Options{BuildDelay: testDelay, ActionDelay: testDelay, DeleteDelay: testDelay})
+	a := newAdapter(t, srv, nil)
+	ctx := ctxT(t)
+
+	in, err := a.CreateInstance(ctx, &driver.CreateInstanceRequest{
+		Name: "web-1", FlavorID: fake.FlavorM2C1M2, ImageID: fake.ImageUbuntu, Zone: fake.ZoneA,
+		KeyName:  fake.KeyPairName,
+		Networks: []driver.NetworkSpec{{SubnetID: fake.SubnetVPC2}},
+		Metadata: map[string]string{"team": "web"}, UserData: []byte("#!/bin/sh\necho hi\n"),
+		SecurityGroups: []string{"default", fake.SecurityGroupWeb},
+	})
+	if err != nil {
+		t.Fatalf("CreateInstance: %v", err)
+	}
+	if in.State != driver.StateProvisioning || in.VendorStatus != "BUILD" {
+		t.Errorf("new instance state %v/%q, want PROVISIONING/BUILD", in.State, in.VendorStatus)
+	}
+	if in.Name != "web-1" || in.FlavorID != fake.FlavorM2C1M2 || in.ImageID != fake.ImageUbuntu || in.Zone != fake.ZoneA {
+		t.Errorf("new instance = %+v", in)
+	}
+	if len(in.VolumeIDs) != 1 {
+		t.Errorf("non-U2 instance has %d volumes attached, want its root volume", len(in.VolumeIDs))
+	}
+	if len(in.Addresses) != 1 || !strings.HasPrefix(in.Addresses[0].IP, "172.16.0.") || in.Addresses[0].Network != "vpc2" ||
+		in.Addresses[0].Type != driver.AddressFixed || in.Addresses[0].Version != 4 || in.Addresses[0].MAC == "" {
+		t.Errorf("addresses = %+v", in.Addresses)
+	}
+	waitState(t, a, in.ID, driver.StateRunning)
+
+	if err := a.StartInstance(ctx, in.ID); codeOf(err) != driver.CodeFailedPrecondition {
+		t.Errorf("start RUNNING instance: %v, want FailedPrecondition", err)
+	}
+	if err := a.StopInstance(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.GetInstance(ctx, in.ID); got.State != driver.StateStopping {
+		t.Errorf("right after stop: %v/%s, want STOPPING", got.State, got.TaskState)
+	}
+	waitState(t, a, in.ID, driver.StateStopped)
+	if err := a.StartInstance(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a, in.ID, driver.StateRunning)
+	for _, hard := range []bool{false, true} {
+		if err := a.RebootInstance(ctx, in.ID, hard); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := a.GetInstance(ctx, in.ID); got.State != driver.StateRebooting {
+			t.Errorf("right after reboot(hard=%v): %v", hard, got.State)
+		}
+		waitState(t, a, in.ID, driver.StateRunning)
+	}
+	if err := a.ResizeInstance(ctx, in.ID, fake.FlavorM2C2M4); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitState(t, a, in.ID, driver.StateRunning); got.FlavorID != fake.FlavorM2C2M4 {
+		t.Errorf("after resize flavor = %s", got.FlavorID)
+	}
+	renamed, err := a.RenameInstance(ctx, in.ID, "web-renamed")
+	if err != nil || renamed.Name != "web-renamed" {
+		t.Fatalf("rename: %v %+v", err, renamed)
+	}
+	if err := a.ShelveInstance(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a, in.ID, driver.StateShelved)
+	if err := a.UnshelveInstance(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a, in.ID, driver.StateRunning)
+
+	if err := a.AddSecurityGroup(ctx, in.ID, "db"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.GetInstance(ctx, in.ID); strings.Join(got.SecurityGroups, ",") != "default,web,db" {
+		t.Errorf("groups after add = %v", got.SecurityGroups)
+	}
+	if err := a.RemoveSecurityGroup(ctx, in.ID, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddSecurityGroup(ctx, in.ID, "nope"); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("add unknown group: %v", err)
+	}
+
+	att, err := a.AttachVolume(ctx, in.ID, fake.VolumeA)
+	if err != nil || att.VolumeID != fake.VolumeA || att.Device != "/dev/vdb" || att.InstanceID != in.ID {
+		t.Fatalf("attach: %v %+v", err, att)
+	}
+	if _, err := a.AttachVolume(ctx, in.ID, fake.VolumeA); codeOf(err) != driver.CodeFailedPrecondition {
+		t.Errorf("attach in-use volume: %v", err)
+	}
+	if _, err := a.AttachVolume(ctx, in.ID, "00000000-0000-0000-0000-000000000000"); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("attach unknown volume: %v", err)
+	}
+	list, err := a.ListVolumeAttachments(ctx, in.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list attachments: %v %+v", err, list)
+	}
+	if _, err := a.GetVolumeAttachment(ctx, in.ID, fake.VolumeA); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DetachVolume(ctx, in.ID, fake.VolumeA); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetVolumeAttachment(ctx, in.ID, fake.VolumeA); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("get after detach: %v", err)
+	}
+
+	if _, err := a.CreateInstanceImage(ctx, in.ID, "snap", nil); codeOf(err) != driver.CodeFailedPrecondition {
+		t.Errorf("createImage of non-U2 instance: %v, want FailedPrecondition", err)
+	}
+
+	if err := a.DeleteInstance(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.GetInstance(ctx, in.ID); err == nil && got.State != driver.StateDeleting {
+		t.Errorf("right after delete: %v", got.State)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := a.GetInstance(ctx, in.ID)
+		if driver.IsNotFound(err) {
+			var de *driver.Error
+			if !errors.As(err, &de) || de.VendorCode != "itemNotFound" || de.VendorHTTPStatus != 404 || de.VendorMessage == "" {
+				t.Errorf("not-found error lacks vendor details: %+v", de)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance not gone after delete: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestU2CreateImage(t *testing.T) {
+	srv := newFake(t, fake.Options{SeedInstances: true})
+	a := newAdapter(t, srv, nil)
+	id, err := a.CreateInstanceImage(ctxT(t), fake.InstanceBatch, "batch-snap", map[string]string{"k": "v"})
+	if err != nil || len(id) != 36 {
+		t.Fatalf("CreateInstanceImage = %q, %v", id, err)
+	}
+	// The image is usable for a create.
+	in, err := a.CreateInstance(ctxT(t), &driver.CreateInstanceRequest{
+		Name: "from-snap", FlavorID: fake.FlavorU2C1M2, ImageID: id, KeyName: fake.KeyPairName,
+		Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkVPC2}},
+	})
+	if err != nil || in.ImageID != id || len(in.VolumeIDs) != 0 {
+		t.Fatalf("create from snapshot: %v %+v", err, in)
+	}
+}
+
+func TestListPagingAgainstFake(t *testing.T) {
+	srv := newFake(t, fake.Options{SeedInstances: true})
+	a := newAdapter(t, srv, nil)
+	ctx := ctxT(t)
+	for i := range 4 {
+		if _, err := a.CreateInstance(ctx, &driver.CreateInstanceRequest{
+			Name: "p-" + string(rune('a'+i)), FlavorID: fake.FlavorU2C1M2, ImageID: fake.ImageUbuntu,
+			KeyName: fake.KeyPairName, Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkVPC2}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	marker, pages := "", 0
+	for {
+		p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 2, Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, in := range p.Instances {
+			if seen[in.ID] {
+				t.Fatalf("instance %s listed twice", in.ID)
+			}
+			seen[in.ID] = true
+		}
+		if !p.More {
+			break
+		}
+		marker = p.Instances[len(p.Instances)-1].ID
+	}
+	if len(seen) != 7 || pages != 4 {
+		t.Errorf("paged %d instances in %d pages, want 7 in 4", len(seen), pages)
+	}
+	if _, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 2, Marker: "no-such-id"}); codeOf(err) != driver.CodeInvalidArgument {
+		t.Errorf("unknown marker: %v, want InvalidArgument", err)
+	}
+	p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10, Filter: driver.InstanceFilter{Name: "p-b", State: driver.StateUnspecified}})
+	if err != nil || len(p.Instances) != 1 || p.Instances[0].Name != "p-b" {
+		t.Errorf("name filter: %v %+v", err, p)
+	}
+	p, err = a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10, Filter: driver.InstanceFilter{FlavorID: fake.FlavorM2C2M4}})
+	if err != nil || len(p.Instances) != 1 || p.Instances[0].ID != fake.InstanceWebServer {
+		t.Errorf("flavor filter: %v %+v", err, p)
+	}
+}
+
+func TestSeededInstanceMapping(t *testing.T) {
+	srv := newFake(t, fake.Options{SeedInstances: true})
+	a := newAdapter(t, srv, nil)
+	in, err := a.GetInstance(ctxT(t), fake.InstanceWebServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []driver.Address{
+		{Network: "vpc2", IP: "172.16.0.40", Version: 4, Type: driver.AddressFixed, MAC: "fa:16:3e:54:a7:64"},
+		{Network: "vpc2", IP: "133.186.150.20", Version: 4, Type: driver.AddressFloating, MAC: "fa:16:3e:54:a7:64"},
+	}
+	if len(in.Addresses) != 2 || in.Addresses[0] != want[0] || in.Addresses[1] != want[1] {
+		t.Errorf("addresses = %+v, want %+v", in.Addresses, want)
+	}
+	if in.State != driver.StateRunning || in.KeyName != fake.KeyPairName || in.Zone != fake.ZoneB || in.Launched.IsZero() {
+		t.Errorf("instance = %+v", in)
+	}
+	db, err := a.GetInstance(ctxT(t), fake.InstanceDBMaster)
+	if err != nil || db.State != driver.StateStopped || db.VendorStatus != "SHUTOFF" {
+		t.Errorf("DB-Master = %+v, %v", db, err)
+	}
+}
+
+func TestResourcesAgainstFake(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	a := newAdapter(t, srv, nil)
+	ctx := ctxT(t)
+	fl, err := a.ListFlavors(ctx, driver.FlavorFilter{MinRAMMB: 131072})
+	if err != nil || len(fl) != 2 {
+		t.Fatalf("ListFlavors(minRam): %v %+v", err, fl)
+	}
+	f, err := a.GetFlavor(ctx, fake.FlavorX1C32M256)
+	if err != nil || f.Name != "x1.c32m256" || f.VCPUs != 32 || f.RAMMB != 262144 || f.Type != "performance" || !f.IsPublic {
+		t.Fatalf("GetFlavor: %v %+v", err, f)
+	}
+	if _, err := a.GetFlavor(ctx, "nope"); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("GetFlavor(unknown): %v", err)
+	}
+	zones, err := a.ListZones(ctx)
+	if err != nil || len(zones) != 2 || zones[0].Name != fake.ZoneA || !zones[0].Available {
+		t.Fatalf("ListZones: %v %+v", err, zones)
+	}
+
+	gen, err := a.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: "gen-key"})
+	if err != nil || !strings.Contains(gen.PrivateKey, "PRIVATE KEY") || !strings.HasPrefix(gen.Fingerprint, "SHA256:") {
+		t.Fatalf("generate key pair: %v %+v", err, gen)
+	}
+	imp, err := a.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: "imp-key", PublicKey: fake.KeyPairPublicKey})
+	if err != nil || imp.PrivateKey != "" || imp.PublicKey != fake.KeyPairPublicKey {
+		t.Fatalf("import key pair: %v %+v", err, imp)
+	}
+	if _, err := a.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: "imp-key", PublicKey: fake.KeyPairPublicKey}); codeOf(err) != driver.CodeAlreadyExists {
+		t.Errorf("duplicate key pair: %v, want AlreadyExists", err)
+	}
+	got, err := a.GetKeyPair(ctx, "gen-key")
+	if err != nil || got.PrivateKey != "" || got.PublicKey != gen.PublicKey || got.Created.IsZero() {
+		t.Fatalf("GetKeyPair: %v %+v", err, got)
+	}
+	kps, err := a.ListKeyPairs(ctx)
+	if err != nil || len(kps) != 3 {
+		t.Fatalf("ListKeyPairs: %v %+v", err, kps)
+	}
+	if err := a.DeleteKeyPair(ctx, "gen-key"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetKeyPair(ctx, "gen-key"); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("get after delete: %v", err)
+	}
+	if err := a.DeleteKeyPair(ctx, "gen-key"); codeOf(err) != driver.CodeNotFound {
+		t.Errorf("delete twice: %v", err)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	a, stop, err := NewDemo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p, err := a.ListInstances(ctxT(t), driver.ListInstancesOptions{PageSize: 100})
+	if err != nil || len(p.Instances) < 2 {
+		t.Fatalf("demo list: %v %+v", err, p)
+	}
+	kps, err := a.ListKeyPairs(ctxT(t))
+	if err != nil || len(kps) != 1 {
+		t.Fatalf("demo key pairs: %v %+v", err, kps)
+	}
+}

@@ -1,0 +1,188 @@
+package nhnv2
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// statusStates maps every instance status of both guide revisions to the
+// unified state (dialects.md, nhnv2 column). Anything else is UNKNOWN.
+var statusStates = map[string]driver.State{
+	"BUILD":             driver.StateProvisioning, // newer revision
+	"BUILDING":          driver.StateProvisioning, // older revision
+	"ACTIVE":            driver.StateRunning,
+	"PASSWORD":          driver.StateRunning,
+	"SHUTOFF":           driver.StateStopped,
+	"STOPPED":           driver.StateStopped,
+	"REBOOT":            driver.StateRebooting,
+	"HARD_REBOOT":       driver.StateRebooting,
+	"RESIZE":            driver.StateResizing,
+	"RESIZED":           driver.StateResizing,
+	"VERIFY_RESIZE":     driver.StateVerifyResize,
+	"REVERT_RESIZE":     driver.StateRevertingResize,
+	"MIGRATING":         driver.StateMigrating,
+	"REBUILD":           driver.StateRebuilding,
+	"SHELVED_OFFLOADED": driver.StateShelved,
+	"PAUSED":            driver.StatePaused,
+	"SUSPENDED":         driver.StateSuspended,
+	"RESCUED":           driver.StateRescued,
+	"RESCUE":            driver.StateRescued,
+	"DELETED":           driver.StateDeleted,
+	"ERROR":             driver.StateError,
+	"UNKNOWN":           driver.StateUnknown,
+}
+
+// mapState returns the unified state of a status, refined by Nova's
+// OS-EXT-STS:task_state: powering-on → STARTING and powering-off → STOPPING
+// on a steady ACTIVE/SHUTOFF/STOPPED server, deleting → DELETING on any
+// server not yet DELETED.
+func mapState(status, taskState string) driver.State {
+	status = strings.ToUpper(strings.TrimSpace(status))
+	st, ok := statusStates[status]
+	if !ok {
+		return driver.StateUnknown
+	}
+	switch strings.ToLower(taskState) {
+	case "deleting":
+		if st != driver.StateDeleted {
+			return driver.StateDeleting
+		}
+	case "powering-on":
+		if status == "ACTIVE" || status == "SHUTOFF" || status == "STOPPED" {
+			return driver.StateStarting
+		}
+	case "powering-off":
+		if status == "ACTIVE" || status == "SHUTOFF" || status == "STOPPED" {
+			return driver.StateStopping
+		}
+	}
+	return st
+}
+
+// vendorStatusesFor returns the single NHN status that a unified state
+// filter can be pushed down as, or "" when the state has several sources
+// (several statuses, or a task_state refinement) and must be filtered by the
+// portable layer only.
+func vendorStatusFor(s driver.State) string {
+	var found string
+	switch s {
+	case driver.StateStarting, driver.StateStopping, driver.StateDeleting, driver.StateUnknown:
+		return ""
+	}
+	for status, st := range statusStates {
+		if st == s {
+			if found != "" {
+				return ""
+			}
+			found = status
+		}
+	}
+	return found
+}
+
+// nhnServer is gophercloud's servers.Server plus NHN's extension attribute
+// NHN-EXT-ATTR:ephemeral_disk_size (Get Instance in the guide).
+type nhnServer struct {
+	servers.Server
+	EphemeralDiskSize int
+}
+
+func (s *nhnServer) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &s.Server); err != nil {
+		return err
+	}
+	var ext struct {
+		EphemeralDiskSize *int `json:"NHN-EXT-ATTR:ephemeral_disk_size"`
+	}
+	if err := json.Unmarshal(b, &ext); err != nil {
+		return err
+	}
+	if ext.EphemeralDiskSize != nil {
+		s.EphemeralDiskSize = *ext.EphemeralDiskSize
+	}
+	return nil
+}
+
+// nhnAddress is one entry of a server's "addresses" map.
+type nhnAddress struct {
+	Addr    string `json:"addr"`
+	Version int    `json:"version"`
+	Type    string `json:"OS-EXT-IPS:type"`
+	MAC     string `json:"OS-EXT-IPS-MAC:mac_addr"`
+}
+
+func stringField(m map[string]any, key string) string {
+	if m == nil {
+		return ""
+	}
+	s, _ := m[key].(string)
+	return s
+}
+
+// toInstance converts a server body into the driver's Instance.
+func toInstance(s *nhnServer) driver.Instance {
+	in := driver.Instance{
+		ID:           s.ID,
+		Name:         s.Name,
+		State:        mapState(s.Status, s.TaskState),
+		VendorStatus: s.Status,
+		TaskState:    s.TaskState,
+		FlavorID:     stringField(s.Flavor, "id"),
+		ImageID:      stringField(s.Image, "id"),
+		Zone:         s.AvailabilityZone,
+		KeyName:      s.KeyName,
+		Created:      s.Created,
+		Updated:      s.Updated,
+		Launched:     s.LaunchedAt,
+	}
+	if len(s.Metadata) > 0 {
+		in.Metadata = make(map[string]string, len(s.Metadata))
+		for k, v := range s.Metadata {
+			in.Metadata[k] = v
+		}
+	}
+	// Addresses: {"network name": [{addr, version, OS-EXT-IPS:type, mac}]},
+	// in network-name order for stable output.
+	nets := make([]string, 0, len(s.Addresses))
+	for n := range s.Addresses {
+		nets = append(nets, n)
+	}
+	sort.Strings(nets)
+	for _, n := range nets {
+		raw, err := json.Marshal(s.Addresses[n])
+		if err != nil {
+			continue
+		}
+		var list []nhnAddress
+		if json.Unmarshal(raw, &list) != nil {
+			continue
+		}
+		for _, a := range list {
+			t := driver.AddressTypeUnspecified
+			switch strings.ToLower(a.Type) {
+			case "fixed":
+				t = driver.AddressFixed
+			case "floating":
+				t = driver.AddressFloating
+			}
+			in.Addresses = append(in.Addresses, driver.Address{Network: n, IP: a.Addr, Version: a.Version, Type: t, MAC: a.MAC})
+		}
+	}
+	for _, g := range s.SecurityGroups {
+		if name, _ := g["name"].(string); name != "" && !slices.Contains(in.SecurityGroups, name) {
+			in.SecurityGroups = append(in.SecurityGroups, name)
+		}
+	}
+	for _, v := range s.AttachedVolumes {
+		if v.ID != "" {
+			in.VolumeIDs = append(in.VolumeIDs, v.ID)
+		}
+	}
+	return in
+}

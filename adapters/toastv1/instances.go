@@ -192,6 +192,7 @@ const (
 	minVolumeGB    = 10 // the smallest multiple of 10; the image's minDisk may be higher
 	maxVolumeGB    = 1000
 	maxCount       = 10
+	maxMetadataLen = 255 // per key and per value, as the Nova API beneath TOAST
 )
 
 // validNameChars reports whether s uses only the characters TOAST allows
@@ -232,14 +233,10 @@ func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) e
 		return driver.InvalidArgument("instance.image", "an image is required")
 	case req.Zone == "":
 		return driver.InvalidArgument("instance.zone", "TOAST requires an availability zone")
-	case req.KeyName == "":
-		return driver.InvalidArgument("instance.key_pair", "TOAST requires a key pair")
 	case count < 1 || count > maxCount:
 		return driver.InvalidArgument("instance.count", fmt.Sprintf("TOAST creates 1 to %d instances at a time, not %d", maxCount, count))
 	case len(req.UserData) > 0:
 		return driver.InvalidArgument("instance.user_data", "the TOAST v1.0 instance API has no user data")
-	case len(req.Metadata) > 0:
-		return driver.InvalidArgument("instance.metadata", "the TOAST v1.0 instance API cannot set metadata at create")
 	case len(req.Networks) == 0:
 		return driver.InvalidArgument("instance.networks", "TOAST requires a network ID or a subnet ID")
 	}
@@ -254,6 +251,14 @@ func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) e
 			return driver.InvalidArgument(field, "a network ID or a subnet ID is required")
 		case n.NetworkID != "" && n.SubnetID != "":
 			return driver.InvalidArgument(field, "give either a network ID or a subnet ID, not both")
+		}
+	}
+	for k, v := range req.Metadata {
+		switch {
+		case k == "" || len(k) > maxMetadataLen:
+			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("keys are 1 to %d characters; %q is not", maxMetadataLen, k))
+		case len(v) > maxMetadataLen:
+			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("values are at most %d characters; the value of %q is not", maxMetadataLen, k))
 		}
 	}
 	for i, g := range req.SecurityGroups {
@@ -287,6 +292,7 @@ func createBody(req *driver.CreateInstanceRequest, count int) createInstanceRequ
 		AvailabilityZone: req.Zone,
 		KeyName:          req.KeyName,
 		Count:            count,
+		Metadata:         req.Metadata,
 	}
 	for _, n := range req.Networks {
 		b.Networks = append(b.Networks, createNetwork{ID: n.NetworkID, SubnetID: n.SubnetID})
@@ -398,8 +404,8 @@ func (a *Adapter) ResizeInstance(ctx context.Context, id, flavorID string) error
 }
 
 // CreateInstanceImage runs action uploadImage with parameters.name and
-// returns createdImage.id. TOAST images from instances carry no metadata,
-// and TOAST only images stopped instances (the backend says so otherwise).
+// returns createdImage.id. The action has no image metadata parameter, so
+// metadata is refused rather than dropped.
 func (a *Adapter) CreateInstanceImage(ctx context.Context, id, imageName string, metadata map[string]string) (string, error) {
 	op := "create image of instance " + id
 	switch {

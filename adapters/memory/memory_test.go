@@ -1,0 +1,33 @@
+package memory_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/computegw/computegw/adapters/memory"
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/driver/drivertest"
+)
+
+type harness struct{}
+
+func (harness) MakeAdapter(context.Context) (driver.Adapter, error) {
+	return memory.New(memory.Options{Delay: 20 * time.Millisecond}), nil
+}
+
+func (harness) Fixtures() drivertest.Fixtures {
+	return drivertest.Fixtures{
+		FlavorID: memory.FlavorSmall, ResizeFlavorID: memory.FlavorLarge, ImageID: memory.ImageUbuntu,
+		Zone: memory.Zone, Networks: []driver.NetworkSpec{{NetworkID: memory.NetworkID}},
+		VolumeIDs: []string{memory.VolumeA}, FloatingIP: memory.FloatingIP, SecurityGroup: memory.SecurityGroup,
+	}
+}
+
+func (harness) Close() {}
+
+func TestConformance(t *testing.T) {
+	drivertest.RunConformanceTests(t, func(context.Context, *testing.T) (drivertest.Harness, error) {
+		return harness{}, nil
+	})
+}

@@ -12,19 +12,19 @@ type Code int
 
 // Error codes.
 const (
-	CodeUnknown            Code = iota // UNKNOWN (also: a vendor failure code nobody recognised)
-	CodeNotFound                       // NOT_FOUND
-	CodeInvalidArgument                // INVALID_ARGUMENT
-	CodeFailedPrecondition             // FAILED_PRECONDITION (vendor 409, wrong state)
-	CodeAlreadyExists                  // ALREADY_EXISTS
-	CodeResourceExhausted              // RESOURCE_EXHAUSTED (quota, 413, 429)
-	CodePermissionDenied               // PERMISSION_DENIED (the gateway's account may not do this)
-	CodeUnavailable                    // UNAVAILABLE (unreachable, 5xx, malformed answer)
-	CodeDeadlineExceeded               // DEADLINE_EXCEEDED
-	CodeUnimplemented                  // UNIMPLEMENTED
-	CodeCredentialsRejected            // FAILED_PRECONDITION, reason BACKEND_CREDENTIALS_REJECTED
-	CodeInternal                       // INTERNAL (a bug in computegw)
-	CodeCanceled                       // CANCELLED (the caller went away)
+	CodeUnknown             Code = iota // UNKNOWN (also: a vendor failure code nobody recognised)
+	CodeNotFound                        // NOT_FOUND
+	CodeInvalidArgument                 // INVALID_ARGUMENT
+	CodeFailedPrecondition              // FAILED_PRECONDITION (vendor 409, wrong state)
+	CodeAlreadyExists                   // ALREADY_EXISTS
+	CodeResourceExhausted               // RESOURCE_EXHAUSTED (quota, 413, 429)
+	CodePermissionDenied                // PERMISSION_DENIED (the gateway's account may not do this)
+	CodeUnavailable                     // UNAVAILABLE (unreachable, 5xx, malformed answer)
+	CodeDeadlineExceeded                // DEADLINE_EXCEEDED
+	CodeUnimplemented                   // UNIMPLEMENTED
+	CodeCredentialsRejected             // FAILED_PRECONDITION, reason BACKEND_CREDENTIALS_REJECTED
+	CodeInternal                        // INTERNAL (a bug in computegw)
+	CodeCanceled                        // CANCELLED (the caller went away)
 )
 
 var codeNames = [...]string{"Unknown", "NotFound", "InvalidArgument", "FailedPrecondition",

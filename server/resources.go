@@ -324,4 +324,3 @@ func (s *Server) DeleteKeyPair(ctx context.Context, req *pb.DeleteKeyPairRequest
 	}
 	return &emptypb.Empty{}, nil
 }
-

@@ -85,4 +85,3 @@ func watchEnd(ctx context.Context) error {
 	}
 	return &driver.Error{Code: driver.CodeCanceled, Message: "watch canceled"}
 }
-

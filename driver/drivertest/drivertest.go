@@ -677,7 +677,7 @@ type watchStream struct {
 }
 
 func (w *watchStream) Send(in *pb.Instance) error { w.sent = append(w.sent, in); return nil }
-func (w *watchStream) Context() context.Context  { return w.ctx }
+func (w *watchStream) Context() context.Context   { return w.ctx }
 func (w *watchStream) SetHeader(metadata.MD) error {
 	return errors.New("not supported")
 }

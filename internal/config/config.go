@@ -1,0 +1,378 @@
+// Package config loads and checks the gateway's YAML config file (contract
+// section 2). It is strict: an unknown key, a key the cloud's dialect does
+// not use, a missing credential or an unreadable secret is an error naming
+// the offending key, on one line, without the secret's value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is a parsed config file.
+type File struct {
+	HTTPAddr string
+	GRPCAddr string
+	// PageTokenKey signs page tokens; set it (page_token_key_env or
+	// page_token_key_file) when several gateways share a load balancer.
+	PageTokenKey []byte
+	// ShutdownTimeout bounds the drain of in-flight calls on SIGTERM.
+	ShutdownTimeout time.Duration
+	Clouds          []Cloud
+	// Warnings are non-fatal findings (inline passwords, ignored keys).
+	Warnings []string
+}
+
+// Cloud is one entry of `clouds`.
+type Cloud struct {
+	Name             string
+	Dialect          string // nhnv2 | toastv1 | k5
+	IdentityEndpoint string
+	ComputeEndpoint  string
+	Endpoint         string
+	AppKey           string
+	TenantID         string
+	DomainName       string
+	ProjectID        string
+	Username         string
+	Password         string // resolved from password, password_env or password_file
+	Timeout          time.Duration
+	Zones            []string
+}
+
+// Dialects and the keys each one requires and allows (beyond the common
+// ones: name, dialect, username, password*, timeout, zones).
+var dialectKeys = map[string]struct{ required, optional []string }{
+	"nhnv2":   {required: []string{"identity_endpoint", "tenant_id"}, optional: []string{"compute_endpoint"}},
+	"toastv1": {required: []string{"endpoint", "appkey"}},
+	"k5":      {required: []string{"identity_endpoint", "domain_name", "project_id"}, optional: []string{"compute_endpoint"}},
+}
+
+var commonKeys = []string{"name", "dialect", "username", "password", "password_env", "password_file", "timeout", "zones"}
+
+var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "endpoint", "appkey", "tenant_id", "domain_name", "project_id"}
+
+var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout"}
+
+var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// Error is a config error: Key is the offending key's path, e.g.
+// "clouds[1].password_env".
+type Error struct {
+	Key   string
+	Cloud string // the cloud's name, when known
+	Line  int
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var where []string
+	if e.Cloud != "" {
+		where = append(where, "cloud "+e.Cloud)
+	}
+	if e.Line > 0 {
+		where = append(where, fmt.Sprintf("line %d", e.Line))
+	}
+	loc := ""
+	if len(where) > 0 {
+		loc = " (" + strings.Join(where, ", ") + ")"
+	}
+	if e.Key == "" {
+		return e.Msg + loc
+	}
+	return e.Key + ": " + e.Msg + loc
+}
+
+// Env looks up environment variables (os.LookupEnv in production).
+type Env func(string) (string, bool)
+
+// Load reads and checks the config file at path.
+func Load(path string, env Env) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Msg: fmt.Sprintf("cannot read config file: %v", errors.Unwrap(err))}
+	}
+	return Parse(data, env)
+}
+
+// Parse checks a config document.
+func Parse(data []byte, env Env) (*File, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{Msg: "not valid YAML: " + strings.ReplaceAll(err.Error(), "\n", " ")}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{Msg: "config file is empty"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{Msg: "config must be a mapping with http_addr, grpc_addr and clouds", Line: root.Line}
+	}
+	f := &File{}
+	fields, err := mapping(root, "", topKeys)
+	if err != nil {
+		return nil, err
+	}
+	if f.HTTPAddr, err = scalar(fields, "", "http_addr"); err != nil {
+		return nil, err
+	}
+	if f.GRPCAddr, err = scalar(fields, "", "grpc_addr"); err != nil {
+		return nil, err
+	}
+	if s, err := scalar(fields, "", "shutdown_timeout"); err != nil {
+		return nil, err
+	} else if s != "" {
+		d, perr := time.ParseDuration(s)
+		if perr != nil || d <= 0 {
+			return nil, &Error{Key: "shutdown_timeout", Line: fields["shutdown_timeout"].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 20s", s)}
+		}
+		f.ShutdownTimeout = d
+	}
+	key, err := secret(fields, "", "page_token_key", env, false)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
+		if len(key) < 16 {
+			return nil, &Error{Key: "page_token_key_env", Msg: "the page token key must be at least 16 bytes"}
+		}
+		f.PageTokenKey = []byte(key)
+	}
+	cn, ok := fields["clouds"]
+	if !ok {
+		return nil, &Error{Key: "clouds", Msg: "required: list the clouds to serve"}
+	}
+	if cn.Kind != yaml.SequenceNode {
+		return nil, &Error{Key: "clouds", Line: cn.Line, Msg: "must be a list"}
+	}
+	if len(cn.Content) == 0 {
+		return nil, &Error{Key: "clouds", Line: cn.Line, Msg: "must list at least one cloud"}
+	}
+	seen := map[string]int{}
+	for i, n := range cn.Content {
+		c, warns, err := parseCloud(fmt.Sprintf("clouds[%d]", i), n, env)
+		if err != nil {
+			return nil, err
+		}
+		if j, dup := seen[c.Name]; dup {
+			return nil, &Error{Key: fmt.Sprintf("clouds[%d].name", i), Line: n.Line, Msg: fmt.Sprintf("duplicate cloud name %q (also clouds[%d])", c.Name, j)}
+		}
+		seen[c.Name] = i
+		f.Clouds = append(f.Clouds, *c)
+		f.Warnings = append(f.Warnings, warns...)
+	}
+	return f, nil
+}
+
+func mapping(n *yaml.Node, path string, allowed []string) (map[string]*yaml.Node, error) {
+	out := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		if !contains(allowed, name) {
+			return nil, &Error{Key: join(path, name), Line: k.Line, Msg: "unknown key"}
+		}
+		if _, dup := out[name]; dup {
+			return nil, &Error{Key: join(path, name), Line: k.Line, Msg: "key given twice"}
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func scalar(fields map[string]*yaml.Node, path, key string) (string, error) {
+	n, ok := fields[key]
+	if !ok {
+		return "", nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", &Error{Key: join(path, key), Line: n.Line, Msg: "must be a single value"}
+	}
+	return n.Value, nil
+}
+
+// secret resolves <base>, <base>_env or <base>_file (at most one; the inline
+// form only when inline is allowed). Errors never contain the value.
+func secret(fields map[string]*yaml.Node, path, base string, env Env, inline bool) (string, error) {
+	var set []string
+	forms := []string{base + "_env", base + "_file"}
+	if inline {
+		forms = append([]string{base}, forms...)
+	}
+	for _, k := range forms {
+		if _, ok := fields[k]; ok {
+			set = append(set, k)
+		}
+	}
+	if len(set) > 1 {
+		return "", &Error{Key: join(path, set[1]), Line: fields[set[1]].Line, Msg: "give only one of " + strings.Join(forms, ", ")}
+	}
+	if len(set) == 0 {
+		return "", nil
+	}
+	k := set[0]
+	v, err := scalar(fields, path, k)
+	if err != nil {
+		return "", err
+	}
+	line := fields[k].Line
+	switch k {
+	case base:
+		if v == "" {
+			return "", &Error{Key: join(path, k), Line: line, Msg: "is empty"}
+		}
+		return v, nil
+	case base + "_env":
+		if v == "" {
+			return "", &Error{Key: join(path, k), Line: line, Msg: "must name an environment variable"}
+		}
+		val, ok := env(v)
+		if !ok {
+			return "", &Error{Key: join(path, k), Line: line, Msg: fmt.Sprintf("environment variable %s is not set", v)}
+		}
+		if val == "" {
+			return "", &Error{Key: join(path, k), Line: line, Msg: fmt.Sprintf("environment variable %s is empty", v)}
+		}
+		return val, nil
+	default:
+		if v == "" {
+			return "", &Error{Key: join(path, k), Line: line, Msg: "must name a file"}
+		}
+		b, err := os.ReadFile(v)
+		if err != nil {
+			var pe *os.PathError
+			reason := err.Error()
+			if errors.As(err, &pe) {
+				reason = pe.Err.Error()
+			}
+			return "", &Error{Key: join(path, k), Line: line, Msg: fmt.Sprintf("cannot read secret file %s: %s", v, reason)}
+		}
+		val := strings.TrimRight(string(b), "\r\n")
+		if val == "" {
+			return "", &Error{Key: join(path, k), Line: line, Msg: fmt.Sprintf("secret file %s is empty", v)}
+		}
+		return val, nil
+	}
+}
+
+func parseCloud(path string, n *yaml.Node, env Env) (*Cloud, []string, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, nil, &Error{Key: path, Line: n.Line, Msg: "must be a mapping with name, dialect and credentials"}
+	}
+	fields, err := mapping(n, path, append(append([]string{}, commonKeys...), dialectSpecific...))
+	if err != nil {
+		return nil, nil, err
+	}
+	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
+	for k := range fields {
+		if k != "zones" {
+			if _, err := scalar(fields, path, k); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	c := &Cloud{Name: get("name"), Dialect: get("dialect")}
+	if c.Name == "" {
+		return nil, nil, &Error{Key: path + ".name", Line: n.Line, Msg: "required"}
+	}
+	if !cloudNamePattern.MatchString(c.Name) {
+		return nil, nil, &Error{Key: path + ".name", Line: fields["name"].Line, Msg: fmt.Sprintf("%q must match [a-z][a-z0-9-]{0,62}", c.Name)}
+	}
+	cl, warns, err := parseCloudFields(path, n, fields, c, env)
+	var ce *Error
+	if errors.As(err, &ce) {
+		ce.Cloud = c.Name
+	}
+	return cl, warns, err
+}
+
+func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c *Cloud, env Env) (*Cloud, []string, error) {
+	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
+	if c.Dialect == "" {
+		return nil, nil, &Error{Key: path + ".dialect", Line: n.Line, Msg: "required: one of nhnv2, toastv1, k5"}
+	}
+	keys, ok := dialectKeys[c.Dialect]
+	if !ok {
+		return nil, nil, &Error{Key: path + ".dialect", Line: fields["dialect"].Line, Msg: fmt.Sprintf("unknown dialect %q: use nhnv2, toastv1 or k5", c.Dialect)}
+	}
+	for _, k := range dialectSpecific {
+		if _, given := fields[k]; given && !contains(keys.required, k) && !contains(keys.optional, k) {
+			return nil, nil, &Error{Key: path + "." + k, Line: fields[k].Line, Msg: "is not used by dialect " + c.Dialect}
+		}
+	}
+	for _, k := range append([]string{"username"}, keys.required...) {
+		if get(k) == "" {
+			return nil, nil, &Error{Key: path + "." + k, Line: n.Line, Msg: "required for dialect " + c.Dialect}
+		}
+	}
+	c.IdentityEndpoint, c.ComputeEndpoint, c.Endpoint = get("identity_endpoint"), get("compute_endpoint"), get("endpoint")
+	c.AppKey, c.TenantID, c.DomainName, c.ProjectID, c.Username = get("appkey"), get("tenant_id"), get("domain_name"), get("project_id"), get("username")
+	for _, k := range []string{"identity_endpoint", "compute_endpoint", "endpoint"} {
+		if v := get(k); v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return nil, nil, &Error{Key: path + "." + k, Line: fields[k].Line, Msg: fmt.Sprintf("%q is not an http(s) URL", v)}
+			}
+		}
+	}
+	pw, err := secret(fields, path, "password", env, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pw == "" {
+		return nil, nil, &Error{Key: path + ".password_env", Line: n.Line, Msg: "missing credential: give password_env or password_file"}
+	}
+	c.Password = pw
+	var warns []string
+	if _, inline := fields["password"]; inline {
+		warns = append(warns, path+".password: the password is inline in the config file; prefer password_env or password_file")
+	}
+	if s := get("timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return nil, nil, &Error{Key: path + ".timeout", Line: fields["timeout"].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 30s", s)}
+		}
+		c.Timeout = d
+	}
+	if zn, ok := fields["zones"]; ok {
+		if zn.Kind != yaml.SequenceNode {
+			return nil, nil, &Error{Key: path + ".zones", Line: zn.Line, Msg: "must be a list of zone names"}
+		}
+		for i, z := range zn.Content {
+			if z.Kind != yaml.ScalarNode || z.Value == "" {
+				return nil, nil, &Error{Key: fmt.Sprintf("%s.zones[%d]", path, i), Line: z.Line, Msg: "must be a zone name"}
+			}
+			c.Zones = append(c.Zones, z.Value)
+		}
+		if c.Dialect != "k5" {
+			warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
+		}
+	}
+	return c, warns, nil
+}

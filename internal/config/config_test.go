@@ -1,0 +1,142 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const secretValue = "s3cr3t-Hunter2"
+
+func env(m map[string]string) Env {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const valid = `
+http_addr: 127.0.0.1:8080
+grpc_addr: 127.0.0.1:9090
+clouds:
+  - name: nhn-kr1
+    dialect: nhnv2
+    identity_endpoint: https://api-identity.example.com
+    compute_endpoint: https://kr1-api-instance.example.com
+    tenant_id: 6cdebe3eb0094910bc41f1d42ebe4cb7
+    username: user@example.com
+    password_env: NHN_API_PASSWORD
+    timeout: 15s
+  - name: toast
+    dialect: toastv1
+    endpoint: https://api-compute.cloud.toast.com/compute
+    appkey: AbCdEf012345
+    username: user@example.com
+    password_env: TOAST_API_PASSWORD
+  - name: k5-uk1
+    dialect: k5
+    identity_endpoint: https://identity.uk-1.cloud.global.fujitsu.com
+    domain_name: "123456789"
+    project_id: 0b2d4a7e8d9f4c1aa1b2c3d4e5f60718
+    username: apiuser
+    password_env: K5_PASSWORD
+    zones: [uk-1a, uk-1b]
+`
+
+var validEnv = env(map[string]string{"NHN_API_PASSWORD": secretValue, "TOAST_API_PASSWORD": secretValue, "K5_PASSWORD": secretValue})
+
+func TestParseValid(t *testing.T) {
+	f, err := Parse([]byte(valid), validEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.HTTPAddr != "127.0.0.1:8080" || f.GRPCAddr != "127.0.0.1:9090" || len(f.Clouds) != 3 {
+		t.Fatalf("parsed %+v", f)
+	}
+	nhn, toast, k5 := f.Clouds[0], f.Clouds[1], f.Clouds[2]
+	if nhn.Dialect != "nhnv2" || nhn.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Password != secretValue || nhn.Timeout != 15*time.Second {
+		t.Errorf("nhn %+v", nhn)
+	}
+	if toast.AppKey != "AbCdEf012345" || toast.Endpoint == "" {
+		t.Errorf("toast %+v", toast)
+	}
+	if k5.DomainName != "123456789" || k5.ComputeEndpoint != "" || strings.Join(k5.Zones, ",") != "uk-1a,uk-1b" {
+		t.Errorf("k5 %+v", k5)
+	}
+	if len(f.Warnings) != 0 {
+		t.Errorf("warnings %v", f.Warnings)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(secretFile, []byte(secretValue+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, edit, wantKey, wantMsg string
+	}{
+		{"unknown top key", "http_adr: x\n", "http_adr", "unknown key"},
+		{"unknown cloud key", strings.Replace(valid, "    timeout: 15s", "    timeout: 15s\n    region: kr1", 1), "clouds[0].region", "unknown key"},
+		{"unknown dialect", strings.Replace(valid, "dialect: toastv1", "dialect: toast", 1), "clouds[1].dialect", `unknown dialect "toast"`},
+		{"duplicate cloud", strings.Replace(valid, "name: toast", "name: nhn-kr1", 1), "clouds[1].name", "duplicate cloud name"},
+		{"missing credential", strings.Replace(valid, "    password_env: K5_PASSWORD\n", "", 1), "clouds[2].password_env", "missing credential"},
+		{"unset env", strings.Replace(valid, "password_env: K5_PASSWORD", "password_env: NOPE_UNSET", 1), "clouds[2].password_env", "NOPE_UNSET is not set"},
+		{"unreadable secret file", strings.Replace(valid, "password_env: K5_PASSWORD", "password_file: /nonexistent/pw", 1), "clouds[2].password_file", "cannot read secret file"},
+		{"two password forms", strings.Replace(valid, "password_env: K5_PASSWORD", "password_env: K5_PASSWORD\n    password_file: "+secretFile, 1), "clouds[2].password_file", "only one of"},
+		{"key of another dialect", strings.Replace(valid, "appkey: AbCdEf012345", "appkey: AbCdEf012345\n    tenant_id: abc", 1), "clouds[1].tenant_id", "not used by dialect toastv1"},
+		{"missing required", strings.Replace(valid, "    tenant_id: 6cdebe3eb0094910bc41f1d42ebe4cb7\n", "", 1), "clouds[0].tenant_id", "required"},
+		{"bad name", strings.Replace(valid, "name: toast", "name: Toast_1", 1), "clouds[1].name", "must match"},
+		{"bad url", strings.Replace(valid, "endpoint: https://api-compute.cloud.toast.com/compute", "endpoint: api-compute", 1), "clouds[1].endpoint", "not an http(s) URL"},
+		{"bad timeout", strings.Replace(valid, "timeout: 15s", "timeout: fifteen", 1), "clouds[0].timeout", "positive Go duration"},
+		{"duplicate key", strings.Replace(valid, "    timeout: 15s", "    timeout: 15s\n    timeout: 20s", 1), "clouds[0].timeout", ""},
+		{"no clouds", "http_addr: x\nclouds: []\n", "clouds", "at least one"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := c.edit
+			if !strings.Contains(doc, "clouds:") {
+				doc = valid + doc
+			}
+			_, err := Parse([]byte(doc), validEnv)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if !strings.HasPrefix(msg, c.wantKey) && !strings.Contains(msg, c.wantKey+":") {
+				var ce *Error
+				if !errors.As(err, &ce) || ce.Key != c.wantKey {
+					t.Errorf("error %q does not name key %s", msg, c.wantKey)
+				}
+			}
+			if !strings.Contains(msg, c.wantMsg) {
+				t.Errorf("error %q lacks %q", msg, c.wantMsg)
+			}
+			if strings.Contains(msg, secretValue) {
+				t.Errorf("error leaks the secret: %q", msg)
+			}
+		})
+	}
+}
+
+func TestSecretFileAndInlineWarning(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(secretFile, []byte(secretValue+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(valid, "password_env: NHN_API_PASSWORD", "password_file: "+secretFile, 1)
+	doc = strings.Replace(doc, "password_env: K5_PASSWORD", "password: inline-one", 1)
+	f, err := Parse([]byte(doc), validEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Clouds[0].Password != secretValue {
+		t.Errorf("password_file value not read (trailing newline must be trimmed)")
+	}
+	if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "clouds[2].password") || strings.Contains(f.Warnings[0], "inline-one") {
+		t.Errorf("warnings %v: want the inline-password warning (without the password) only", f.Warnings)
+	}
+}

@@ -1,0 +1,49 @@
+// Command gateway serves computegw: one gRPC and REST compute API over
+// NHN Cloud v2, TOAST v1.0 and Fujitsu K5 clouds. Without a config file it
+// starts demo mode with emulated clouds. See README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/computegw/computegw/internal/gateway"
+)
+
+func main() {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	configPath := fs.String("config", os.Getenv("COMPUTEGW_CONFIG"), "config file (default $COMPUTEGW_CONFIG; none: demo mode)")
+	httpAddr := fs.String("http-addr", "", "REST listen address (overrides the config file; default "+gateway.DefaultHTTPAddr+")")
+	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides the config file; default "+gateway.DefaultGRPCAddr+")")
+	logFormat := fs.String("log-format", "json", "log format: json or text")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "json":
+		handler = slog.NewJSONHandler(os.Stderr, nil)
+	case "text":
+		handler = slog.NewTextHandler(os.Stderr, nil)
+	default:
+		fmt.Fprintf(os.Stderr, "gateway: --log-format: %q is not json or text\n", *logFormat)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	err := gateway.Run(ctx, gateway.Options{
+		ConfigPath: *configPath,
+		HTTPAddr:   *httpAddr,
+		GRPCAddr:   *grpcAddr,
+		Logger:     slog.New(handler),
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gateway: %v\n", err)
+		os.Exit(1)
+	}
+}

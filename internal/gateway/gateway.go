@@ -1,0 +1,328 @@
+// Package gateway wires computegw together: config (or demo mode), the
+// adapters, the portable server, the gRPC listener (with health and
+// reflection) and the REST listener (grpc-gateway, in process), and drains
+// both on shutdown. cmd/gateway is a thin main around Run.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/computegw/computegw/adapters/k5"
+	"github.com/computegw/computegw/adapters/nhnv2"
+	"github.com/computegw/computegw/adapters/toastv1"
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/gen"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/server"
+)
+
+// Defaults of contract section 1.
+const (
+	DefaultHTTPAddr = "127.0.0.1:8080"
+	DefaultGRPCAddr = "127.0.0.1:9090"
+)
+
+// Options configure Run.
+type Options struct {
+	// ConfigPath is the config file; empty starts demo mode.
+	ConfigPath string
+	// HTTPAddr and GRPCAddr override the config file's addresses.
+	HTTPAddr, GRPCAddr string
+	Logger             *slog.Logger // nil: JSON to stderr
+	// Banner receives the demo-mode banner (nil: stderr).
+	Banner io.Writer
+	// ShutdownTimeout bounds the drain on shutdown (default: the config's
+	// shutdown_timeout, else 20s).
+	ShutdownTimeout time.Duration
+	// WatchInterval overrides how often WatchInstance polls (tests).
+	WatchInterval time.Duration
+	// Getenv resolves password_env (nil: os.LookupEnv).
+	Getenv config.Env
+	// OnReady, if set, is called with the bound addresses once both
+	// listeners accept connections.
+	OnReady func(httpAddr, grpcAddr string)
+}
+
+// Run serves until ctx is done, then drains in-flight calls (bounded by
+// ShutdownTimeout) and returns nil. Config and listen errors are returned
+// at once.
+func Run(ctx context.Context, opt Options) error {
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	clouds, cleanup, file, err := buildClouds(opt, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	httpAddr, grpcAddr := DefaultHTTPAddr, DefaultGRPCAddr
+	var pageKey []byte
+	shutdown := 20 * time.Second
+	if file != nil {
+		if file.HTTPAddr != "" {
+			httpAddr = file.HTTPAddr
+		}
+		if file.GRPCAddr != "" {
+			grpcAddr = file.GRPCAddr
+		}
+		pageKey = file.PageTokenKey
+		if file.ShutdownTimeout > 0 {
+			shutdown = file.ShutdownTimeout
+		}
+	}
+	if opt.HTTPAddr != "" {
+		httpAddr = opt.HTTPAddr
+	}
+	if opt.GRPCAddr != "" {
+		grpcAddr = opt.GRPCAddr
+	}
+	if opt.ShutdownTimeout > 0 {
+		shutdown = opt.ShutdownTimeout
+	}
+
+	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	grpcLis, err := net.Listen("tcp", grpcAddr)
+	if err != nil {
+		return fmt.Errorf("grpc_addr %s: %w", grpcAddr, err)
+	}
+	httpLis, err := net.Listen("tcp", httpAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("http_addr %s: %w", httpAddr, err)
+	}
+
+	gs := grpc.NewServer()
+	pb.RegisterComputeServiceServer(gs, srv)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	hs.SetServingStatus(pb.ComputeService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	reflection.Register(gs)
+
+	handler, err := NewHTTPHandler(srv, hs)
+	if err != nil {
+		return err
+	}
+	hsrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+
+	errc := make(chan error, 2)
+	go func() { errc <- gs.Serve(grpcLis) }()
+	go func() { errc <- hsrv.Serve(httpLis) }()
+
+	log.Info("computegw serving", "http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
+		"clouds", len(clouds), "demo", opt.ConfigPath == "")
+	if opt.ConfigPath == "" {
+		banner := opt.Banner
+		if banner == nil {
+			banner = os.Stderr
+		}
+		printBanner(banner, httpLis.Addr().String(), grpcLis.Addr().String(), clouds)
+	}
+	if opt.OnReady != nil {
+		opt.OnReady(httpLis.Addr().String(), grpcLis.Addr().String())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		log.Error("listener failed", "error", serveErr)
+	}
+
+	// Drain: report NOT_SERVING, stop accepting, let in-flight calls finish
+	// within the shutdown timeout, then cut what is left.
+	log.Info("shutting down", "drain_timeout", shutdown.String())
+	hs.Shutdown()
+	sdCtx, cancel := context.WithTimeout(context.Background(), shutdown)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := hsrv.Shutdown(sdCtx); err != nil {
+			log.Warn("REST drain cut short", "error", err)
+			hsrv.Close()
+		}
+	})
+	wg.Go(func() {
+		done := make(chan struct{})
+		go func() { gs.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-sdCtx.Done():
+			log.Warn("gRPC drain cut short")
+			gs.Stop()
+		}
+	})
+	wg.Wait()
+	log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && !errors.Is(serveErr, grpc.ErrServerStopped) {
+		return serveErr
+	}
+	return nil
+}
+
+// NewHTTPHandler returns the REST surface: grpc-gateway with the service
+// registered in process (no loopback gRPC hop), the streaming watch route,
+// the OpenAPI document, and health endpoints.
+func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+	)
+	if err := pb.RegisterComputeServiceHandlerServer(context.Background(), mux, srv); err != nil {
+		return nil, err
+	}
+	// grpc-gateway's in-process registration cannot stream; this route
+	// (registered later, so it takes precedence) serves WatchInstance as
+	// newline-delimited JSON in grpc-gateway's streaming format.
+	if err := mux.HandlePath(http.MethodGet, "/v1/{name=clouds/*/instances/*}:watch", watchHandler(srv)); err != nil {
+		return nil, err
+	}
+	root := http.NewServeMux()
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(gen.OpenAPI)
+	})
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		res, err := hs.Check(r.Context(), &healthpb.HealthCheckRequest{Service: pb.ComputeService_ServiceDesc.ServiceName})
+		if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	root.Handle("/", mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		root.ServeHTTP(w, r.WithContext(server.WithTransport(r.Context(), "rest")))
+	}), nil
+}
+
+func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
+	if opt.ConfigPath == "" {
+		return demoClouds(log)
+	}
+	getenv := opt.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	file, err := config.Load(opt.ConfigPath, getenv)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("config %s: %w", opt.ConfigPath, err)
+	}
+	for _, w := range file.Warnings {
+		log.Warn("config", "warning", w)
+	}
+	var clouds []server.Cloud
+	var adapters []driver.Adapter
+	cleanup := func() {}
+	for i, c := range file.Clouds {
+		a, err := newAdapter(c, log)
+		if err != nil {
+			for _, a := range adapters {
+				a.Close()
+			}
+			return nil, nil, nil, fmt.Errorf("config %s: clouds[%d] (%s): %w", opt.ConfigPath, i, c.Name, err)
+		}
+		adapters = append(adapters, a)
+		clouds = append(clouds, server.Cloud{Name: c.Name, Adapter: a, Timeout: c.Timeout, Zones: c.Zones})
+	}
+	return clouds, cleanup, file, nil
+}
+
+// newAdapter builds a cloud's adapter. Each cloud gets its own keep-alive
+// HTTP client, so one slow vendor cannot exhaust another's connections.
+func newAdapter(c config.Cloud, log *slog.Logger) (driver.Adapter, error) {
+	client := backendhttp.NewClient()
+	l := log.With("cloud", c.Name, "dialect", c.Dialect)
+	switch c.Dialect {
+	case "nhnv2":
+		return nhnv2.New(nhnv2.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint,
+			TenantID: c.TenantID, Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
+	case "toastv1":
+		return toastv1.New(toastv1.Config{Name: c.Name, Endpoint: c.Endpoint, AppKey: c.AppKey,
+			Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
+	case "k5":
+		return k5.New(k5.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint,
+			DomainName: c.DomainName, ProjectID: c.ProjectID, Username: c.Username, Password: c.Password,
+			Zones: c.Zones, HTTPClient: client, Logger: l})
+	}
+	return nil, fmt.Errorf("dialect: unknown dialect %q", c.Dialect)
+}
+
+// demoClouds starts one emulated vendor per dialect on loopback.
+func demoClouds(log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
+	var stops []func()
+	cleanup := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	type demo struct {
+		name string
+		make func(*slog.Logger) (driver.Adapter, func(), error)
+	}
+	demos := []demo{
+		{"nhn-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return nhnv2.NewDemo(l) }},
+		{"toast-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return toastv1.NewDemo(l) }},
+		{"k5-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return k5.NewDemo(l) }},
+	}
+	var clouds []server.Cloud
+	for _, d := range demos {
+		a, stop, err := d.make(log.With("cloud", d.name))
+		if err != nil {
+			cleanup()
+			return nil, nil, nil, fmt.Errorf("demo cloud %s: %w", d.name, err)
+		}
+		stops = append(stops, stop)
+		clouds = append(clouds, server.Cloud{Name: d.name, Adapter: a, Timeout: 10 * time.Second})
+	}
+	return clouds, cleanup, nil, nil
+}
+
+func printBanner(w io.Writer, httpAddr, grpcAddr string, clouds []server.Cloud) {
+	names := ""
+	for i, c := range clouds {
+		if i > 0 {
+			names += ", "
+		}
+		names += c.Name
+	}
+	fmt.Fprintf(w, `
+computegw DEMO MODE: no config given (--config or COMPUTEGW_CONFIG), so the gateway
+serves emulated clouds backed by in-process fake vendor servers: %s.
+Nothing here touches a real cloud.
+
+  REST  http://%[2]s    curl http://%[2]s/v1/clouds
+                                 curl http://%[2]s/v1/clouds/-/instances
+  gRPC  %[3]s           grpcurl -plaintext %[3]s list
+  API   http://%[2]s/openapi.json
+
+`, names, httpAddr, grpcAddr)
+}

@@ -1,0 +1,212 @@
+package k5
+
+// A scripted K5 server for wire-format tests: it answers Keystone v3 token
+// requests (recording them) and, for compute, expects an exact sequence of
+// exchanges, asserting method, path, query, headers and JSON body of each
+// and answering with the canned response (the guide's example).
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	testProject  = "1234567890abcdef1234567890abcdef"
+	testDomain   = "987654321"
+	testUser     = "wire-user"
+	testPassword = "s3cr3t-Pa55word!"
+	testToken    = "gAAAAAwire-test-token-value"
+)
+
+type exchange struct {
+	method string
+	path   string // after the compute base, e.g. "/servers/detail"
+	query  string // expected query (any order); "" means none
+	body   string // expected JSON body; "" means no body
+	status int
+	header map[string]string // response headers
+	resp   string            // response body
+}
+
+type script struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	steps       []exchange
+	next        int
+	tokenReqs   int
+	tokenBodies []string
+	tokenStatus int    // 0: 201
+	computePath string // path prefix of compute in the catalog; default "/v2/{project}"
+	expiresAt   time.Time
+}
+
+func newScript(t *testing.T, steps ...exchange) *script {
+	t.Helper()
+	s := &script{t: t, steps: steps, computePath: "/v2/" + testProject, expiresAt: time.Now().Add(time.Hour).UTC()}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *script) adapter(t *testing.T, mod ...func(*Config)) *Adapter {
+	t.Helper()
+	cfg := Config{
+		Name:             "wire",
+		IdentityEndpoint: s.srv.URL,
+		DomainName:       testDomain,
+		ProjectID:        testProject,
+		Username:         testUser,
+		Password:         testPassword,
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func (s *script) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if r.URL.Path == "/v3/auth/tokens" {
+		s.serveToken(w, r, body)
+		return
+	}
+	s.mu.Lock()
+	if s.next >= len(s.steps) {
+		s.mu.Unlock()
+		s.t.Errorf("unexpected compute request %s %s (script has %d steps)", r.Method, r.URL, len(s.steps))
+		w.WriteHeader(http.StatusTeapot)
+		return
+	}
+	ex := s.steps[s.next]
+	s.next++
+	s.mu.Unlock()
+
+	t := s.t
+	want := s.computePath + ex.path
+	if r.Method != ex.method || r.URL.Path != want {
+		t.Errorf("request %s %s, want %s %s", r.Method, r.URL.Path, ex.method, want)
+	}
+	gotQ := r.URL.Query()
+	wantQ, _ := url.ParseQuery(ex.query)
+	if len(gotQ) != 0 || len(wantQ) != 0 {
+		if !reflect.DeepEqual(gotQ, wantQ) {
+			t.Errorf("%s %s: query %v, want %v", ex.method, ex.path, gotQ, wantQ)
+		}
+	}
+	if got := r.Header.Get("X-Auth-Token"); got != testToken {
+		t.Errorf("%s %s: X-Auth-Token %q, want the token from X-Subject-Token", ex.method, ex.path, got)
+	}
+	if got := r.Header.Get("Accept"); got != "application/json" {
+		t.Errorf("%s %s: Accept %q, want application/json", ex.method, ex.path, got)
+	}
+	if ex.body == "" {
+		if len(bytes.TrimSpace(body)) != 0 {
+			t.Errorf("%s %s: unexpected body %s", ex.method, ex.path, body)
+		}
+	} else {
+		if got := r.Header.Get("Content-Type"); got != "application/json" {
+			t.Errorf("%s %s: Content-Type %q, want application/json", ex.method, ex.path, got)
+		}
+		assertJSON(t, ex.method+" "+ex.path, string(body), ex.body)
+	}
+	for k, v := range ex.header {
+		w.Header().Set(k, v)
+	}
+	if ex.resp != "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(ex.status)
+	_, _ = io.WriteString(w, ex.resp)
+}
+
+func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	s.mu.Lock()
+	s.tokenReqs++
+	s.tokenBodies = append(s.tokenBodies, string(body))
+	status, computePath, exp := s.tokenStatus, s.computePath, s.expiresAt
+	s.mu.Unlock()
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+		s.t.Errorf("token request %s with Content-Type %q", r.Method, r.Header.Get("Content-Type"))
+	}
+	if r.Header.Get("X-Auth-Token") != "" {
+		s.t.Errorf("token request carries X-Auth-Token")
+	}
+	if status != 0 && status != http.StatusCreated {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}`)
+		return
+	}
+	w.Header().Set("X-Subject-Token", testToken)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(map[string]any{"token": map[string]any{
+		"methods":    []string{"password"},
+		"expires_at": exp.Format("2006-01-02T15:04:05.000000Z"),
+		"issued_at":  time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"),
+		"project":    map[string]any{"id": testProject, "name": "p", "domain": map[string]any{"id": "d", "name": testDomain}},
+		"user":       map[string]any{"id": "u", "name": testUser, "domain": map[string]any{"id": "d", "name": testDomain}},
+		"catalog": []any{
+			map[string]any{"type": "identity", "name": "keystone", "endpoints": []any{
+				map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + "/v3"}}},
+			map[string]any{"type": "compute", "name": "nova", "endpoints": []any{
+				map[string]any{"interface": "internal", "region": "uk-1", "url": "http://internal.invalid/v2/" + testProject},
+				map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + computePath}}},
+		},
+	}})
+}
+
+// done asserts that every scripted exchange happened.
+func (s *script) done(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.next != len(s.steps) {
+		t.Errorf("%d of %d scripted compute requests were made", s.next, len(s.steps))
+	}
+}
+
+func (s *script) tokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenReqs
+}
+
+func assertJSON(t *testing.T, what, got, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Errorf("%s: body is not JSON: %v: %s", what, err, got)
+		return
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("%s: bad expected JSON: %v", what, err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: body\n got %s\nwant %s", what, compact(got), compact(want))
+	}
+}
+
+func compact(s string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		return strings.TrimSpace(s)
+	}
+	return b.String()
+}

@@ -47,7 +47,9 @@ type script struct {
 	tokenReqs   int
 	tokenBodies []string
 	tokenStatus int    // 0: 201
-	computePath string // path prefix of compute in the catalog; default "/v2/{project}"
+	computePath string // path prefix where compute requests are expected; default "/v2/{project}"
+	catalogPath string // path of the catalog's public compute endpoint; default computePath
+	noCompute   bool   // catalog without a compute service
 	expiresAt   time.Time
 }
 
@@ -139,7 +141,10 @@ func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 	s.mu.Lock()
 	s.tokenReqs++
 	s.tokenBodies = append(s.tokenBodies, string(body))
-	status, computePath, exp := s.tokenStatus, s.computePath, s.expiresAt
+	status, computePath, exp, noCompute := s.tokenStatus, s.computePath, s.expiresAt, s.noCompute
+	if s.catalogPath != "" {
+		computePath = s.catalogPath
+	}
 	s.mu.Unlock()
 	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
 		s.t.Errorf("token request %s with Content-Type %q", r.Method, r.Header.Get("Content-Type"))
@@ -153,6 +158,15 @@ func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 		_, _ = io.WriteString(w, `{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}`)
 		return
 	}
+	catalog := []any{
+		map[string]any{"type": "identity", "name": "keystone", "endpoints": []any{
+			map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + "/v3"}}},
+	}
+	if !noCompute {
+		catalog = append(catalog, map[string]any{"type": "compute", "name": "nova", "endpoints": []any{
+			map[string]any{"interface": "internal", "region": "uk-1", "url": "http://internal.invalid/v2/" + testProject},
+			map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + computePath}}})
+	}
 	w.Header().Set("X-Subject-Token", testToken)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
@@ -162,13 +176,7 @@ func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 		"issued_at":  time.Now().UTC().Format("2006-01-02T15:04:05.000000Z"),
 		"project":    map[string]any{"id": testProject, "name": "p", "domain": map[string]any{"id": "d", "name": testDomain}},
 		"user":       map[string]any{"id": "u", "name": testUser, "domain": map[string]any{"id": "d", "name": testDomain}},
-		"catalog": []any{
-			map[string]any{"type": "identity", "name": "keystone", "endpoints": []any{
-				map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + "/v3"}}},
-			map[string]any{"type": "compute", "name": "nova", "endpoints": []any{
-				map[string]any{"interface": "internal", "region": "uk-1", "url": "http://internal.invalid/v2/" + testProject},
-				map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + computePath}}},
-		},
+		"catalog":    catalog,
 	}})
 }
 

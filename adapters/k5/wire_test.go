@@ -199,7 +199,9 @@ func TestWireServers(t *testing.T) {
 			name: "RenameInstance",
 			steps: []exchange{{method: "PUT", path: "/servers/" + srvID, status: 200, resp: guideUpdateServerResponse,
 				body: `{"server": {"name": "new-server-test"}}`}},
-			call: func(ctx context.Context, a *Adapter) (any, error) { return a.RenameInstance(ctx, srvID, "new-server-test") },
+			call: func(ctx context.Context, a *Adapter) (any, error) {
+				return a.RenameInstance(ctx, srvID, "new-server-test")
+			},
 			check: func(t *testing.T, got any) {
 				in := got.(*driver.Instance)
 				if in.Name != "new-server-test" || in.ID != "52415800-8b69-11e0-9b19-734f565bc83b" || len(in.Addresses) != 4 ||

@@ -1,0 +1,448 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/computegw/computegw/adapters/memory"
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// failing wraps an adapter: ListInstances and GetInstance fail or stall.
+type failing struct {
+	driver.Adapter
+	err   error
+	stall bool
+	calls atomic.Int32
+}
+
+func (f *failing) ListInstances(ctx context.Context, o driver.ListInstancesOptions) (*driver.InstancePage, error) {
+	f.calls.Add(1)
+	if f.stall {
+		<-ctx.Done()
+		return nil, &driver.Error{Code: driver.CodeDeadlineExceeded, Message: "stalled", Err: ctx.Err()}
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.Adapter.ListInstances(ctx, o)
+}
+
+// bare hides the memory adapter's optional interfaces.
+type bare struct{ driver.Adapter }
+
+func newServer(t *testing.T, clouds ...Cloud) *Server {
+	t.Helper()
+	s, err := New(Options{Clouds: clouds, WatchInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func seeded() driver.Adapter { return memory.New(memory.Options{Seed: true, Delay: 10 * time.Millisecond}) }
+
+func errInfo(t *testing.T, err error) *errdetails.ErrorInfo {
+	t.Helper()
+	for _, d := range status.Convert(err).Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			return i
+		}
+	}
+	t.Fatalf("no ErrorInfo in %v", err)
+	return nil
+}
+
+func TestStateEnumMatchesDriver(t *testing.T) {
+	for i := driver.StateUnspecified; i <= driver.StateUnknown; i++ {
+		if got := pb.Instance_State(i).String(); got != i.String() {
+			t.Errorf("proto state %d is %s, driver state is %s", i, got, i)
+		}
+	}
+	if len(pb.Instance_State_name) != int(driver.StateUnknown)+1 {
+		t.Errorf("proto has %d states, driver %d", len(pb.Instance_State_name), driver.StateUnknown+1)
+	}
+}
+
+func TestCrossCloudListReportsUnreachable(t *testing.T) {
+	bad := &failing{Adapter: seeded(), err: &driver.Error{Code: driver.CodeUnavailable, Message: "boom"}}
+	s := newServer(t, Cloud{Name: "a", Adapter: seeded()}, Cloud{Name: "b", Adapter: bad}, Cloud{Name: "c", Adapter: seeded()})
+	res, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GetInstances()) != 4 {
+		t.Errorf("got %d instances, want 4 (2 each from a and c)", len(res.GetInstances()))
+	}
+	if strings.Join(res.GetUnreachable(), ",") != "clouds/b" {
+		t.Errorf("unreachable %v, want [clouds/b]", res.GetUnreachable())
+	}
+	for _, in := range res.GetInstances() {
+		if strings.HasPrefix(in.GetName(), "clouds/b/") {
+			t.Errorf("instance from the failing cloud: %s", in.GetName())
+		}
+	}
+	// The same failure on a single-cloud list is the call's error.
+	_, err = s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/b"})
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("single-cloud list of a failing cloud: %v", err)
+	}
+	if i := errInfo(t, err); i.GetMetadata()["cloud"] != "b" || i.GetDomain() != ErrorDomain {
+		t.Errorf("ErrorInfo %v", i)
+	}
+}
+
+func TestSlowCloudDoesNotHoldOthersPastDeadline(t *testing.T) {
+	slow := &failing{Adapter: seeded(), stall: true}
+	s := newServer(t, Cloud{Name: "fast", Adapter: seeded()}, Cloud{Name: "slow", Adapter: slow, Timeout: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := s.ListInstances(ctx, &pb.ListInstancesRequest{Parent: "clouds/-"})
+	if err != nil {
+		t.Fatalf("cross-cloud list with one slow cloud failed: %v", err)
+	}
+	if el := time.Since(start); el >= 300*time.Millisecond {
+		t.Errorf("answered after %v, past the caller's 300ms deadline", el)
+	}
+	if len(res.GetInstances()) != 2 || strings.Join(res.GetUnreachable(), ",") != "clouds/slow" {
+		t.Errorf("got %d instances, unreachable %v", len(res.GetInstances()), res.GetUnreachable())
+	}
+}
+
+func TestCrossCloudPagingVisitsEveryInstanceOnce(t *testing.T) {
+	s := newServer(t, Cloud{Name: "a", Adapter: seeded()}, Cloud{Name: "b", Adapter: seeded()}, Cloud{Name: "c", Adapter: seeded()})
+	seen := map[string]bool{}
+	token := ""
+	for pages := 0; ; pages++ {
+		res, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/-", PageSize: 4, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.GetInstances()) > 4 {
+			t.Fatalf("page of %d", len(res.GetInstances()))
+		}
+		for _, in := range res.GetInstances() {
+			if seen[in.GetName()] {
+				t.Errorf("%s seen twice", in.GetName())
+			}
+			seen[in.GetName()] = true
+		}
+		if token = res.GetNextPageToken(); token == "" {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("saw %d instances, want 6", len(seen))
+	}
+	// A token from the cross-cloud list is not valid for one cloud.
+	res, _ := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/-", PageSize: 1})
+	_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: 1, PageToken: res.GetNextPageToken()})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("token reused on another parent: %v", err)
+	}
+}
+
+func TestPageTokenFromAnotherGatewayIsRejected(t *testing.T) {
+	a := seeded()
+	s1, _ := New(Options{Clouds: []Cloud{{Name: "a", Adapter: a}}, PageTokenKey: []byte("key-one-key-one-key-one")})
+	s2, _ := New(Options{Clouds: []Cloud{{Name: "a", Adapter: a}}, PageTokenKey: []byte("key-two-key-two-key-two")})
+	s3, _ := New(Options{Clouds: []Cloud{{Name: "a", Adapter: a}}, PageTokenKey: []byte("key-one-key-one-key-one")})
+	res, err := s1.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: 1})
+	if err != nil || res.GetNextPageToken() == "" {
+		t.Fatalf("%v %v", res, err)
+	}
+	if _, err := s2.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: 1, PageToken: res.GetNextPageToken()}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("token signed with another key: %v", err)
+	}
+	if _, err := s3.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: 1, PageToken: res.GetNextPageToken()}); err != nil {
+		t.Errorf("token on a gateway sharing the key: %v", err)
+	}
+}
+
+func TestValidationBeforeBackend(t *testing.T) {
+	spy := &failing{Adapter: seeded()}
+	s := newServer(t, Cloud{Name: "a", Adapter: spy})
+	cases := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"bad parent", func() error {
+			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "cloud/a"})
+			return err
+		}, "parent"},
+		{"bad filter", func() error {
+			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", Filter: "colour = red"})
+			return err
+		}, "filter"},
+		{"bad state", func() error {
+			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", Filter: "state = SLEEPING"})
+			return err
+		}, "filter"},
+		{"negative page size", func() error {
+			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: -1})
+			return err
+		}, "page_size"},
+		{"garbage token", func() error {
+			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageToken: "abc"})
+			return err
+		}, "page_token"},
+		{"create without flavor", func() error {
+			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i"}})
+			return err
+		}, "instance.flavor"},
+		{"create with two network kinds", func() error {
+			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
+				Networks: []*pb.NetworkAttachment{{Network: "n", Subnet: "s"}}}})
+			return err
+		}, "instance.networks[0]"},
+		{"bad fixed ip", func() error {
+			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
+				Networks: []*pb.NetworkAttachment{{Network: "n", FixedIp: "10.0.0.300"}}}})
+			return err
+		}, "instance.networks[0].fixed_ip"},
+		{"bad request id", func() error {
+			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not ok!", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}})
+			return err
+		}, "request_id"},
+		{"resize without flavor", func() error {
+			_, err := s.ResizeInstance(context.Background(), &pb.ResizeInstanceRequest{Name: "clouds/a/instances/x"})
+			return err
+		}, "flavor"},
+		{"bad floating ip", func() error {
+			_, err := s.AddFloatingIp(context.Background(), &pb.AddFloatingIpRequest{Name: "clouds/a/instances/x", Address: "nope"})
+			return err
+		}, "address"},
+		{"update other field", func() error {
+			_, err := s.UpdateInstance(context.Background(), &pb.UpdateInstanceRequest{Instance: &pb.Instance{Name: "clouds/a/instances/x", DisplayName: "y"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"flavor"}}})
+			return err
+		}, "update_mask"},
+		{"bad key pair name", func() error {
+			_, err := s.CreateKeyPair(context.Background(), &pb.CreateKeyPairRequest{Parent: "clouds/a", KeyPairId: "a/b", KeyPair: &pb.KeyPair{}})
+			return err
+		}, "key_pair_id"},
+		{"bad public key", func() error {
+			_, err := s.CreateKeyPair(context.Background(), &pb.CreateKeyPairRequest{Parent: "clouds/a", KeyPairId: "k", KeyPair: &pb.KeyPair{PublicKey: "hello"}})
+			return err
+		}, "key_pair.public_key"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call()
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("got %v, want INVALID_ARGUMENT", err)
+			}
+			var fields []string
+			for _, d := range status.Convert(err).Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						fields = append(fields, v.GetField())
+					}
+				}
+			}
+			if len(fields) == 0 || fields[0] != c.field {
+				t.Errorf("field violations %v, want %s first", fields, c.field)
+			}
+		})
+	}
+	if n := spy.calls.Load(); n != 0 {
+		t.Errorf("%d backend list calls for invalid requests", n)
+	}
+}
+
+func TestUnknownCloudAndUnsupported(t *testing.T) {
+	s := newServer(t, Cloud{Name: "a", Adapter: bare{seeded()}})
+	_, err := s.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: "clouds/zz/instances/x"})
+	if status.Code(err) != codes.NotFound || errInfo(t, err).GetReason() != "CLOUD_NOT_FOUND" {
+		t.Errorf("unknown cloud: %v", err)
+	}
+	_, err = s.ShelveInstance(context.Background(), &pb.ShelveInstanceRequest{Name: "clouds/a/instances/x"})
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("shelve on an adapter without Shelver: %v", err)
+	}
+	info := errInfo(t, err)
+	if info.GetReason() != "UNSUPPORTED_BY_DIALECT" || info.GetMetadata()["dialect"] != "nhnv2" || info.GetMetadata()["cloud"] != "a" {
+		t.Errorf("ErrorInfo %v", info)
+	}
+	c, _ := s.GetCloud(context.Background(), &pb.GetCloudRequest{Name: "clouds/a"})
+	for _, cap := range c.GetCapabilities() {
+		if cap == "ShelveInstance" || cap == "AddFloatingIp" || cap == "UpdateInstance" {
+			t.Errorf("capability %s advertised without the interface", cap)
+		}
+	}
+}
+
+func TestErrorDetails(t *testing.T) {
+	e := &driver.Error{Code: driver.CodeResourceExhausted, Message: "quota", VendorHTTPStatus: 413, VendorCode: "overLimit",
+		VendorMessage: "Quota exceeded", RetryAfter: 30 * time.Second, Err: errors.New("password=hunter2")}
+	err := toStatus(context.Background(), &cloud{name: "k", dialect: driver.DialectK5}, e)
+	st := status.Convert(err)
+	if st.Code() != codes.ResourceExhausted || strings.Contains(st.Message(), "hunter2") {
+		t.Fatalf("status %v", st)
+	}
+	var retry *errdetails.RetryInfo
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.RetryInfo:
+			retry = d
+		case *errdetails.ErrorInfo:
+			info = d
+		}
+	}
+	if retry == nil || retry.GetRetryDelay().AsDuration() != 30*time.Second {
+		t.Errorf("RetryInfo %v", retry)
+	}
+	want := map[string]string{"cloud": "k", "dialect": "k5", "vendor_http_status": "413", "vendor_code": "overLimit", "vendor_message": "Quota exceeded"}
+	for k, v := range want {
+		if info.GetMetadata()[k] != v {
+			t.Errorf("metadata[%s] = %q, want %q", k, info.GetMetadata()[k], v)
+		}
+	}
+	cred := toStatus(context.Background(), nil, &driver.Error{Code: driver.CodeCredentialsRejected, Message: "rejected"})
+	if status.Code(cred) != codes.FailedPrecondition || errInfo(t, cred).GetReason() != "BACKEND_CREDENTIALS_REJECTED" {
+		t.Errorf("credentials rejected: %v", cred)
+	}
+}
+
+// countingCreate counts creates and can fail the first one.
+type countingCreate struct {
+	driver.Adapter
+	n       atomic.Int32
+	failOne error
+	delay   time.Duration
+}
+
+func (c *countingCreate) CreateInstance(ctx context.Context, r *driver.CreateInstanceRequest) (*driver.Instance, error) {
+	if c.n.Add(1) == 1 && c.failOne != nil {
+		return nil, c.failOne
+	}
+	time.Sleep(c.delay)
+	return c.Adapter.CreateInstance(ctx, r)
+}
+
+func createReq(id, name string) *pb.CreateInstanceRequest {
+	return &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: id,
+		Instance: &pb.Instance{DisplayName: name, Flavor: memory.FlavorSmall, Image: memory.ImageUbuntu}}
+}
+
+func TestCreateIsIdempotent(t *testing.T) {
+	cc := &countingCreate{Adapter: seeded(), delay: 20 * time.Millisecond}
+	s := newServer(t, Cloud{Name: "a", Adapter: cc})
+	var wg sync.WaitGroup
+	names := make([]string, 8)
+	for i := range names {
+		wg.Go(func() {
+			in, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-1", "idem"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			names[i] = in.GetName()
+		})
+	}
+	wg.Wait()
+	if n := cc.n.Load(); n != 1 {
+		t.Errorf("%d backend creates for one request_id, want 1", n)
+	}
+	for _, n := range names {
+		if n != names[0] {
+			t.Errorf("retries answered different instances: %v", names)
+		}
+	}
+	_, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-1", "other"))
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("same request_id, different request: %v", err)
+	}
+	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-2", "idem")); err != nil || cc.n.Load() != 2 {
+		t.Errorf("new request_id must create again: %v (creates %d)", err, cc.n.Load())
+	}
+}
+
+func TestCreateOutcomes(t *testing.T) {
+	// A refused create can be retried with the same request_id.
+	cc := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeResourceExhausted, Message: "quota"}}
+	s := newServer(t, Cloud{Name: "a", Adapter: cc})
+	if _, err := s.CreateInstance(context.Background(), createReq("r1", "x")); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("first: %v", err)
+	}
+	if _, err := s.CreateInstance(context.Background(), createReq("r1", "x")); err != nil {
+		t.Fatalf("retry after a definite refusal: %v", err)
+	}
+	// A create with an unknown outcome is not repeated under the same ID.
+	cc2 := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeUnavailable, Message: "connection reset"}}
+	s2 := newServer(t, Cloud{Name: "a", Adapter: cc2})
+	_, _ = s2.CreateInstance(context.Background(), createReq("r2", "x"))
+	_, err := s2.CreateInstance(context.Background(), createReq("r2", "x"))
+	if status.Code(err) != codes.FailedPrecondition || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
+		t.Errorf("retry after an unknown outcome: %v", err)
+	}
+	if cc2.n.Load() != 1 {
+		t.Errorf("%d creates, want 1", cc2.n.Load())
+	}
+}
+
+func TestWatchEndsOnDeletionAndDeadline(t *testing.T) {
+	a := seeded()
+	s := newServer(t, Cloud{Name: "a", Adapter: a})
+	in, err := s.CreateInstance(context.Background(), createReq("", "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No target: the watch runs until its deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	w := &collect{ctx: ctx}
+	err = s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName()}, w)
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("watch without target: %v", err)
+	}
+	if len(w.sent) < 2 || w.sent[0].GetState() != pb.Instance_PROVISIONING || w.sent[len(w.sent)-1].GetState() != pb.Instance_RUNNING {
+		t.Errorf("watch sent %v, want PROVISIONING then RUNNING", states(w.sent))
+	}
+	if _, err := s.DeleteInstance(context.Background(), &pb.DeleteInstanceRequest{Name: in.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	w = &collect{ctx: context.Background()}
+	if err := s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName()}, w); err != nil {
+		t.Fatalf("watch of a deleting instance: %v", err)
+	}
+	if last := w.sent[len(w.sent)-1]; last.GetState() != pb.Instance_DELETED {
+		t.Errorf("last state %v, want DELETED", last.GetState())
+	}
+}
+
+func states(in []*pb.Instance) string {
+	var s []string
+	for _, i := range in {
+		s = append(s, i.GetState().String())
+	}
+	return fmt.Sprint(s)
+}
+
+type collect struct {
+	watchStreamBase
+	ctx  context.Context
+	sent []*pb.Instance
+}
+
+func (c *collect) Context() context.Context   { return c.ctx }
+func (c *collect) Send(in *pb.Instance) error { c.sent = append(c.sent, in); return nil }

@@ -1,0 +1,5 @@
+package server
+
+import "google.golang.org/grpc"
+
+type watchStreamBase struct{ grpc.ServerStream }

@@ -291,7 +291,7 @@ func (s *suite) testKeyPairs(t *testing.T) {
 
 func (s *suite) create(t *testing.T, display string) *pb.Instance {
 	t.Helper()
-	in := &pb.Instance{DisplayName: display, Flavor: s.fx.FlavorID, Image: s.fx.ImageID, Zone: s.fx.Zone,
+	in := &pb.Instance{DisplayName: display, Flavor: s.fx.FlavorID, Image: s.fx.ImageID, Zone: s.fx.Zone, KeyPair: s.fx.KeyPair,
 		Metadata: map[string]string{"purpose": "conformance"}}
 	for _, n := range s.fx.Networks {
 		in.Networks = append(in.Networks, &pb.NetworkAttachment{Network: n.NetworkID, Subnet: n.SubnetID, Port: n.PortID, FixedIp: n.FixedIP})

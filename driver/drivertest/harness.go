@@ -30,6 +30,9 @@ type Fixtures struct {
 	VolumeIDs      []string               // at least one volume free to attach
 	FloatingIP     string                 // a free floating IP (FloatingIPManager only)
 	SecurityGroup  string                 // an existing group other than "default" (SecurityGroupManager only)
+	// KeyPair names an existing key pair to create instances with (some
+	// dialects require one).
+	KeyPair string
 	// PublicKey is an OpenSSH public key the vendor accepts for import;
 	// empty uses the suite's own.
 	PublicKey string

@@ -93,7 +93,7 @@ func checkGuideServer(t *testing.T, in *driver.Instance) {
 		ID: guideServerID, Name: "Web-Server", State: driver.StateRunning, VendorStatus: "ACTIVE",
 		FlavorID: "35a73b57-58a7-434d-aa08-5249aaa95b3e", ImageID: "8b9f8d47-b89b-45af-b1d6-3f7ce7e06a11",
 		Zone: "kr-pub-b", KeyName: "access-key",
-		Addresses: []driver.Address{{Network: "vpc2", IP: "172.16.0.40", Version: 4, Type: driver.AddressFixed, MAC: "fa:16:3e:54:a7:64"}},
+		Addresses:      []driver.Address{{Network: "vpc2", IP: "172.16.0.40", Version: 4, Type: driver.AddressFixed, MAC: "fa:16:3e:54:a7:64"}},
 		SecurityGroups: []string{"default"},
 		VolumeIDs:      []string{"90712f4f-2faa-4e4f-8eb1-9313a8595570"},
 		Created:        time.Date(2020, 2, 25, 1, 15, 46, 0, time.UTC),
@@ -478,7 +478,9 @@ func TestWireActions(t *testing.T) {
 		{"os-stop", func(a *Adapter) error { return a.StopInstance(ctx, guideServerID) }, `{"os-stop": null}`},
 		{"reboot SOFT", func(a *Adapter) error { return a.RebootInstance(ctx, guideServerID, false) }, `{"reboot": {"type": "SOFT"}}`},
 		{"reboot HARD", func(a *Adapter) error { return a.RebootInstance(ctx, guideServerID, true) }, `{"reboot": {"type": "HARD"}}`},
-		{"resize", func(a *Adapter) error { return a.ResizeInstance(ctx, guideServerID, "b5f1c148-732c-417d-9d1b-1dffca105dbe") },
+		{"resize", func(a *Adapter) error {
+			return a.ResizeInstance(ctx, guideServerID, "b5f1c148-732c-417d-9d1b-1dffca105dbe")
+		},
 			`{"resize": {"flavorRef": "b5f1c148-732c-417d-9d1b-1dffca105dbe"}}`},
 		{"shelve (terminate)", func(a *Adapter) error { return a.ShelveInstance(ctx, guideServerID) }, `{"shelve": null}`},
 		{"unshelve (start terminated)", func(a *Adapter) error { return a.UnshelveInstance(ctx, guideServerID) }, `{"unshelve": null}`},

@@ -1,0 +1,447 @@
+package toastv1_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/computegw/computegw/adapters/toastv1"
+	"github.com/computegw/computegw/adapters/toastv1/fake"
+	"github.com/computegw/computegw/driver"
+)
+
+func newAdapter(t *testing.T, srv *fake.Server, mod func(*toastv1.Config)) *toastv1.Adapter {
+	t.Helper()
+	cfg := toastv1.Config{Name: "test", Endpoint: srv.URL, AppKey: fake.DemoAppKey,
+		Username: fake.DemoUsername, Password: fake.DemoPassword}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := toastv1.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
+func newFake(t *testing.T, opt fake.Options) *fake.Server {
+	t.Helper()
+	srv := fake.NewServer(opt)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func wantCode(t *testing.T, err error, want driver.Code) *driver.Error {
+	t.Helper()
+	var de *driver.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("err %v (%T), want a *driver.Error with code %v", err, err, want)
+	}
+	if de.Code != want {
+		t.Fatalf("code %v (%v), want %v", de.Code, err, want)
+	}
+	return de
+}
+
+func TestColdStartConcurrentCallsLogInOnce(t *testing.T) {
+	srv := newFake(t, fake.Options{Demo: true})
+	a := newAdapter(t, srv, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := range 100 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = a.GetInstance(ctx(t), fake.DemoInstanceID1)
+			} else {
+				_, err = a.ListZones(ctx(t))
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.TokenRequests(); n != 1 {
+		t.Errorf("%d token requests for 100 concurrent calls on a cold start, want 1", n)
+	}
+	if n := srv.Requests(); n != 100 {
+		t.Errorf("%d API requests, want 100", n)
+	}
+}
+
+func TestRejectedPassword(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	const wrong = "not-the-Pa55word"
+	a := newAdapter(t, srv, func(c *toastv1.Config) { c.Password = wrong })
+	_, err := a.ListFlavors(ctx(t), driver.FlavorFilter{})
+	de := wantCode(t, err, driver.CodeCredentialsRejected)
+	if de.Reason != "BACKEND_CREDENTIALS_REJECTED" || de.VendorCode != "50401" || de.VendorMessage == "" {
+		t.Errorf("error %+v", de)
+	}
+	if strings.Contains(err.Error(), wrong) {
+		t.Errorf("error text contains the password: %v", err)
+	}
+	// No retry loop: further calls, even many at once, fail fast without
+	// another login.
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			_, err := a.ListZones(ctx(t))
+			if driver.CodeOf(err) != driver.CodeCredentialsRejected {
+				t.Errorf("later call: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := srv.TokenRequests(); n != 1 {
+		t.Errorf("%d token requests after a rejected password, want 1", n)
+	}
+	if n := srv.Requests(); n != 0 {
+		t.Errorf("%d API requests without a token, want 0", n)
+	}
+}
+
+func TestWrongAppKeyIsRejectedCredentials(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	a := newAdapter(t, srv, func(c *toastv1.Config) { c.AppKey = "SomeoneElsesKey" })
+	_, err := a.ListZones(ctx(t))
+	de := wantCode(t, err, driver.CodeCredentialsRejected)
+	if de.VendorCode != "-3" {
+		t.Errorf("vendor code %q, want -3", de.VendorCode)
+	}
+}
+
+// TestRefusedTokenReauthenticatesOnce: a token that dies early, however the
+// backend says so, costs one login and one retry, not a failed call.
+func TestRefusedTokenReauthenticatesOnce(t *testing.T) {
+	for name, style := range map[string]fake.RefusalStyle{
+		"envelope": fake.RefuseEnvelope, "401 envelope": fake.Refuse401Envelope, "401 bare": fake.Refuse401Bare,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newFake(t, fake.Options{Demo: true, Refusal: style})
+			a := newAdapter(t, srv, nil)
+			if _, err := a.ListZones(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+			srv.ExpireTokens()
+			var wg sync.WaitGroup
+			for range 10 {
+				wg.Go(func() {
+					if _, err := a.GetInstance(ctx(t), fake.DemoInstanceID1); err != nil {
+						t.Errorf("call after the token died: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if n := srv.TokenRequests(); n != 2 {
+				t.Errorf("%d token requests, want 2 (one login, one re-login shared by 10 callers)", n)
+			}
+		})
+	}
+}
+
+func TestCreateRetriedOnlyAfterRefusedToken(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	a := newAdapter(t, srv, nil)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv.ExpireTokens()
+	before := srv.Requests()
+	in, err := a.CreateInstance(ctx(t), &driver.CreateInstanceRequest{
+		Name: "web-9", FlavorID: fake.FlavorID, ImageID: fake.ImageID, Zone: fake.Zone,
+		Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkID}}, BootVolume: &driver.BootVolumeSpec{SizeGB: 30},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Requests() - before; got != 2 {
+		t.Errorf("%d create requests, want 2 (refused, then created)", got)
+	}
+	page, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Instances) != 1 || page.Instances[0].ID != in.ID {
+		t.Errorf("instances after create %+v, want exactly %s", page.Instances, in.ID)
+	}
+}
+
+func TestRefusedTwiceFails(t *testing.T) {
+	var apiCalls atomic.Int32
+	srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/tokens") {
+			return false
+		}
+		apiCalls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"header":{"isSuccessful":false,"resultCode":-3,"resultMessage":"Permission denied : not allowed"}}`)
+		return true
+	}})
+	a := newAdapter(t, srv, nil)
+	_, err := a.ListZones(ctx(t))
+	de := wantCode(t, err, driver.CodePermissionDenied)
+	if de.VendorCode != "-3" {
+		t.Errorf("vendor code %q", de.VendorCode)
+	}
+	if n, c := srv.TokenRequests(), apiCalls.Load(); n != 2 || c != 2 {
+		t.Errorf("%d token requests and %d calls, want 2 and 2 (one re-login, one retry)", n, c)
+	}
+}
+
+// clock is a settable clock shared by the adapter and the fake.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+func TestTokenExpiringMidRun(t *testing.T) {
+	clk := newClock()
+	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clk.Now})
+	a := newAdapter(t, srv, func(c *toastv1.Config) { c.Now = clk.Now })
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(30 * time.Minute)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.TokenRequests(); n != 1 {
+		t.Fatalf("%d token requests half-way through the token's life, want 1", n)
+	}
+	// Shortly before expiry the adapter renews before using it.
+	clk.Advance(29 * time.Minute)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatalf("call near expiry failed: %v", err)
+	}
+	if n := srv.TokenRequests(); n != 2 {
+		t.Errorf("%d token requests, want 2 (one renewal)", n)
+	}
+}
+
+func TestShortLivedTokenCostsOneLogin(t *testing.T) {
+	// The backend's tokens die after 50ms, far earlier than the adapter
+	// assumes: the refusal path renews them, one login per expiry.
+	srv := newFake(t, fake.Options{TokenTTL: 50 * time.Millisecond})
+	a := newAdapter(t, srv, nil)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(80 * time.Millisecond)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatalf("call after the token expired: %v", err)
+	}
+	if n := srv.TokenRequests(); n != 2 {
+		t.Errorf("%d token requests, want 2", n)
+	}
+}
+
+func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
+	const password = "Very-Secret-Pw-123"
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var tokens []string
+	var mu sync.Mutex
+	var errs []error
+	collect := func(err error) {
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+	}
+	// The backend echoes the password and token in its failure messages.
+	srv := newFake(t, fake.Options{Password: password, Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/flavors") {
+			tok := r.Header.Get("X-Auth-Token")
+			mu.Lock()
+			tokens = append(tokens, tok)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"header":{"isSuccessful":false,"resultCode":-4,"resultMessage":"bad token `+tok+` for password `+password+`"}}`)
+			return true
+		}
+		return false
+	}})
+	a := newAdapter(t, srv, func(c *toastv1.Config) { c.Password, c.Logger = password, logger })
+	_, err := a.ListFlavors(ctx(t), driver.FlavorFilter{})
+	collect(err)
+	_, err = a.GetInstance(ctx(t), "missing")
+	collect(err)
+	srv.ExpireTokens()
+	_, err = a.GetKeyPair(ctx(t), "missing")
+	collect(err)
+
+	bad := newAdapter(t, srv, func(c *toastv1.Config) { c.Password, c.Logger = password+"x", logger })
+	_, err = bad.ListZones(ctx(t))
+	collect(err)
+
+	if len(errs) != 4 || len(tokens) == 0 {
+		t.Fatalf("errors %v, tokens seen %d", errs, len(tokens))
+	}
+	for _, err := range errs {
+		var de *driver.Error
+		errors.As(err, &de)
+		for _, text := range []string{err.Error(), de.Message, de.VendorMessage} {
+			if strings.Contains(text, password) {
+				t.Errorf("error text contains the password: %q", text)
+			}
+			for _, tok := range tokens {
+				if strings.Contains(text, tok) {
+					t.Errorf("error text contains the token: %q", text)
+				}
+			}
+		}
+	}
+	if strings.Contains(logs.String(), password) {
+		t.Error("logs contain the password")
+	}
+	for _, tok := range tokens {
+		if strings.Contains(logs.String(), tok) {
+			t.Error("logs contain the token")
+		}
+	}
+	if !strings.Contains(logs.String(), "toastv1 call") {
+		t.Error("no debug records were logged at all")
+	}
+}
+
+func TestContextHonoured(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	block := func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/availability-zones") {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return true
+		}
+		return false
+	}
+	srv := newFake(t, fake.Options{Hook: block})
+	a := newAdapter(t, srv, nil)
+	if _, err := a.ListFlavors(ctx(t), driver.FlavorFilter{}); err != nil { // logs in
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := a.ListZones(c)
+	wantCode(t, err, driver.CodeDeadlineExceeded)
+	if time.Since(start) > 5*time.Second {
+		t.Error("the deadline was not honoured promptly")
+	}
+	c2, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel2)
+	_, err = a.ListZones(c2)
+	wantCode(t, err, driver.CodeCanceled)
+}
+
+func TestLoginHonoursContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/tokens") {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return true
+		}
+		return false
+	}})
+	a := newAdapter(t, srv, nil)
+	c, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := a.ListZones(c)
+	wantCode(t, err, driver.CodeDeadlineExceeded)
+}
+
+func TestTransportFailureIsUnavailable(t *testing.T) {
+	srv := fake.NewServer(fake.Options{})
+	url := srv.URL
+	srv.Close()
+	a, err := toastv1.New(toastv1.Config{Endpoint: url, AppKey: "k", Username: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.ListZones(ctx(t))
+	wantCode(t, err, driver.CodeUnavailable)
+}
+
+func TestNonEnvelopeAnswerIsUnavailable(t *testing.T) {
+	srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/flavors") {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+			return true
+		}
+		return false
+	}})
+	a := newAdapter(t, srv, nil)
+	_, err := a.ListFlavors(ctx(t), driver.FlavorFilter{})
+	de := wantCode(t, err, driver.CodeUnavailable)
+	if de.VendorHTTPStatus != http.StatusBadGateway || !strings.Contains(de.Message, "not a TOAST response envelope") {
+		t.Errorf("error %+v", de)
+	}
+}
+
+func TestNewValidatesConfigWithoutNetwork(t *testing.T) {
+	var calls atomic.Int32
+	client := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return nil, errors.New("no network in this test")
+	})}
+	base := toastv1.Config{Name: "c", Endpoint: "https://api-compute.cloud.toast.com/compute", AppKey: "k",
+		Username: "u", Password: "p", HTTPClient: client}
+	if _, err := toastv1.New(base); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 0 {
+		t.Error("New made a network call")
+	}
+	for field, mod := range map[string]func(*toastv1.Config){
+		"Endpoint": func(c *toastv1.Config) { c.Endpoint = "" },
+		"AppKey":   func(c *toastv1.Config) { c.AppKey = "" },
+		"Username": func(c *toastv1.Config) { c.Username = " " },
+		"Password": func(c *toastv1.Config) { c.Password = "" },
+	} {
+		cfg := base
+		mod(&cfg)
+		if _, err := toastv1.New(cfg); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("missing %s: err %v", field, err)
+		}
+	}
+	for _, ep := range []string{"ftp://x/compute", "not a url", "https:///compute", "https://x/compute?a=b"} {
+		cfg := base
+		cfg.Endpoint = ep
+		if _, err := toastv1.New(cfg); err == nil {
+			t.Errorf("endpoint %q accepted", ep)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -258,15 +258,15 @@ func validateName(field, name string) error {
 	return nil
 }
 
-func validateMetadata(md map[string]string) error {
+func validateMetadata(field string, md map[string]string) error {
 	for k, v := range md {
 		switch {
 		case k == "":
-			return driver.InvalidArgument("instance.metadata", "keys must not be empty")
+			return driver.InvalidArgument(field, "keys must not be empty")
 		case len(k) > maxMetadataLen:
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("key %.20q… is longer than K5's %d bytes", k, maxMetadataLen))
+			return driver.InvalidArgument(field, fmt.Sprintf("key %.20q… is longer than K5's %d bytes", k, maxMetadataLen))
 		case len(v) > maxMetadataLen:
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("value of %q is longer than K5's %d bytes", k, maxMetadataLen))
+			return driver.InvalidArgument(field, fmt.Sprintf("value of %q is longer than K5's %d bytes", k, maxMetadataLen))
 		}
 	}
 	return nil
@@ -316,7 +316,7 @@ func validateCreate(req *driver.CreateInstanceRequest) error {
 	if n := base64.StdEncoding.EncodedLen(len(req.UserData)); n > maxUserDataLen {
 		return driver.InvalidArgument("instance.user_data", fmt.Sprintf("is %d bytes once base64-encoded; K5 accepts at most %d", n, maxUserDataLen))
 	}
-	if err := validateMetadata(req.Metadata); err != nil {
+	if err := validateMetadata("instance.metadata", req.Metadata); err != nil {
 		return err
 	}
 	if bv := req.BootVolume; bv != nil {
@@ -525,7 +525,7 @@ func (a *Adapter) RebuildInstance(ctx context.Context, id string, req driver.Reb
 			return err
 		}
 	}
-	if err := validateMetadata(req.Metadata); err != nil {
+	if err := validateMetadata("metadata", req.Metadata); err != nil {
 		return err
 	}
 	return a.call(ctx, "RebuildInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {

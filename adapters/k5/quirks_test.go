@@ -1,0 +1,239 @@
+package k5
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/computegw/computegw/adapters/k5/fake"
+	"github.com/computegw/computegw/driver"
+)
+
+func TestPartialServerListDuringMaintenance(t *testing.T) {
+	srv := newFake(t, fake.Options{SeedInstances: true})
+	a := fakeAdapter(t, srv)
+	ctx := context.Background()
+	srv.SetMaintenance(true)
+	_, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10})
+	e := asDriverError(t, err)
+	if e.Code != driver.CodeUnavailable || e.RetryAfter != time.Minute || !strings.Contains(e.Message, "may be partial during K5 infrastructure maintenance") {
+		t.Fatalf("got %+v", e)
+	}
+	srv.SetMaintenance(false)
+	p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10})
+	if err != nil || len(p.Instances) != 2 {
+		t.Fatalf("after maintenance: %v, %+v", err, p)
+	}
+}
+
+func TestPartialRuleSparesUnplacedServers(t *testing.T) {
+	// A BUILD or ERROR server may not have a zone yet: not a partial list.
+	resp := `{"servers": [
+		{"id": "a", "name": "a", "status": "BUILD", "OS-EXT-AZ:availability_zone": "", "OS-EXT-STS:task_state": "scheduling"},
+		{"id": "b", "name": "b", "status": "ERROR"},
+		{"id": "c", "name": "c", "status": "ACTIVE", "OS-EXT-AZ:availability_zone": "uk-1a"}]}`
+	s := newScript(t, exchange{method: "GET", path: "/servers/detail", status: 200, resp: resp})
+	p, err := s.adapter(t).ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 10})
+	if err != nil || len(p.Instances) != 3 {
+		t.Fatalf("got %v %+v", err, p)
+	}
+	s2 := newScript(t, exchange{method: "GET", path: "/servers/detail", status: 200, resp: strings.Replace(resp, `"status": "ERROR"`, `"status": "SHUTOFF"`, 1)})
+	if _, err := s2.adapter(t).ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 10}); driver.CodeOf(err) != driver.CodeUnavailable {
+		t.Fatalf("SHUTOFF server without zone: %v, want Unavailable", err)
+	}
+}
+
+func TestPartialKeyPairList(t *testing.T) {
+	resp := `{"keypairs": [{"keypair": {"name": "a", "fingerprint": "f", "public_key": "k", "availability_zone": "uk-1a"}},
+		{"keypair": {"name": "b", "fingerprint": "f", "public_key": "k"}}]}`
+	s := newScript(t, exchange{method: "GET", path: "/os-keypairs", status: 200, resp: resp})
+	_, err := s.adapter(t).ListKeyPairs(context.Background())
+	if e := asDriverError(t, err); e.Code != driver.CodeUnavailable || e.RetryAfter != time.Minute {
+		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestZones(t *testing.T) {
+	ctx := context.Background()
+	t.Run("FallbackToConfigured", func(t *testing.T) {
+		srv := newFake(t, fake.Options{}) // answers 404 to os-availability-zone
+		a := fakeAdapter(t, srv, func(c *Config) { c.Zones = []string{"uk-1a", "uk-1b"} })
+		zs, err := a.ListZones(ctx)
+		if err != nil || len(zs) != 2 || zs[0] != (driver.Zone{Name: "uk-1a", Available: true}) || zs[1].Name != "uk-1b" {
+			t.Fatalf("got %v %+v", err, zs)
+		}
+	})
+	t.Run("NoFallbackConfigured", func(t *testing.T) {
+		srv := newFake(t, fake.Options{})
+		_, err := fakeAdapter(t, srv).ListZones(ctx)
+		if e := asDriverError(t, err); e.Code != driver.CodeFailedPrecondition || !strings.Contains(e.Message, "add zones") {
+			t.Fatalf("got %+v", e)
+		}
+	})
+	t.Run("Listed", func(t *testing.T) {
+		srv := newFake(t, fake.Options{ZoneListing: true, Zones: []string{"jp-east-1a", "jp-east-1b", "jp-east-1c"}})
+		zs, err := fakeAdapter(t, srv, func(c *Config) { c.Zones = []string{"ignored"} }).ListZones(ctx)
+		if err != nil || len(zs) != 3 || zs[2].Name != "jp-east-1c" {
+			t.Fatalf("got %v %+v", err, zs)
+		}
+	})
+}
+
+func TestRestrictedImageThroughFake(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	_, err := fakeAdapter(t, srv).CreateInstance(context.Background(), &driver.CreateInstanceRequest{
+		Name: "x", FlavorID: fake.FlavorS1, ImageID: fake.ImageRestricted, Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkA}}})
+	if e := asDriverError(t, err); e.Code != driver.CodePermissionDenied || e.VendorHTTPStatus != 500 {
+		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestWindowsAdminPassAndOneTimeAdminPass(t *testing.T) {
+	srv := newFake(t, fake.Options{})
+	a := fakeAdapter(t, srv)
+	ctx := context.Background()
+	in, err := a.CreateInstance(ctx, &driver.CreateInstanceRequest{
+		Name: "win-1", FlavorID: fake.FlavorM1, ImageID: fake.ImageWindows, Zone: fake.ZoneB,
+		Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkB}}, KeyName: fake.KeyPairName,
+		Metadata: map[string]string{"admin_pass": "P@ssw0rd-for-cloudbase-init", "role": "ad"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.AdminPass == "" || in.BootVolumeSizeGB != 80 {
+		t.Errorf("created %+v: want the one-time adminPass and an 80 GB boot volume (image minDisk)", in)
+	}
+	if got := srv.ServerMetadata(in.ID)["admin_pass"]; got != "P@ssw0rd-for-cloudbase-init" {
+		t.Errorf("K5 did not receive admin_pass metadata: %q", got)
+	}
+	read, err := a.GetInstance(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := read.Metadata["admin_pass"]; ok || read.Metadata["role"] != "ad" || read.AdminPass != "" {
+		t.Errorf("read back %+v: admin_pass must not be echoed, AdminPass only on create", read)
+	}
+}
+
+func TestValidationBeforeAnyCall(t *testing.T) {
+	ok := func() *driver.CreateInstanceRequest {
+		return &driver.CreateInstanceRequest{Name: "web-1", FlavorID: "f", ImageID: "i", Networks: []driver.NetworkSpec{{NetworkID: "n"}},
+			BootVolume: &driver.BootVolumeSpec{SizeGB: 20}}
+	}
+	long := strings.Repeat("x", 256)
+	cases := []struct {
+		field string
+		mod   func(*driver.CreateInstanceRequest)
+	}{
+		{"instance.display_name", func(r *driver.CreateInstanceRequest) { r.Name = " " }},
+		{"instance.display_name", func(r *driver.CreateInstanceRequest) { r.Name = long }},
+		{"instance.networks", func(r *driver.CreateInstanceRequest) { r.Networks = nil }},
+		{"instance.networks[0].subnet", func(r *driver.CreateInstanceRequest) { r.Networks = []driver.NetworkSpec{{SubnetID: "s"}} }},
+		{"instance.networks[0]", func(r *driver.CreateInstanceRequest) { r.Networks = []driver.NetworkSpec{{NetworkID: "n", PortID: "p"}} }},
+		{"instance.networks[0].fixed_ip", func(r *driver.CreateInstanceRequest) {
+			r.Networks = []driver.NetworkSpec{{NetworkID: "n", FixedIP: "fe80::1"}}
+		}},
+		{"instance.networks[0].fixed_ip", func(r *driver.CreateInstanceRequest) {
+			r.Networks = []driver.NetworkSpec{{PortID: "p", FixedIP: "10.0.0.5"}}
+		}},
+		{"instance.metadata", func(r *driver.CreateInstanceRequest) { r.Metadata = map[string]string{long: "v"} }},
+		{"instance.metadata", func(r *driver.CreateInstanceRequest) { r.Metadata = map[string]string{"k": long} }},
+		{"instance.user_data", func(r *driver.CreateInstanceRequest) { r.UserData = make([]byte, 49200) }},
+		{"instance.boot_volume.size_gb", func(r *driver.CreateInstanceRequest) { r.BootVolume.SizeGB = -1 }},
+		{"instance.boot_volume.type", func(r *driver.CreateInstanceRequest) { r.BootVolume.Type = "M1" }},
+		{"instance.security_groups[0]", func(r *driver.CreateInstanceRequest) { r.SecurityGroups = []string{""} }},
+	}
+	s := newScript(t)
+	a := s.adapter(t)
+	for _, c := range cases {
+		req := ok()
+		c.mod(req)
+		_, err := a.CreateInstance(context.Background(), req)
+		assertViolation(t, err, c.field)
+	}
+	ctx := context.Background()
+	_, err := a.RenameInstance(ctx, "id", "")
+	assertViolation(t, err, "instance.display_name")
+	assertViolation(t, a.RebuildInstance(ctx, "id", driver.RebuildRequest{ImageID: "i", Metadata: map[string]string{"": "v"}}), "metadata")
+	_, err = a.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: long})
+	assertViolation(t, err, "key_pair.name")
+	if n := s.tokens(); n != 0 {
+		t.Errorf("validation made %d backend calls", n)
+	}
+}
+
+func TestMapState(t *testing.T) {
+	cases := []struct {
+		status, task string
+		want         driver.State
+	}{
+		{"BUILD", "scheduling", driver.StateProvisioning},
+		{"ACTIVE", "", driver.StateRunning},
+		{"PASSWORD", "", driver.StateRunning},
+		{"SHUTOFF", "powering-on", driver.StateStarting},
+		{"ACTIVE", "powering-on", driver.StateStarting},
+		{"ACTIVE", "powering-off", driver.StateStopping},
+		{"SHUTOFF", "", driver.StateStopped},
+		{"STOPPED", "", driver.StateStopped},
+		{"REBOOT", "rebooting", driver.StateRebooting},
+		{"HARD_REBOOT", "reboot_started_hard", driver.StateRebooting},
+		{"RESIZE", "resize_prep", driver.StateResizing},
+		{"VERIFY_RESIZE", "", driver.StateVerifyResize},
+		{"REVERT_RESIZE", "resize_reverting", driver.StateRevertingResize},
+		{"MIGRATING", "", driver.StateMigrating},
+		{"REBUILD", "rebuilding", driver.StateRebuilding},
+		{"SHELVED", "", driver.StateShelved},
+		{"SHELVED_OFFLOADED", "", driver.StateShelved},
+		{"PAUSED", "", driver.StatePaused},
+		{"SUSPENDED", "", driver.StateSuspended},
+		{"RESCUE", "", driver.StateRescued},
+		{"ACTIVE", "deleting", driver.StateDeleting},
+		{"ERROR", "deleting", driver.StateDeleting},
+		{"DELETED", "", driver.StateDeleted},
+		{"SOFT_DELETED", "deleting", driver.StateDeleted},
+		{"ERROR", "", driver.StateError},
+		{"UNKNOWN", "", driver.StateUnknown},
+		{"SOMETHING_NEW", "", driver.StateUnknown},
+		{"active", "", driver.StateRunning},
+	}
+	for _, c := range cases {
+		if got := mapState(c.status, c.task); got != c.want {
+			t.Errorf("mapState(%q, %q) = %v, want %v", c.status, c.task, got, c.want)
+		}
+	}
+}
+
+func TestUnknownStatusKeepsVendorStatus(t *testing.T) {
+	s := newScript(t, exchange{method: "GET", path: "/servers/" + srvID, status: 200,
+		resp: `{"server": {"id": "` + srvID + `", "name": "n", "status": "MAINTENANCE_HOLD", "OS-EXT-AZ:availability_zone": "uk-1a"}}`})
+	in, err := s.adapter(t).GetInstance(context.Background(), srvID)
+	if err != nil || in.State != driver.StateUnknown || in.VendorStatus != "MAINTENANCE_HOLD" {
+		t.Fatalf("got %v %+v", err, in)
+	}
+}
+
+func TestNewDemo(t *testing.T) {
+	a, stop, err := NewDemo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ctx := context.Background()
+	p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 100})
+	if err != nil || len(p.Instances) < 2 {
+		t.Fatalf("demo instances: %v %+v", err, p)
+	}
+	zs, err := a.ListZones(ctx)
+	if err != nil || len(zs) != 2 || zs[0].Name != fake.ZoneA {
+		t.Fatalf("demo zones: %v %+v", err, zs)
+	}
+	ks, err := a.ListKeyPairs(ctx)
+	if err != nil || len(ks) != 1 || ks[0].Name != fake.KeyPairName {
+		t.Fatalf("demo key pairs: %v %+v", err, ks)
+	}
+	fs, err := a.ListFlavors(ctx, driver.FlavorFilter{})
+	if err != nil || len(fs) < 2 {
+		t.Fatalf("demo flavors: %v %+v", err, fs)
+	}
+}

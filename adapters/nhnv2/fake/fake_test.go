@@ -1,0 +1,206 @@
+package fake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type client struct {
+	t   *testing.T
+	srv *Server
+	tok string
+}
+
+func (c *client) do(method, path, body string) (int, map[string]any, http.Header) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.tok != "" {
+		req.Header.Set("X-Auth-Token", c.tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, resp.Header
+}
+
+func login(t *testing.T, srv *Server) *client {
+	c := &client{t: t, srv: srv}
+	st, body, _ := c.do("POST", "/v2.0/tokens", fmt.Sprintf(
+		`{"auth":{"tenantId":%q,"passwordCredentials":{"username":%q,"password":%q}}}`, DemoTenantID, DemoUsername, DemoPassword))
+	if st != 200 {
+		t.Fatalf("login: %d %v", st, body)
+	}
+	c.tok = body["access"].(map[string]any)["token"].(map[string]any)["id"].(string)
+	return c
+}
+
+const v2 = "/v2/" + DemoTenantID
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestTokenExpiryAndCounting(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := NewServer(Options{TokenTTL: time.Hour, Now: clk.Now})
+	defer srv.Close()
+	c := login(t, srv)
+	if st, _, _ := c.do("GET", v2+"/os-availability-zone", ""); st != 200 {
+		t.Fatalf("zones: %d", st)
+	}
+	clk.Advance(time.Hour)
+	st, body, _ := c.do("GET", v2+"/os-availability-zone", "")
+	if st != 401 || body["error"] == nil {
+		t.Fatalf("expired token: %d %v", st, body)
+	}
+	bad := &client{t: t, srv: srv}
+	if st, _, _ := bad.do("POST", "/v2.0/tokens", `{"auth":{"tenantId":"x","passwordCredentials":{"username":"u","password":"p"}}}`); st != 401 {
+		t.Fatalf("bad login: %d", st)
+	}
+	if n := srv.TokenRequests(); n != 2 {
+		t.Fatalf("token requests = %d", n)
+	}
+	c2 := login(t, srv)
+	srv.RevokeTokens()
+	if st, _, _ := c2.do("GET", v2+"/os-keypairs", ""); st != 401 {
+		t.Fatalf("revoked token: %d", st)
+	}
+}
+
+func TestTransitionsAndConflicts(t *testing.T) {
+	srv := NewServer(Options{BuildDelay: 30 * time.Millisecond, ActionDelay: 30 * time.Millisecond})
+	defer srv.Close()
+	c := login(t, srv)
+	st, body, _ := c.do("POST", v2+"/servers", fmt.Sprintf(`{"server":{"name":"a","imageRef":%q,"flavorRef":%q,
+		"networks":[{"subnet":%q}],"key_name":%q,"block_device_mapping_v2":[{"source_type":"image","uuid":%q,"boot_index":0,
+		"destination_type":"volume","volume_size":20,"delete_on_termination":1}]}}`,
+		ImageUbuntu, FlavorM2C1M2, SubnetVPC2, KeyPairName, ImageUbuntu))
+	if st != 202 {
+		t.Fatalf("create: %d %v", st, body)
+	}
+	id := body["server"].(map[string]any)["id"].(string)
+	status := func() string {
+		_, b, _ := c.do("GET", v2+"/servers/"+id, "")
+		return b["server"].(map[string]any)["status"].(string)
+	}
+	if s := status(); s != "BUILD" {
+		t.Fatalf("new server %s", s)
+	}
+	if st, b, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 409 || b["conflictingRequest"] == nil {
+		t.Fatalf("stop while building: %d %v", st, b)
+	}
+	time.Sleep(40 * time.Millisecond)
+	if s := status(); s != "ACTIVE" {
+		t.Fatalf("after build delay: %s", s)
+	}
+	if st, _, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-start": null}`); st != 409 {
+		t.Fatalf("start ACTIVE: %d", st)
+	}
+	if st, _, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 202 {
+		t.Fatalf("stop: %d", st)
+	}
+	time.Sleep(40 * time.Millisecond)
+	if s := status(); s != "SHUTOFF" {
+		t.Fatalf("after stop: %s", s)
+	}
+	if st, b, _ := c.do("GET", v2+"/servers/nope", ""); st != 404 || b["itemNotFound"] == nil {
+		t.Fatalf("unknown server: %d %v", st, b)
+	}
+	if st, b, _ := c.do("POST", v2+"/servers/"+id+"/os-volume_attachments", `{"volumeAttachment":{"volumeId":"nope"}}`); st != 404 || b["itemNotFound"] == nil {
+		t.Fatalf("attach unknown volume: %d %v", st, b)
+	}
+	// A non-U2 server needs block_device_mapping_v2.
+	st, body, _ = c.do("POST", v2+"/servers", fmt.Sprintf(`{"server":{"name":"b","imageRef":%q,"flavorRef":%q,"networks":[{"subnet":%q}],"key_name":%q}}`,
+		ImageUbuntu, FlavorM2C1M2, SubnetVPC2, KeyPairName))
+	if st != 400 || body["badRequest"] == nil {
+		t.Fatalf("create without bdm: %d %v", st, body)
+	}
+}
+
+func TestMarkerPagingWithServersLinks(t *testing.T) {
+	srv := NewServer(Options{SeedInstances: true})
+	defer srv.Close()
+	c := login(t, srv)
+	var ids []string
+	path := v2 + "/servers/detail?limit=2"
+	for path != "" {
+		st, body, _ := c.do("GET", path, "")
+		if st != 200 {
+			t.Fatalf("%s: %d", path, st)
+		}
+		for _, s := range body["servers"].([]any) {
+			ids = append(ids, s.(map[string]any)["id"].(string))
+		}
+		path = ""
+		if links, ok := body["servers_links"].([]any); ok {
+			href := links[0].(map[string]any)["href"].(string)
+			path = strings.TrimPrefix(href, srv.URL)
+		}
+	}
+	want := []string{InstanceBatch, InstanceDBMaster, InstanceWebServer} // newest first
+	if strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged %v, want %v", ids, want)
+	}
+	if st, body, _ := c.do("GET", v2+"/servers/detail?marker=nope", ""); st != 400 || body["badRequest"] == nil {
+		t.Fatalf("unknown marker: %d %v", st, body)
+	}
+}
+
+func TestKeyPairs(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	c := login(t, srv)
+	st, body, _ := c.do("POST", v2+"/os-keypairs", `{"keypair":{"name":"k1"}}`)
+	kp := body["keypair"].(map[string]any)
+	if st != 200 || !strings.Contains(kp["private_key"].(string), "PRIVATE KEY") || fingerprint(kp["public_key"].(string)) != kp["fingerprint"] {
+		t.Fatalf("generate: %d %v", st, body)
+	}
+	if st, b, _ := c.do("POST", v2+"/os-keypairs", `{"keypair":{"name":"k1","public_key":"`+KeyPairPublicKey+`"}}`); st != 409 || b["conflictingRequest"] == nil {
+		t.Fatalf("duplicate: %d %v", st, b)
+	}
+	if st, _, _ := c.do("POST", v2+"/os-keypairs", `{"keypair":{"name":"k2","public_key":"ssh-rsa garbage"}}`); st != 400 {
+		t.Fatalf("bad public key: %d", st)
+	}
+	if st, _, _ := c.do("DELETE", v2+"/os-keypairs/k1", ""); st != 202 {
+		t.Fatalf("delete: %d", st)
+	}
+	if st, _, _ := c.do("GET", v2+"/os-keypairs/k1", ""); st != 404 {
+		t.Fatalf("get deleted: %d", st)
+	}
+}
+
+func TestQuotaOverLimit(t *testing.T) {
+	srv := NewServer(Options{InstanceQuota: 2})
+	defer srv.Close()
+	c := login(t, srv)
+	st, body, _ := c.do("POST", v2+"/servers", fmt.Sprintf(`{"server":{"name":"q","imageRef":%q,"flavorRef":%q,"networks":[{"uuid":%q}],"key_name":%q,"min_count":3,"max_count":3}}`,
+		ImageUbuntu, FlavorU2C1M2, NetworkVPC2, KeyPairName))
+	if st != 413 || body["overLimit"] == nil {
+		t.Fatalf("over quota: %d %v", st, body)
+	}
+}

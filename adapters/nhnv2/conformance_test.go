@@ -38,7 +38,7 @@ func (h *harness) Fixtures() drivertest.Fixtures {
 		ImageID:        fake.ImageUbuntu,
 		Zone:           fake.ZoneA,
 		Networks:       []driver.NetworkSpec{{SubnetID: fake.SubnetVPC2}},
-		VolumeIDs:      fake.FreeVolumeIDs,
+		VolumeIDs:      fake.FreeVolumeIDs(),
 		SecurityGroup:  fake.SecurityGroupWeb,
 	}
 }

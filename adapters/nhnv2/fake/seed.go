@@ -45,8 +45,9 @@ const (
 	InstanceBatch     = "4b293d31-ebd5-4a7f-be03-874b90021e54" // "batch-u2", ACTIVE, u2 flavor
 )
 
-// FreeVolumeIDs are the seeded volumes free to attach.
-var FreeVolumeIDs = []string{VolumeA, VolumeB, VolumeC, VolumeD}
+// FreeVolumeIDs returns the seeded volumes free to attach (a new slice on
+// each call: the package keeps no mutable globals).
+func FreeVolumeIDs() []string { return []string{VolumeA, VolumeB, VolumeC, VolumeD} }
 
 // KeyPairPublicKey is the public key of the seeded key pair.
 const KeyPairPublicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVcTLklbKfNxKz9xs/u2oSQF+W5+VFOmRkb1n4LDUJ2 demo@computegw"
@@ -107,7 +108,7 @@ func (s *Server) seed() {
 	s.secGroups["default"] = true
 	s.secGroups[SecurityGroupWeb] = true
 	s.secGroups["db"] = true
-	for _, id := range FreeVolumeIDs {
+	for _, id := range FreeVolumeIDs() {
 		s.volumes[id] = &volume{ID: id}
 	}
 	now := s.opt.Now().UTC()

@@ -113,7 +113,6 @@ func New(cfg Config) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a.log = a.log.With("cloud", cfg.Name, "dialect", string(driver.DialectK5))
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -65,7 +65,7 @@ func mapState(status, taskState string) driver.State {
 	return st
 }
 
-// vendorStatusesFor returns the single NHN status that a unified state
+// vendorStatusFor returns the single NHN status that a unified state
 // filter can be pushed down as, or "" when the state has several sources
 // (several statuses, or a task_state refinement) and must be filtered by the
 // portable layer only.

@@ -134,8 +134,6 @@ func Run(ctx context.Context, opt Options) error {
 	go func() { errc <- gs.Serve(grpcLis) }()
 	go func() { errc <- hsrv.Serve(httpLis) }()
 
-	log.Info("computegw serving", "http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
-		"clouds", len(clouds), "demo", opt.ConfigPath == "")
 	if opt.ConfigPath == "" {
 		banner := opt.Banner
 		if banner == nil {
@@ -143,6 +141,8 @@ func Run(ctx context.Context, opt Options) error {
 		}
 		printBanner(banner, httpLis.Addr().String(), grpcLis.Addr().String(), clouds)
 	}
+	log.Info("computegw serving", "http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
+		"clouds", len(clouds), "demo", opt.ConfigPath == "")
 	if opt.OnReady != nil {
 		opt.OnReady(httpLis.Addr().String(), grpcLis.Addr().String())
 	}

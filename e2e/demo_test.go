@@ -1,0 +1,425 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	k5fake "github.com/computegw/computegw/adapters/k5/fake"
+	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// demoCreate is, per demo cloud, a create body valid for its dialect.
+var demoCreate = map[string]map[string]any{
+	"nhn-demo": {"flavor": nhnfake.FlavorU2C1M2, "image": nhnfake.ImageUbuntu, "zone": nhnfake.ZoneA,
+		"keyPair": nhnfake.KeyPairName, "networks": []any{map[string]any{"subnet": nhnfake.SubnetVPC2}}},
+	"toast-demo": {"flavor": toastfake.FlavorID, "image": toastfake.ImageID, "zone": toastfake.Zone, "keyPair": toastfake.DemoKeyPair,
+		"networks": []any{map[string]any{"network": toastfake.NetworkID}}, "bootVolume": map[string]any{"sizeGb": 20}},
+	"k5-demo": {"flavor": k5fake.FlavorS1, "image": k5fake.ImageUbuntu, "zone": k5fake.ZoneA, "keyPair": k5fake.KeyPairName,
+		"networks": []any{map[string]any{"network": k5fake.NetworkA}}},
+}
+
+func demoCreateProto(cloud, name string) *pb.Instance {
+	b, _ := json.Marshal(demoCreate[cloud])
+	in := &pb.Instance{}
+	if err := (protojsonUnmarshal(b, in)); err != nil {
+		panic(err)
+	}
+	in.DisplayName = name
+	return in
+}
+
+var demoGateway *gateway
+
+func demo(t *testing.T) *gateway {
+	t.Helper()
+	if demoGateway == nil {
+		demoGateway = start(t, []string{"COMPUTEGW_CONFIG="})
+	}
+	return demoGateway
+}
+
+func TestDemo(t *testing.T) {
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
+	demoGateway = g
+	if !strings.Contains(g.stderr.String(), "DEMO MODE") || !strings.Contains(g.stderr.String(), "curl http://") {
+		t.Errorf("no demo banner on stderr:\n%s", g.stderr.String())
+	}
+
+	t.Run("ListCloudsREST", func(t *testing.T) {
+		var res struct {
+			Clouds []struct {
+				Name, Dialect string
+				Capabilities  []string
+			}
+		}
+		if code := g.rest(t, "GET", "/v1/clouds", nil, &res); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		want := map[string]string{"clouds/nhn-demo": "NHN_V2", "clouds/toast-demo": "TOAST_V1", "clouds/k5-demo": "K5"}
+		if len(res.Clouds) != 3 {
+			t.Fatalf("clouds %+v", res.Clouds)
+		}
+		for _, c := range res.Clouds {
+			if want[c.Name] != c.Dialect {
+				t.Errorf("cloud %s dialect %s", c.Name, c.Dialect)
+			}
+			if c.Name == "clouds/toast-demo" && !slices.Contains(c.Capabilities, "AddFloatingIp") {
+				t.Errorf("toast capabilities lack AddFloatingIp: %v", c.Capabilities)
+			}
+			if c.Name == "clouds/nhn-demo" && slices.Contains(c.Capabilities, "AddFloatingIp") {
+				t.Errorf("nhn capabilities claim AddFloatingIp")
+			}
+		}
+	})
+
+	t.Run("ReflectionAndHealth", func(t *testing.T) {
+		hc := healthpb.NewHealthClient(g.conn)
+		for _, svc := range []string{"", "computegw.v1.ComputeService"} {
+			res, err := hc.Check(ctx(t), &healthpb.HealthCheckRequest{Service: svc})
+			if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				t.Errorf("health %q: %v %v", svc, res, err)
+			}
+		}
+		rc, err := reflectionpb.NewServerReflectionClient(g.conn).ServerReflectionInfo(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := rc.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, s := range res.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		if !slices.Contains(names, "computegw.v1.ComputeService") || !slices.Contains(names, "grpc.health.v1.Health") {
+			t.Errorf("reflection lists %v", names)
+		}
+	})
+
+	t.Run("CrossCloudList", func(t *testing.T) {
+		var res struct {
+			Instances []struct {
+				Name, State, VendorStatus string
+			}
+			Unreachable []string
+		}
+		if code := g.rest(t, "GET", "/v1/clouds/-/instances", nil, &res); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		per := map[string]int{}
+		for _, in := range res.Instances {
+			per[strings.Split(in.Name, "/")[1]]++
+			if in.State == "" || in.VendorStatus == "" {
+				t.Errorf("instance %s lacks state/vendorStatus", in.Name)
+			}
+		}
+		for _, c := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+			if per[c] < 2 {
+				t.Errorf("cloud %s: %d instances in the cross-cloud list, want at least 2 (seeded)", c, per[c])
+			}
+		}
+		if len(res.Unreachable) != 0 {
+			t.Errorf("unreachable %v", res.Unreachable)
+		}
+		// The same over gRPC.
+		gres, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/-"})
+		if err != nil || len(gres.GetInstances()) != len(res.Instances) {
+			t.Errorf("gRPC cross-cloud list: %d instances, err %v; REST had %d", len(gres.GetInstances()), err, len(res.Instances))
+		}
+	})
+
+	t.Run("Errors", func(t *testing.T) { testErrors(t, g) })
+	t.Run("OpenAPI", func(t *testing.T) {
+		var doc map[string]any
+		if code := g.rest(t, "GET", "/openapi.json", nil, &doc); code != 200 || doc["paths"] == nil {
+			t.Errorf("openapi: %d %v", code, doc["swagger"])
+		}
+	})
+
+	t.Run("RoundTrips", func(t *testing.T) {
+		for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+			t.Run(cloud+"/REST", func(t *testing.T) { t.Parallel(); roundTripREST(t, g, cloud) })
+			t.Run(cloud+"/gRPC", func(t *testing.T) { t.Parallel(); roundTripGRPC(t, g, cloud) })
+		}
+	})
+
+	t.Run("SIGTERMExitsZero", func(t *testing.T) {
+		if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-g.exited:
+			if err != nil {
+				t.Fatalf("exit after SIGTERM: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no exit within 30s of SIGTERM")
+		}
+	})
+}
+
+func testErrors(t *testing.T, g *gateway) {
+	type rpcStatus struct {
+		Code    int
+		Message string
+		Details []map[string]any
+	}
+	cases := []struct {
+		name, method, path string
+		body               any
+		http               int
+		grpcCode           codes.Code
+		reason, field      string
+	}{
+		{"unknown cloud", "GET", "/v1/clouds/nope/instances", nil, 404, codes.NotFound, "CLOUD_NOT_FOUND", ""},
+		{"unknown instance", "GET", "/v1/clouds/nhn-demo/instances/00000000-0000-0000-0000-000000000000", nil, 404, codes.NotFound, "", ""},
+		{"bad field", "POST", "/v1/clouds/toast-demo/instances", map[string]any{"displayName": "x", "image": "i"}, 400, codes.InvalidArgument, "", "instance.flavor"},
+		{"bad filter", "GET", "/v1/clouds/k5-demo/instances?filter=colour%3Dred", nil, 400, codes.InvalidArgument, "", "filter"},
+		{"unknown JSON field", "POST", "/v1/clouds/toast-demo/instances", `{"displayName":"x","flavour":"f"}`, 400, codes.InvalidArgument, "", ""},
+		{"unsupported (toast shelve)", "POST", "/v1/clouds/toast-demo/instances/" + toastfake.DemoInstanceID1 + ":shelve", map[string]any{}, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
+		{"unsupported (k5 floating IP)", "POST", "/v1/clouds/k5-demo/instances/" + k5fake.Instance1ID + ":addFloatingIp", map[string]any{"address": "203.0.113.5"}, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
+		{"state conflict (start running)", "POST", "/v1/clouds/nhn-demo/instances/" + nhnfake.InstanceWebServer + ":start", map[string]any{}, 400, codes.FailedPrecondition, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var st rpcStatus
+			code := g.rest(t, c.method, c.path, c.body, &st)
+			if code != c.http || codes.Code(st.Code) != c.grpcCode {
+				t.Fatalf("HTTP %d code %d (%s), want HTTP %d code %v", code, st.Code, st.Message, c.http, c.grpcCode)
+			}
+			if st.Message == "" {
+				t.Error("no message")
+			}
+			var reason, field string
+			for _, d := range st.Details {
+				if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" {
+					reason, _ = d["reason"].(string)
+					if d["domain"] != "computegw" {
+						t.Errorf("ErrorInfo domain %v", d["domain"])
+					}
+				}
+				if d["@type"] == "type.googleapis.com/google.rpc.BadRequest" {
+					if fv, ok := d["fieldViolations"].([]any); ok && len(fv) > 0 {
+						field, _ = fv[0].(map[string]any)["field"].(string)
+					}
+				}
+			}
+			if c.reason != "" && reason != c.reason {
+				t.Errorf("reason %q, want %q (%+v)", reason, c.reason, st.Details)
+			}
+			if c.field != "" && field != c.field {
+				t.Errorf("field violation %q, want %q", field, c.field)
+			}
+		})
+	}
+	// The same contract over gRPC.
+	_, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: "clouds/nope/instances/x"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("gRPC unknown cloud: %v", err)
+	}
+	_, err = g.client.RebuildInstance(ctx(t), &pb.RebuildInstanceRequest{Name: "clouds/nhn-demo/instances/" + nhnfake.InstanceWebServer, Image: nhnfake.ImageUbuntu})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("gRPC nhn rebuild: %v", err)
+	}
+	_, err = g.client.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/k5-demo", Instance: &pb.Instance{DisplayName: "x", Flavor: "f"}})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("gRPC bad field: %v", err)
+	}
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	if !slices.Contains(fields, "instance.image") {
+		t.Errorf("gRPC field violations %v lack instance.image", fields)
+	}
+}
+
+type restInstance struct {
+	Name, DisplayName, State, VendorStatus string
+	Addresses                              []struct{ Address, Type string }
+}
+
+func waitREST(t *testing.T, g *gateway, name, state string) restInstance {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		var in restInstance
+		code := g.rest(t, "GET", "/v1/"+name, nil, &in)
+		if code == 200 && in.State == state {
+			return in
+		}
+		if code != 200 || in.State == "ERROR" || time.Now().After(deadline) {
+			t.Fatalf("waiting for %s to be %s: HTTP %d, state %s", name, state, code, in.State)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func roundTripREST(t *testing.T, g *gateway, cloud string) {
+	body := map[string]any{"displayName": "e2e-rest"}
+	for k, v := range demoCreate[cloud] {
+		body[k] = v
+	}
+	var created restInstance
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id=5b0e2c6e-7a1f-4b8e-9d2a-"+cloud, body, &created); code != 200 {
+		t.Fatalf("create: HTTP %d %+v", code, created)
+	}
+	// A retry with the same request_id answers the same instance.
+	var again restInstance
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id=5b0e2c6e-7a1f-4b8e-9d2a-"+cloud, body, &again); code != 200 || again.Name != created.Name {
+		t.Fatalf("idempotent retry: HTTP %d, %s vs %s", code, again.Name, created.Name)
+	}
+	name := created.Name
+	// Watch over REST streams states until RUNNING.
+	res, err := http.Get("http://" + g.httpAddr + "/v1/" + name + ":watch?targetStates=RUNNING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		var msg struct {
+			Result restInstance
+			Error  map[string]any
+		}
+		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil {
+			t.Fatalf("watch line %q: %v", sc.Text(), err)
+		}
+		if msg.Error != nil {
+			t.Fatalf("watch error %v", msg.Error)
+		}
+		seen = append(seen, msg.Result.State)
+	}
+	res.Body.Close()
+	if len(seen) == 0 || seen[len(seen)-1] != "RUNNING" {
+		t.Fatalf("watch saw %v, want it to end at RUNNING", seen)
+	}
+	if code := g.rest(t, "POST", "/v1/"+name+":stop", map[string]any{}, nil); code != 200 {
+		t.Fatalf("stop: HTTP %d", code)
+	}
+	waitREST(t, g, name, "STOPPED")
+	if code := g.rest(t, "POST", "/v1/"+name+":start", map[string]any{}, nil); code != 200 {
+		t.Fatalf("start: HTTP %d", code)
+	}
+	waitREST(t, g, name, "RUNNING")
+	if cloud == "toast-demo" {
+		ip := toastfake.FloatingIP
+		if code := g.rest(t, "POST", "/v1/"+name+":addFloatingIp", map[string]any{"address": ip}, nil); code != 200 {
+			t.Fatalf("addFloatingIp: HTTP %d", code)
+		}
+		in := waitREST(t, g, name, "RUNNING")
+		if !slices.ContainsFunc(in.Addresses, func(a struct{ Address, Type string }) bool { return a.Address == ip && a.Type == "FLOATING" }) {
+			t.Errorf("floating IP not in addresses: %+v", in.Addresses)
+		}
+		if code := g.rest(t, "POST", "/v1/"+name+":removeFloatingIp", map[string]any{"address": ip}, nil); code != 200 {
+			t.Fatalf("removeFloatingIp: HTTP %d", code)
+		}
+	}
+	if code := g.rest(t, "DELETE", "/v1/"+name, nil, nil); code != 200 {
+		t.Fatalf("delete: HTTP %d", code)
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		var in restInstance
+		code := g.rest(t, "GET", "/v1/"+name, nil, &in)
+		if code == 404 || in.State == "DELETED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not deleted: HTTP %d state %s", code, in.State)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
+	c := g.client
+	in, err := c.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/" + cloud, Instance: demoCreateProto(cloud, "e2e-grpc")})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	wait := func(state pb.Instance_State) {
+		t.Helper()
+		stream, err := c.WatchInstance(ctx(t), &pb.WatchInstanceRequest{Name: in.GetName(), TargetStates: []pb.Instance_State{state}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last *pb.Instance
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				break
+			}
+			last = m
+		}
+		if last.GetState() != state {
+			t.Fatalf("watch ended at %v, want %v", last.GetState(), state)
+		}
+	}
+	wait(pb.Instance_RUNNING)
+	if _, err := c.StopInstance(ctx(t), &pb.StopInstanceRequest{Name: in.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	wait(pb.Instance_STOPPED)
+	if _, err := c.StartInstance(ctx(t), &pb.StartInstanceRequest{Name: in.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	wait(pb.Instance_RUNNING)
+	if cloud == "toast-demo" {
+		// The floating IP round trip runs over REST (the demo has one
+		// free address); over gRPC, the security-group actions.
+		got, err := c.AddSecurityGroup(ctx(t), &pb.AddSecurityGroupRequest{Name: in.GetName(), SecurityGroup: toastfake.SecurityGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(got.GetSecurityGroups(), toastfake.SecurityGroup) {
+			t.Errorf("security groups after add: %v", got.GetSecurityGroups())
+		}
+		if _, err := c.RemoveSecurityGroup(ctx(t), &pb.RemoveSecurityGroupRequest{Name: in.GetName(), SecurityGroup: toastfake.SecurityGroup}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteInstance(ctx(t), &pb.DeleteInstanceRequest{Name: in.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.WatchInstance(ctx(t), &pb.WatchInstanceRequest{Name: in.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *pb.Instance
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			if status.Code(err) != codes.OK && err.Error() != "EOF" && last == nil {
+				t.Fatalf("watch of deleted instance: %v", err)
+			}
+			break
+		}
+		last = m
+	}
+	if last.GetState() != pb.Instance_DELETED {
+		t.Errorf("watch after delete ended at %v, want DELETED", last.GetState())
+	}
+}

@@ -130,7 +130,9 @@ func TestValidationBeforeAnyCall(t *testing.T) {
 		{"instance.display_name", func(r *driver.CreateInstanceRequest) { r.Name = long }},
 		{"instance.networks", func(r *driver.CreateInstanceRequest) { r.Networks = nil }},
 		{"instance.networks[0].subnet", func(r *driver.CreateInstanceRequest) { r.Networks = []driver.NetworkSpec{{SubnetID: "s"}} }},
-		{"instance.networks[0]", func(r *driver.CreateInstanceRequest) { r.Networks = []driver.NetworkSpec{{NetworkID: "n", PortID: "p"}} }},
+		{"instance.networks[0]", func(r *driver.CreateInstanceRequest) {
+			r.Networks = []driver.NetworkSpec{{NetworkID: "n", PortID: "p"}}
+		}},
 		{"instance.networks[0].fixed_ip", func(r *driver.CreateInstanceRequest) {
 			r.Networks = []driver.NetworkSpec{{NetworkID: "n", FixedIP: "fe80::1"}}
 		}},

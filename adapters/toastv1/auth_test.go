@@ -445,3 +445,44 @@ func TestNewValidatesConfigWithoutNetwork(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestLoginRefusedWithBare401(t *testing.T) {
+	srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/tokens") {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, "Unauthorized")
+			return true
+		}
+		return false
+	}})
+	a := newAdapter(t, srv, nil)
+	_, err := a.ListZones(ctx(t))
+	de := wantCode(t, err, driver.CodeCredentialsRejected)
+	if de.VendorHTTPStatus != http.StatusUnauthorized || de.Reason != "BACKEND_CREDENTIALS_REJECTED" {
+		t.Errorf("error %+v", de)
+	}
+}
+
+func TestLoginTransientFailureIsNotRejection(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/tokens") && fail.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"header":{"isSuccessful":false,"resultCode":-6,"resultMessage":"Failed to query internal db"}}`)
+			return true
+		}
+		return false
+	}})
+	a := newAdapter(t, srv, nil)
+	_, err := a.ListZones(ctx(t))
+	de := wantCode(t, err, driver.CodeUnavailable)
+	if !strings.Contains(de.Message, "logging in") || de.VendorCode != "-6" {
+		t.Errorf("error %+v", de)
+	}
+	// A transient login failure does not block the next call.
+	fail.Store(false)
+	if _, err := a.ListZones(ctx(t)); err != nil {
+		t.Fatalf("call after the backend recovered: %v", err)
+	}
+}

@@ -35,8 +35,9 @@ func (a *Adapter) flavors(ctx context.Context, op string) ([]wireFlavor, error) 
 }
 
 // ListFlavors lists the enabled flavors (GET /flavors has no filters; the
-// filter is applied here). A flavor without a fixed disk passes any
-// MinDiskGB: its root volume size is chosen at create, up to 1000 GB.
+// filter is applied here with the portable layer's rule, as Nova's minDisk
+// does: a flavor whose root volume is chosen at create has DiskGB 0 and so
+// does not pass a positive MinDiskGB).
 func (a *Adapter) ListFlavors(ctx context.Context, filter driver.FlavorFilter) ([]driver.Flavor, error) {
 	rows, err := a.flavors(ctx, "list flavors")
 	if err != nil {
@@ -48,10 +49,10 @@ func (a *Adapter) ListFlavors(ctx context.Context, filter driver.FlavorFilter) (
 			continue
 		}
 		f := toFlavor(&rows[i])
-		if filter.MinRAMMB > 0 && f.RAMMB < filter.MinRAMMB {
+		if f.RAMMB < filter.MinRAMMB {
 			continue
 		}
-		if filter.MinDiskGB > 0 && f.DiskGB > 0 && f.DiskGB < filter.MinDiskGB {
+		if f.DiskGB < filter.MinDiskGB {
 			continue
 		}
 		res = append(res, f)

@@ -716,3 +716,28 @@ func TestWireAllCallsCovered(t *testing.T) {
 		}
 	}
 }
+
+func TestWireListFlavorsFiltered(t *testing.T) {
+	s := newStub(t, flavorsAnswer)
+	a := s.adapter(t)
+	got, err := a.ListFlavors(ctx(t), driver.FlavorFilter{MinDiskGB: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "fl-u2" {
+		t.Errorf("min disk 10: %+v, want only the u2 flavor", got)
+	}
+	got, err = a.ListFlavors(ctx(t), driver.FlavorFilter{MinRAMMB: 4097})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("min RAM 4097: %+v, want none", got)
+	}
+	// The filter is applied locally: GET /flavors carries no query.
+	for _, c := range s.apiCalls() {
+		if c.rawQuery != "" {
+			t.Errorf("query %q sent", c.rawQuery)
+		}
+	}
+}

@@ -48,24 +48,6 @@ func ctxT(t *testing.T) context.Context {
 
 func codeOf(err error) driver.Code { return driver.CodeOf(err) }
 
-func waitState(t *testing.T, a *Adapter, id string, want driver.State) *driver.Instance {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		in, err := a.GetInstance(ctxT(t), id)
-		if err != nil {
-			t.Fatalf("GetInstance(%s): %v", id, err)
-		}
-		if in.State == want {
-			return in
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("instance %s: state %v (vendor %s/%s), want %v", id, in.State, in.VendorStatus, in.TaskState, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestNewValidatesConfig(t *testing.T) {
 	good := Config{Name: "c", IdentityEndpoint: "https://id.example.com", TenantID: "t", Username: "u", Password: "p"}
 	if _, err := New(good); err != nil {
@@ -121,9 +103,28 @@ func TestNewMakesNoNetworkCall(t *testing.T) {
 }
 
 func TestLifecycleAgainstFake(t *testing.T) {
-	srv := newFake(t, fake.Options{BuildDelay: testDelay, ActionDelay: testDelay, DeleteDelay: testDelay})
+	// The fake runs on a manual clock: every transitional state is seen for
+	// sure, and each transition completes when the test advances the clock.
+	clk := newClock()
+	srv := newFake(t, fake.Options{BuildDelay: time.Minute, ActionDelay: time.Minute, DeleteDelay: time.Minute, Now: clk.Now})
 	a := newAdapter(t, srv, nil)
 	ctx := ctxT(t)
+	expect := func(id string, want driver.State) *driver.Instance {
+		t.Helper()
+		got, err := a.GetInstance(ctx, id)
+		if err != nil {
+			t.Fatalf("GetInstance(%s): %v", id, err)
+		}
+		if got.State != want {
+			t.Fatalf("instance %s: state %v (vendor %s/%s), want %v", id, got.State, got.VendorStatus, got.TaskState, want)
+		}
+		return got
+	}
+	advance := func(id string, want driver.State) *driver.Instance {
+		t.Helper()
+		clk.Advance(time.Minute)
+		return expect(id, want)
+	}
 
 	in, err := a.CreateInstance(ctx, &driver.CreateInstanceRequest{
 		Name: "web-1", FlavorID: fake.FlavorM2C1M2, ImageID: fake.ImageUbuntu, Zone: fake.ZoneA,
@@ -148,7 +149,7 @@ func TestLifecycleAgainstFake(t *testing.T) {
 		in.Addresses[0].Type != driver.AddressFixed || in.Addresses[0].Version != 4 || in.Addresses[0].MAC == "" {
 		t.Errorf("addresses = %+v", in.Addresses)
 	}
-	waitState(t, a, in.ID, driver.StateRunning)
+	advance(in.ID, driver.StateRunning)
 
 	if err := a.StartInstance(ctx, in.ID); codeOf(err) != driver.CodeFailedPrecondition {
 		t.Errorf("start RUNNING instance: %v, want FailedPrecondition", err)
@@ -156,27 +157,25 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	if err := a.StopInstance(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := a.GetInstance(ctx, in.ID); got.State != driver.StateStopping {
-		t.Errorf("right after stop: %v/%s, want STOPPING", got.State, got.TaskState)
-	}
-	waitState(t, a, in.ID, driver.StateStopped)
+	expect(in.ID, driver.StateStopping)
+	advance(in.ID, driver.StateStopped)
 	if err := a.StartInstance(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, a, in.ID, driver.StateRunning)
+	expect(in.ID, driver.StateStarting)
+	advance(in.ID, driver.StateRunning)
 	for _, hard := range []bool{false, true} {
 		if err := a.RebootInstance(ctx, in.ID, hard); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := a.GetInstance(ctx, in.ID); got.State != driver.StateRebooting {
-			t.Errorf("right after reboot(hard=%v): %v", hard, got.State)
-		}
-		waitState(t, a, in.ID, driver.StateRunning)
+		expect(in.ID, driver.StateRebooting)
+		advance(in.ID, driver.StateRunning)
 	}
 	if err := a.ResizeInstance(ctx, in.ID, fake.FlavorM2C2M4); err != nil {
 		t.Fatal(err)
 	}
-	if got := waitState(t, a, in.ID, driver.StateRunning); got.FlavorID != fake.FlavorM2C2M4 {
+	expect(in.ID, driver.StateResizing)
+	if got := advance(in.ID, driver.StateRunning); got.FlavorID != fake.FlavorM2C2M4 {
 		t.Errorf("after resize flavor = %s", got.FlavorID)
 	}
 	renamed, err := a.RenameInstance(ctx, in.ID, "web-renamed")
@@ -186,11 +185,11 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	if err := a.ShelveInstance(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, a, in.ID, driver.StateShelved)
+	advance(in.ID, driver.StateShelved)
 	if err := a.UnshelveInstance(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, a, in.ID, driver.StateRunning)
+	advance(in.ID, driver.StateRunning)
 
 	if err := a.AddSecurityGroup(ctx, in.ID, "db"); err != nil {
 		t.Fatal(err)
@@ -236,23 +235,12 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	if err := a.DeleteInstance(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := a.GetInstance(ctx, in.ID); err == nil && got.State != driver.StateDeleting {
-		t.Errorf("right after delete: %v", got.State)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, err := a.GetInstance(ctx, in.ID)
-		if driver.IsNotFound(err) {
-			var de *driver.Error
-			if !errors.As(err, &de) || de.VendorCode != "itemNotFound" || de.VendorHTTPStatus != 404 || de.VendorMessage == "" {
-				t.Errorf("not-found error lacks vendor details: %+v", de)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("instance not gone after delete: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
+	expect(in.ID, driver.StateDeleting)
+	clk.Advance(time.Minute)
+	_, err = a.GetInstance(ctx, in.ID)
+	var de *driver.Error
+	if !errors.As(err, &de) || de.Code != driver.CodeNotFound || de.VendorCode != "itemNotFound" || de.VendorHTTPStatus != 404 || de.VendorMessage == "" {
+		t.Errorf("get after delete: %+v, want NotFound with vendor details", err)
 	}
 }
 

@@ -93,7 +93,8 @@ func TestTokenExpiryAndCounting(t *testing.T) {
 }
 
 func TestTransitionsAndConflicts(t *testing.T) {
-	srv := NewServer(Options{BuildDelay: 30 * time.Millisecond, ActionDelay: 30 * time.Millisecond})
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	srv := NewServer(Options{BuildDelay: time.Minute, ActionDelay: time.Minute, Now: clk.Now})
 	defer srv.Close()
 	c := login(t, srv)
 	st, body, _ := c.do("POST", v2+"/servers", fmt.Sprintf(`{"server":{"name":"a","imageRef":%q,"flavorRef":%q,
@@ -114,7 +115,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if st, b, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 409 || b["conflictingRequest"] == nil {
 		t.Fatalf("stop while building: %d %v", st, b)
 	}
-	time.Sleep(40 * time.Millisecond)
+	clk.Advance(time.Minute)
 	if s := status(); s != "ACTIVE" {
 		t.Fatalf("after build delay: %s", s)
 	}
@@ -124,7 +125,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if st, _, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 202 {
 		t.Fatalf("stop: %d", st)
 	}
-	time.Sleep(40 * time.Millisecond)
+	clk.Advance(time.Minute)
 	if s := status(); s != "SHUTOFF" {
 		t.Fatalf("after stop: %s", s)
 	}

@@ -50,7 +50,8 @@ type Config struct {
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient().
 	HTTPClient *http.Client
-	// Logger receives debug and warning logs; nil discards them.
+	// Logger receives debug and warning logs; nil discards them. The caller
+	// adds the cloud and dialect attributes it wants.
 	Logger *slog.Logger
 	// Now is the clock (token expiry); nil uses time.Now.
 	Now func() time.Time
@@ -119,7 +120,6 @@ func New(cfg Config) (*Adapter, error) {
 	if a.cfg.Now == nil {
 		a.cfg.Now = time.Now
 	}
-	a.log = a.log.With("cloud", cfg.Name, "dialect", string(driver.DialectNHNv2))
 	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now})
 	return a, nil
 }

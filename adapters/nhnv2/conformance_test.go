@@ -28,7 +28,7 @@ func (h *harness) MakeAdapter(context.Context) (driver.Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyedAdapter{a}, nil
+	return a, nil
 }
 
 func (h *harness) Fixtures() drivertest.Fixtures {
@@ -40,25 +40,11 @@ func (h *harness) Fixtures() drivertest.Fixtures {
 		Networks:       []driver.NetworkSpec{{SubnetID: fake.SubnetVPC2}},
 		VolumeIDs:      fake.FreeVolumeIDs(),
 		SecurityGroup:  fake.SecurityGroupWeb,
+		KeyPair:        fake.KeyPairName, // NHN requires server.key_name
 	}
 }
 
 func (h *harness) Close() { h.srv.Close() }
-
-// keyedAdapter fills in the seeded key pair when a create names none: NHN
-// requires server.key_name (the adapter answers INVALID_ARGUMENT without
-// one) and drivertest.Fixtures has no key pair field yet. Embedding keeps
-// every optional interface of *Adapter.
-type keyedAdapter struct{ *Adapter }
-
-func (k keyedAdapter) CreateInstance(ctx context.Context, req *driver.CreateInstanceRequest) (*driver.Instance, error) {
-	if req != nil && req.KeyName == "" {
-		r := *req
-		r.KeyName = fake.KeyPairName
-		req = &r
-	}
-	return k.Adapter.CreateInstance(ctx, req)
-}
 
 func TestConformance(t *testing.T) {
 	drivertest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (drivertest.Harness, error) {

@@ -13,11 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -51,8 +53,8 @@ func setup(b testing.TB) *env {
 	go func() {
 		done <- gateway.Run(ctx, gateway.Options{
 			ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			Getenv: func(string) (string, bool) { return nhnfake.DemoPassword, true },
+			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
 			OnReady: func(h, g string) { ready <- [2]string{h, g} },
 		})
 	}()
@@ -120,6 +122,33 @@ func BenchmarkGetInstance(b *testing.B) {
 	b.Run("gateway-rest", func(b *testing.B) {
 		client := backendhttp.NewClient()
 		url := "http://" + e.httpAddr + "/v1/clouds/nhn/instances/" + nhnfake.InstanceWebServer
+		b.ReportAllocs()
+		for b.Loop() {
+			res, err := client.Get(url)
+			if err != nil || res.StatusCode != 200 {
+				b.Fatalf("%v %v", res, err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	})
+
+	// For comparison only: REST through grpc-gateway's client registration,
+	// i.e. a loopback gRPC hop, which computegw deliberately does not use.
+	b.Run("rest-via-loopback-grpc-hop", func(b *testing.B) {
+		conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		mux := runtime.NewServeMux()
+		if err := pb.RegisterComputeServiceHandlerClient(context.Background(), mux, pb.NewComputeServiceClient(conn)); err != nil {
+			b.Fatal(err)
+		}
+		hop := httptest.NewServer(mux)
+		defer hop.Close()
+		client := backendhttp.NewClient()
+		url := hop.URL + "/v1/clouds/nhn/instances/" + nhnfake.InstanceWebServer
 		b.ReportAllocs()
 		for b.Loop() {
 			res, err := client.Get(url)

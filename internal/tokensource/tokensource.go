@@ -58,10 +58,11 @@ type Source struct {
 	fetch FetchFunc
 	opt   Options
 
-	mu       sync.Mutex
-	tok      Token
-	valid    bool
-	inflight *call
+	mu        sync.Mutex
+	tok       Token
+	fetchedAt time.Time
+	valid     bool
+	inflight  *call
 	// rejected: the last login was refused; no new login until retryAt.
 	rejected   *driver.Error
 	retryAt    time.Time
@@ -100,10 +101,17 @@ func New(fetch FetchFunc, opt Options) *Source {
 func (s *Source) Token(ctx context.Context) (Token, error) {
 	s.mu.Lock()
 	now := s.opt.Now()
-	if s.valid && (s.tok.Expires.IsZero() || now.Add(s.opt.Skew).Before(s.tok.Expires)) {
+	if s.valid && s.fresh(now) {
 		t := s.tok
 		s.mu.Unlock()
 		return t, nil
+	}
+	// A token inside its renewal margin is still good until it expires: if
+	// the renewal fails for a transient reason, callers keep using it.
+	var fallback *Token
+	if s.valid && (s.tok.Expires.IsZero() || now.Before(s.tok.Expires)) {
+		t := s.tok
+		fallback = &t
 	}
 	if s.rejected != nil && now.Before(s.retryAt) {
 		e := *s.rejected
@@ -124,10 +132,27 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 
 	select {
 	case <-c.done:
+		if c.err != nil && fallback != nil && driver.CodeOf(c.err) != driver.CodeCredentialsRejected {
+			return *fallback, nil
+		}
 		return c.tok, c.err
 	case <-ctx.Done():
 		return Token{}, contextError(ctx)
 	}
+}
+
+// fresh reports whether the cached token is outside its renewal margin. The
+// margin is Skew, or half the token's lifetime for short-lived tokens, so a
+// token that lives less than 2*Skew is still reused.
+func (s *Source) fresh(now time.Time) bool {
+	if s.tok.Expires.IsZero() {
+		return true
+	}
+	margin := s.opt.Skew
+	if life := s.tok.Expires.Sub(s.fetchedAt); life < 2*margin {
+		margin = life / 2
+	}
+	return now.Add(margin).Before(s.tok.Expires)
 }
 
 func (s *Source) run(c *call, base context.Context) {
@@ -152,12 +177,14 @@ func (s *Source) run(c *call, base context.Context) {
 				de.Reason = "BACKEND_CREDENTIALS_REJECTED"
 			}
 		}
-		s.valid = false
+		if driver.CodeOf(err) == driver.CodeCredentialsRejected {
+			s.valid = false
+		}
 		c.err = err
 		close(c.done)
 		return
 	}
-	s.tok, s.valid = tok, true
+	s.tok, s.valid, s.fetchedAt = tok, true, s.opt.Now()
 	s.rejected, s.backoff = nil, 0
 	c.tok = tok
 	close(c.done)
@@ -181,8 +208,8 @@ func (s *Source) Fetches() int {
 	return s.fetchCount
 }
 
-// Do runs fn with a token. If fn's error is classified CodeUnauthenticated
-// by isUnauthorized (the backend rejected the token), Do invalidates that
+// Do runs fn with a token. If isUnauthorized(fn's error) says the backend
+// rejected the token (an HTTP 401), Do invalidates that
 // token, logs in again (shared with other callers) and runs fn once more.
 func (s *Source) Do(ctx context.Context, isUnauthorized func(error) bool, fn func(ctx context.Context, tok Token) error) error {
 	tok, err := s.Token(ctx)

@@ -35,7 +35,8 @@ import (
 
 // Config configures one TOAST cloud.
 type Config struct {
-	// Name is the cloud's name in the gateway, used in messages.
+	// Name is the cloud's name in the gateway. Messages and logs leave it
+	// out: the portable layer and the caller's logger add it.
 	Name string
 	// Endpoint is the API prefix, e.g.
 	// https://api-compute.cloud.toast.com/compute; calls go to
@@ -66,7 +67,6 @@ type Config struct {
 // Adapter is a driver.Adapter for one TOAST cloud. It is safe for
 // concurrent use.
 type Adapter struct {
-	name       string
 	base       string // {Endpoint}/v1.0/appkeys/{AppKey}
 	username   string
 	password   string
@@ -112,7 +112,6 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("toastv1: config of cloud %q: Endpoint %q must not have a query or fragment", cfg.Name, cfg.Endpoint)
 	}
 	a := &Adapter{
-		name:     cfg.Name,
 		base:     u.String() + "/v1.0/appkeys/" + url.PathEscape(cfg.AppKey),
 		username: cfg.Username,
 		password: cfg.Password,
@@ -195,12 +194,9 @@ func amend(prefix string, err error) *driver.Error {
 	return &cp
 }
 
-func (a *Adapter) prefix(op string) string {
-	if a.name != "" {
-		return fmt.Sprintf("TOAST cloud %q: %s: ", a.name, op)
-	}
-	return "TOAST: " + op + ": "
-}
+// prefix starts an error message with the operation; the portable layer
+// adds the cloud's name.
+func (a *Adapter) prefix(op string) string { return op + ": " }
 
 // send makes one HTTP exchange. token is empty for the login itself.
 func (a *Adapter) send(ctx context.Context, req request, token string) error {
@@ -230,7 +226,7 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 	start := a.now()
 	resp, err := a.client.Do(hr)
 	if err != nil {
-		a.log.DebugContext(ctx, "toastv1 call failed", "cloud", a.name, "op", req.op, "method", req.method, "path", req.path, "error", err)
+		a.log.DebugContext(ctx, "toastv1 call failed", "op", req.op, "method", req.method, "path", req.path, "error", err)
 		return backendhttp.TransportError(ctx, "calling the backend", stripURL(err))
 	}
 	defer resp.Body.Close()
@@ -243,7 +239,7 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 			Message: fmt.Sprintf("the backend's answer is larger than %d bytes", maxBody)}
 	}
 	derr := decodeResponse(resp.StatusCode, resp.Header, raw, req.out, a.now())
-	attrs := []any{"cloud", a.name, "op", req.op, "method", req.method, "path", req.path,
+	attrs := []any{"op", req.op, "method", req.method, "path", req.path,
 		"status", resp.StatusCode, "duration", a.now().Sub(start)}
 	if derr != nil {
 		derr.VendorMessage = a.redact(derr.VendorMessage, token)
@@ -296,7 +292,7 @@ func (a *Adapter) login(ctx context.Context) (tokensource.Token, error) {
 			return tokensource.Token{}, &driver.Error{
 				Code:             driver.CodeCredentialsRejected,
 				Reason:           "BACKEND_CREDENTIALS_REJECTED",
-				Message:          a.prefix("log in") + "the backend rejected the gateway's credentials (username, API password or appkey); check the cloud's configuration",
+				Message:          "log in: TOAST rejected the gateway's credentials (username, API password or appkey); check the cloud's configuration",
 				VendorHTTPStatus: de.VendorHTTPStatus,
 				VendorCode:       de.VendorCode,
 				VendorMessage:    de.VendorMessage,

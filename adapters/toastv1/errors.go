@@ -114,7 +114,7 @@ func classifyResult(resultCode int64) result {
 		return result{code: driver.CodeAlreadyExists, what: "a key pair with that name already exists"}
 	}
 	code := backendhttp.CodeForStatus(int(status))
-	return result{code: code, what: fmt.Sprintf("%s API error, HTTP status %d (%s)", name, status, describeCode(code))}
+	return result{code: code, what: fmt.Sprintf("%s (TOAST %s API result, HTTP status %d)", describeCode(code), name, status)}
 }
 
 func describeCode(c driver.Code) string {

@@ -685,8 +685,12 @@ func TestWireFailureEnvelope(t *testing.T) {
 				!strings.Contains(de.VendorMessage, "Cannot 'start'") {
 				t.Errorf("error %+v", de)
 			}
-			if !strings.Contains(de.Message, `TOAST cloud "wire"`) {
-				t.Errorf("message %q does not name the cloud", de.Message)
+			if !strings.Contains(de.Message, "i-1") && !strings.Contains(de.Message, "list") && !strings.Contains(de.Message, "key pair") &&
+				!strings.Contains(de.Message, "create") {
+				t.Errorf("message %q does not name the operation", de.Message)
+			}
+			if !strings.Contains(de.Message, "not allowed in the resource's current state (TOAST instance API result, HTTP status 409)") {
+				t.Errorf("message %q does not explain the result code", de.Message)
 			}
 		})
 	}

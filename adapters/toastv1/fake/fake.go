@@ -101,6 +101,7 @@ type Server struct {
 const PathPrefix = "/compute"
 
 // NewServer starts a fake on 127.0.0.1 (a random port). Close stops it.
+// Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opt Options) *Server {
 	s := NewHandler(opt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -388,16 +388,27 @@ func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 	}
 	wait(pb.Instance_RUNNING)
 	if cloud == "toast-demo" {
-		// The floating IP round trip runs over REST (the demo has one
-		// free address); over gRPC, the security-group actions.
-		got, err := c.AddSecurityGroup(ctx(t), &pb.AddSecurityGroupRequest{Name: in.GetName(), SecurityGroup: toastfake.SecurityGroup})
+		// Move the demo's second floating IP from the seeded web-1 to the
+		// new instance and back (REST uses the free one concurrently).
+		web1 := "clouds/toast-demo/instances/" + toastfake.DemoInstanceID1
+		ip := toastfake.FloatingIP2
+		if _, err := c.RemoveFloatingIp(ctx(t), &pb.RemoveFloatingIpRequest{Name: web1, Address: ip}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AddFloatingIp(ctx(t), &pb.AddFloatingIpRequest{Name: in.GetName(), Address: ip}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: in.GetName()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Contains(got.GetSecurityGroups(), toastfake.SecurityGroup) {
-			t.Errorf("security groups after add: %v", got.GetSecurityGroups())
+		if !slices.ContainsFunc(got.GetAddresses(), func(a *pb.Address) bool { return a.GetAddress() == ip && a.GetType() == pb.Address_FLOATING }) {
+			t.Errorf("floating IP %s not among %v", ip, got.GetAddresses())
 		}
-		if _, err := c.RemoveSecurityGroup(ctx(t), &pb.RemoveSecurityGroupRequest{Name: in.GetName(), SecurityGroup: toastfake.SecurityGroup}); err != nil {
+		if _, err := c.RemoveFloatingIp(ctx(t), &pb.RemoveFloatingIpRequest{Name: in.GetName(), Address: ip}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AddFloatingIp(ctx(t), &pb.AddFloatingIpRequest{Name: web1, Address: ip}); err != nil {
 			t.Fatal(err)
 		}
 	}

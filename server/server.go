@@ -77,6 +77,8 @@ type Server struct {
 	idem   *idempotency
 
 	closeOnce sync.Once
+	drainOnce sync.Once
+	draining  chan struct{}
 }
 
 var _ pb.ComputeServiceServer = (*Server)(nil)
@@ -109,11 +111,12 @@ func New(opt Options) (*Server, error) {
 		}
 	}
 	s := &Server{
-		log:    opt.Logger,
-		byName: map[string]*cloud{},
-		tokens: pageTokens{key: key},
-		opt:    opt,
-		idem:   newIdempotency(opt.IdempotencyTTL, opt.IdempotencyMaxEntries, opt.Now),
+		log:      opt.Logger,
+		byName:   map[string]*cloud{},
+		tokens:   pageTokens{key: key},
+		opt:      opt,
+		idem:     newIdempotency(opt.IdempotencyTTL, opt.IdempotencyMaxEntries, opt.Now),
+		draining: make(chan struct{}),
 	}
 	for i, c := range opt.Clouds {
 		if !CloudNamePattern.MatchString(c.Name) {
@@ -134,6 +137,13 @@ func New(opt Options) (*Server, error) {
 		s.byName[c.Name] = cl
 	}
 	return s, nil
+}
+
+// Drain ends open WatchInstance streams with UNAVAILABLE ("the gateway is
+// shutting down; watch again") so a graceful stop need not wait for them.
+// Unary calls in flight are unaffected.
+func (s *Server) Drain() {
+	s.drainOnce.Do(func() { close(s.draining) })
 }
 
 // Close closes every adapter.

@@ -53,7 +53,9 @@ func newServer(t *testing.T, clouds ...Cloud) *Server {
 	return s
 }
 
-func seeded() driver.Adapter { return memory.New(memory.Options{Seed: true, Delay: 10 * time.Millisecond}) }
+func seeded() driver.Adapter {
+	return memory.New(memory.Options{Seed: true, Delay: 10 * time.Millisecond})
+}
 
 func errInfo(t *testing.T, err error) *errdetails.ErrorInfo {
 	t.Helper()

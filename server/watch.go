@@ -40,6 +40,10 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 				case <-ctx.Done():
 					t.Stop()
 					return watchEnd(ctx)
+				case <-s.draining:
+					t.Stop()
+					return &driver.Error{Code: driver.CodeUnavailable, Reason: "GATEWAY_SHUTTING_DOWN",
+						Message: "the gateway is shutting down; watch again to continue"}
 				case <-t.C:
 				}
 			}

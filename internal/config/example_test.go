@@ -28,4 +28,3 @@ func TestDeployExamplesParse(t *testing.T) {
 		t.Errorf("parsed %+v", f)
 	}
 }
-

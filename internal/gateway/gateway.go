@@ -56,6 +56,9 @@ type Options struct {
 	WatchInterval time.Duration
 	// Getenv resolves password_env (nil: os.LookupEnv).
 	Getenv config.Env
+	// Clouds, if set, are served instead of the config file's or the demo
+	// clouds (for embedding and tests). Run takes ownership of the adapters.
+	Clouds []server.Cloud
 	// OnReady, if set, is called with the bound addresses once both
 	// listeners accept connections.
 	OnReady func(httpAddr, grpcAddr string)
@@ -69,7 +72,17 @@ func Run(ctx context.Context, opt Options) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	clouds, cleanup, file, err := buildClouds(opt, log)
+	var (
+		clouds  []server.Cloud
+		cleanup = func() {}
+		file    *config.File
+		err     error
+	)
+	if opt.Clouds != nil {
+		clouds = opt.Clouds
+	} else {
+		clouds, cleanup, file, err = buildClouds(opt, log)
+	}
 	if err != nil {
 		return err
 	}
@@ -134,7 +147,7 @@ func Run(ctx context.Context, opt Options) error {
 	go func() { errc <- gs.Serve(grpcLis) }()
 	go func() { errc <- hsrv.Serve(httpLis) }()
 
-	if opt.ConfigPath == "" {
+	if opt.ConfigPath == "" && opt.Clouds == nil {
 		banner := opt.Banner
 		if banner == nil {
 			banner = os.Stderr
@@ -142,7 +155,7 @@ func Run(ctx context.Context, opt Options) error {
 		printBanner(banner, httpLis.Addr().String(), grpcLis.Addr().String(), clouds)
 	}
 	log.Info("computegw serving", "http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
-		"clouds", len(clouds), "demo", opt.ConfigPath == "")
+		"clouds", len(clouds), "demo", opt.ConfigPath == "" && opt.Clouds == nil)
 	if opt.OnReady != nil {
 		opt.OnReady(httpLis.Addr().String(), grpcLis.Addr().String())
 	}
@@ -158,6 +171,7 @@ func Run(ctx context.Context, opt Options) error {
 	// within the shutdown timeout, then cut what is left.
 	log.Info("shutting down", "drain_timeout", shutdown.String())
 	hs.Shutdown()
+	srv.Drain()
 	sdCtx, cancel := context.WithTimeout(context.Background(), shutdown)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -285,17 +299,18 @@ func demoClouds(log *slog.Logger) ([]server.Cloud, func(), *config.File, error) 
 		}
 	}
 	type demo struct {
-		name string
-		make func(*slog.Logger) (driver.Adapter, func(), error)
+		name    string
+		dialect driver.Dialect
+		make    func(*slog.Logger) (driver.Adapter, func(), error)
 	}
 	demos := []demo{
-		{"nhn-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return nhnv2.NewDemo(l) }},
-		{"toast-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return toastv1.NewDemo(l) }},
-		{"k5-demo", func(l *slog.Logger) (driver.Adapter, func(), error) { return k5.NewDemo(l) }},
+		{"nhn-demo", driver.DialectNHNv2, func(l *slog.Logger) (driver.Adapter, func(), error) { return nhnv2.NewDemo(l) }},
+		{"toast-demo", driver.DialectTOASTv1, func(l *slog.Logger) (driver.Adapter, func(), error) { return toastv1.NewDemo(l) }},
+		{"k5-demo", driver.DialectK5, func(l *slog.Logger) (driver.Adapter, func(), error) { return k5.NewDemo(l) }},
 	}
 	var clouds []server.Cloud
 	for _, d := range demos {
-		a, stop, err := d.make(log.With("cloud", d.name))
+		a, stop, err := d.make(log.With("cloud", d.name, "dialect", string(d.dialect)))
 		if err != nil {
 			cleanup()
 			return nil, nil, nil, fmt.Errorf("demo cloud %s: %w", d.name, err)

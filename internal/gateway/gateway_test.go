@@ -1,0 +1,137 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/computegw/computegw/adapters/memory"
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/server"
+)
+
+// slow makes GetInstance take a while, to have calls in flight.
+type slow struct {
+	driver.Adapter
+	started chan struct{}
+	n       atomic.Int32
+}
+
+func (s *slow) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
+	if s.n.Add(1) == 1 {
+		close(s.started)
+	}
+	select {
+	case <-time.After(300 * time.Millisecond):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Adapter.GetInstance(ctx, id)
+}
+
+func startRun(t *testing.T, a driver.Adapter, shutdown time.Duration) (context.CancelFunc, chan error, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan [2]string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{
+			Clouds: []server.Cloud{{Name: "mem", Adapter: a}}, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ShutdownTimeout: shutdown, WatchInterval: 10 * time.Millisecond,
+			OnReady: func(h, g string) { ready <- [2]string{h, g} },
+		})
+	}()
+	select {
+	case addrs := <-ready:
+		return cancel, done, addrs[0], addrs[1]
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return nil, nil, "", ""
+}
+
+// TestShutdownDrainsInFlightCalls: calls in flight when shutdown starts
+// finish successfully; open watches end with UNAVAILABLE at once; Run
+// returns nil well before the drain bound.
+func TestShutdownDrainsInFlightCalls(t *testing.T) {
+	mem := memory.New(memory.Options{Seed: true})
+	page, _ := mem.ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 1})
+	id := page.Instances[0].ID
+	a := &slow{Adapter: mem, started: make(chan struct{})}
+	cancel, done, httpAddr, grpcAddr := startRun(t, a, 10*time.Second)
+
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := pb.NewComputeServiceClient(conn)
+	name := "clouds/mem/instances/" + id
+
+	watch, err := c.WatchInstance(context.Background(), &pb.WatchInstanceRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := watch.Recv(); err != nil { // the first message: the watch is open
+		t.Fatal(err)
+	}
+	grpcDone := make(chan error, 1)
+	go func() {
+		_, err := c.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
+		grpcDone <- err
+	}()
+	restDone := make(chan int, 1)
+	go func() {
+		res, err := http.Get("http://" + httpAddr + "/v1/" + name)
+		if err != nil {
+			restDone <- 0
+			return
+		}
+		res.Body.Close()
+		restDone <- res.StatusCode
+	}()
+	<-a.started
+	time.Sleep(50 * time.Millisecond) // both unary calls are inside the adapter
+	start := time.Now()
+	cancel() // what SIGTERM does in main
+
+	if err := <-grpcDone; err != nil {
+		t.Errorf("in-flight gRPC call failed during drain: %v", err)
+	}
+	if code := <-restDone; code != 200 {
+		t.Errorf("in-flight REST call: HTTP %d during drain", code)
+	}
+	for {
+		_, err := watch.Recv()
+		if err != nil {
+			if status.Code(err) != codes.Unavailable {
+				t.Errorf("watch ended with %v, want UNAVAILABLE (gateway shutting down)", err)
+			}
+			break
+		}
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the drain")
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("drain took %v; open watches should not hold it", el)
+	}
+	if _, err := http.Get("http://" + httpAddr + "/healthz"); err == nil {
+		t.Error("REST listener still accepting after shutdown")
+	}
+}

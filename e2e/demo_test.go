@@ -147,6 +147,7 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("Errors", func(t *testing.T) { testErrors(t, g) })
+	t.Run("RESTBodies", func(t *testing.T) { testRESTBodies(t, g) })
 	t.Run("OpenAPI", func(t *testing.T) {
 		var doc map[string]any
 		if code := g.rest(t, "GET", "/openapi.json", nil, &doc); code != 200 || doc["paths"] == nil {
@@ -432,5 +433,72 @@ func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 	}
 	if last.GetState() != pb.Instance_DELETED {
 		t.Errorf("watch after delete ended at %v, want DELETED", last.GetState())
+	}
+}
+
+// testRESTBodies checks the pinned REST request shapes that differ from a
+// plain "body: *": PATCH with update_mask, key pairs with key_pair_id, volume
+// attachments with {"volumeId"}, reboot type and resize flavor.
+func testRESTBodies(t *testing.T, g *gateway) {
+	web := "/v1/clouds/nhn-demo/instances/" + nhnfake.InstanceWebServer
+	var in restInstance
+	if code := g.rest(t, "PATCH", web+"?update_mask=displayName", map[string]any{"displayName": "Web-Renamed"}, &in); code != 200 || in.DisplayName != "Web-Renamed" {
+		t.Errorf("rename: HTTP %d, %+v", code, in)
+	}
+	if code := g.rest(t, "PATCH", web, map[string]any{"displayName": "Web-Server"}, &in); code != 200 || in.DisplayName != "Web-Server" {
+		t.Errorf("rename without update_mask: HTTP %d, %+v", code, in)
+	}
+	if code := g.rest(t, "PATCH", "/v1/clouds/toast-demo/instances/"+toastfake.DemoInstanceID1, map[string]any{"displayName": "x"}, nil); code != 501 {
+		t.Errorf("toast rename: HTTP %d, want 501", code)
+	}
+
+	var kp struct{ Name, PublicKey, PrivateKey, Fingerprint string }
+	if code := g.rest(t, "POST", "/v1/clouds/k5-demo/keyPairs?key_pair_id=e2e-gen", map[string]any{}, &kp); code != 200 || kp.PrivateKey == "" || kp.Name != "clouds/k5-demo/keyPairs/e2e-gen" {
+		t.Errorf("generate key pair: HTTP %d %+v", code, kp)
+	}
+	var got struct{ PublicKey, PrivateKey string }
+	if code := g.rest(t, "GET", "/v1/clouds/k5-demo/keyPairs/e2e-gen", nil, &got); code != 200 || got.PrivateKey != "" || got.PublicKey != kp.PublicKey {
+		t.Errorf("get key pair: HTTP %d, private key returned again: %v", code, got.PrivateKey != "")
+	}
+	kp.PrivateKey, kp.Name = "", ""
+	pub := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl e2e"
+	if code := g.rest(t, "POST", "/v1/clouds/toast-demo/keyPairs?key_pair_id=e2e-imp", map[string]any{"publicKey": pub}, &kp); code != 200 || kp.PrivateKey != "" {
+		t.Errorf("import key pair: HTTP %d %+v", code, kp)
+	}
+	for _, p := range []string{"/v1/clouds/k5-demo/keyPairs/e2e-gen", "/v1/clouds/toast-demo/keyPairs/e2e-imp"} {
+		if code := g.rest(t, "DELETE", p, nil, nil); code != 200 {
+			t.Errorf("DELETE %s: HTTP %d", p, code)
+		}
+	}
+
+	vol := nhnfake.VolumeD
+	var att struct{ Name, VolumeId string }
+	if code := g.rest(t, "POST", web+"/volumeAttachments", map[string]any{"volumeId": vol}, &att); code != 200 || att.VolumeId != vol {
+		t.Fatalf("attach: HTTP %d %+v", code, att)
+	}
+	var list struct{ VolumeAttachments []struct{ VolumeId string } }
+	g.rest(t, "GET", web+"/volumeAttachments", nil, &list)
+	if !slices.ContainsFunc(list.VolumeAttachments, func(a struct{ VolumeId string }) bool { return a.VolumeId == vol }) {
+		t.Errorf("attachment list %+v lacks %s", list, vol)
+	}
+	if code := g.rest(t, "DELETE", web+"/volumeAttachments/"+vol, nil, nil); code != 200 {
+		t.Errorf("detach: HTTP %d", code)
+	}
+	var flavors struct {
+		Flavors []struct {
+			Name  string
+			RamMb int
+		}
+	}
+	if code := g.rest(t, "GET", "/v1/clouds/k5-demo/flavors?min_ram_mb=8192", nil, &flavors); code != 200 || len(flavors.Flavors) == 0 {
+		t.Errorf("flavors: HTTP %d %+v", code, flavors)
+	}
+	for _, f := range flavors.Flavors {
+		if f.RamMb < 8192 {
+			t.Errorf("min_ram_mb=8192 returned %s with %d MB", f.Name, f.RamMb)
+		}
+	}
+	if code := g.rest(t, "POST", web+":reboot", map[string]any{"type": "SOFTLY"}, nil); code != 400 {
+		t.Errorf("reboot with a bad type: HTTP %d, want 400", code)
 	}
 }

@@ -149,17 +149,27 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 	return out, nil
 }
 
-// instanceCall parses an instance name and resolves its cloud.
-func (c *call) instance(field, name string) (*cloud, string, error) {
-	ids, err := parseName(field, name, "instances")
+// resolve parses a resource name under clouds/{cloud}, resolves the cloud
+// and returns the IDs after it.
+func (c *call) resolve(field, name string, collections ...string) (*cloud, []string, error) {
+	ids, err := parseName(field, name, collections...)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	cl, err := c.lookup(ids[0])
 	if err != nil {
+		return nil, nil, err
+	}
+	return cl, ids[1:], nil
+}
+
+// instance parses an instance name and resolves its cloud.
+func (c *call) instance(field, name string) (*cloud, string, error) {
+	cl, ids, err := c.resolve(field, name, "instances")
+	if err != nil {
 		return nil, "", err
 	}
-	return cl, ids[1], nil
+	return cl, ids[0], nil
 }
 
 // GetInstance implements pb.ComputeServiceServer.
@@ -261,11 +271,7 @@ func violations(v []driver.FieldViolation) error {
 func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceRequest) (*pb.Instance, error) {
 	var out *pb.Instance
 	err := s.do(ctx, "CreateInstance", func(ctx context.Context, c *call) error {
-		ids, err := parseName("parent", req.GetParent())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err
 		}

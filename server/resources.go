@@ -45,21 +45,17 @@ func (s *Server) ListVolumeAttachments(ctx context.Context, req *pb.ListVolumeAt
 func (s *Server) GetVolumeAttachment(ctx context.Context, req *pb.GetVolumeAttachmentRequest) (*pb.VolumeAttachment, error) {
 	var out *pb.VolumeAttachment
 	err := s.do(ctx, "GetVolumeAttachment", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName(), "instances", "volumeAttachments")
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, ids, err := c.resolve("name", req.GetName(), "instances", "volumeAttachments")
 		if err != nil {
 			return err
 		}
 		a, err := backend(ctx, cl, func(ctx context.Context) (*driver.VolumeAttachment, error) {
-			return cl.adapter.GetVolumeAttachment(ctx, ids[1], ids[2])
+			return cl.adapter.GetVolumeAttachment(ctx, ids[0], ids[1])
 		})
 		if err != nil {
 			return err
 		}
-		out = attachmentToProto(cl.name, ids[1], a)
+		out = attachmentToProto(cl.name, ids[0], a)
 		return nil
 	})
 	return out, err
@@ -91,15 +87,11 @@ func (s *Server) AttachVolume(ctx context.Context, req *pb.AttachVolumeRequest) 
 // DetachVolume implements pb.ComputeServiceServer.
 func (s *Server) DetachVolume(ctx context.Context, req *pb.DetachVolumeRequest) (*emptypb.Empty, error) {
 	err := s.do(ctx, "DetachVolume", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName(), "instances", "volumeAttachments")
+		cl, ids, err := c.resolve("name", req.GetName(), "instances", "volumeAttachments")
 		if err != nil {
 			return err
 		}
-		cl, err := c.lookup(ids[0])
-		if err != nil {
-			return err
-		}
-		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DetachVolume(ctx, ids[1], ids[2]) })
+		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DetachVolume(ctx, ids[0], ids[1]) })
 	})
 	if err != nil {
 		return nil, err
@@ -111,11 +103,7 @@ func (s *Server) DetachVolume(ctx context.Context, req *pb.DetachVolumeRequest) 
 func (s *Server) ListFlavors(ctx context.Context, req *pb.ListFlavorsRequest) (*pb.ListFlavorsResponse, error) {
 	var out *pb.ListFlavorsResponse
 	err := s.do(ctx, "ListFlavors", func(ctx context.Context, c *call) error {
-		ids, err := parseName("parent", req.GetParent())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err
 		}
@@ -157,15 +145,11 @@ func (s *Server) ListFlavors(ctx context.Context, req *pb.ListFlavorsRequest) (*
 func (s *Server) GetFlavor(ctx context.Context, req *pb.GetFlavorRequest) (*pb.Flavor, error) {
 	var out *pb.Flavor
 	err := s.do(ctx, "GetFlavor", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName(), "flavors")
+		cl, ids, err := c.resolve("name", req.GetName(), "flavors")
 		if err != nil {
 			return err
 		}
-		cl, err := c.lookup(ids[0])
-		if err != nil {
-			return err
-		}
-		f, err := backend(ctx, cl, func(ctx context.Context) (*driver.Flavor, error) { return cl.adapter.GetFlavor(ctx, ids[1]) })
+		f, err := backend(ctx, cl, func(ctx context.Context) (*driver.Flavor, error) { return cl.adapter.GetFlavor(ctx, ids[0]) })
 		if err != nil {
 			return err
 		}
@@ -179,11 +163,7 @@ func (s *Server) GetFlavor(ctx context.Context, req *pb.GetFlavorRequest) (*pb.F
 func (s *Server) ListZones(ctx context.Context, req *pb.ListZonesRequest) (*pb.ListZonesResponse, error) {
 	var out *pb.ListZonesResponse
 	err := s.do(ctx, "ListZones", func(ctx context.Context, c *call) error {
-		ids, err := parseName("parent", req.GetParent())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err
 		}
@@ -214,11 +194,7 @@ var keyPairNamePattern = regexp.MustCompile(`^[A-Za-z0-9_. -]{1,255}$`)
 func (s *Server) ListKeyPairs(ctx context.Context, req *pb.ListKeyPairsRequest) (*pb.ListKeyPairsResponse, error) {
 	var out *pb.ListKeyPairsResponse
 	err := s.do(ctx, "ListKeyPairs", func(ctx context.Context, c *call) error {
-		ids, err := parseName("parent", req.GetParent())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err
 		}
@@ -247,15 +223,11 @@ func (s *Server) ListKeyPairs(ctx context.Context, req *pb.ListKeyPairsRequest) 
 func (s *Server) GetKeyPair(ctx context.Context, req *pb.GetKeyPairRequest) (*pb.KeyPair, error) {
 	var out *pb.KeyPair
 	err := s.do(ctx, "GetKeyPair", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName(), "keyPairs")
+		cl, ids, err := c.resolve("name", req.GetName(), "keyPairs")
 		if err != nil {
 			return err
 		}
-		cl, err := c.lookup(ids[0])
-		if err != nil {
-			return err
-		}
-		k, err := backend(ctx, cl, func(ctx context.Context) (*driver.KeyPair, error) { return cl.adapter.GetKeyPair(ctx, ids[1]) })
+		k, err := backend(ctx, cl, func(ctx context.Context) (*driver.KeyPair, error) { return cl.adapter.GetKeyPair(ctx, ids[0]) })
 		if err != nil {
 			return err
 		}
@@ -270,11 +242,7 @@ func (s *Server) GetKeyPair(ctx context.Context, req *pb.GetKeyPairRequest) (*pb
 func (s *Server) CreateKeyPair(ctx context.Context, req *pb.CreateKeyPairRequest) (*pb.KeyPair, error) {
 	var out *pb.KeyPair
 	err := s.do(ctx, "CreateKeyPair", func(ctx context.Context, c *call) error {
-		ids, err := parseName("parent", req.GetParent())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err
 		}
@@ -309,15 +277,11 @@ func looksLikePublicKey(s string) bool {
 // DeleteKeyPair implements pb.ComputeServiceServer.
 func (s *Server) DeleteKeyPair(ctx context.Context, req *pb.DeleteKeyPairRequest) (*emptypb.Empty, error) {
 	err := s.do(ctx, "DeleteKeyPair", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName(), "keyPairs")
+		cl, ids, err := c.resolve("name", req.GetName(), "keyPairs")
 		if err != nil {
 			return err
 		}
-		cl, err := c.lookup(ids[0])
-		if err != nil {
-			return err
-		}
-		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteKeyPair(ctx, ids[1]) })
+		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteKeyPair(ctx, ids[0]) })
 	})
 	if err != nil {
 		return nil, err

@@ -290,11 +290,7 @@ func (s *Server) ListClouds(ctx context.Context, _ *pb.ListCloudsRequest) (*pb.L
 func (s *Server) GetCloud(ctx context.Context, req *pb.GetCloudRequest) (*pb.Cloud, error) {
 	var out *pb.Cloud
 	err := s.do(ctx, "GetCloud", func(ctx context.Context, c *call) error {
-		ids, err := parseName("name", req.GetName())
-		if err != nil {
-			return err
-		}
-		cl, err := c.lookup(ids[0])
+		cl, _, err := c.resolve("name", req.GetName())
 		if err != nil {
 			return err
 		}

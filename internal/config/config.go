@@ -45,19 +45,25 @@ type Cloud struct {
 	Password         string // resolved from password, password_env or password_file
 	Timeout          time.Duration
 	Zones            []string
+	// WindowsImageIDs (toastv1) are image IDs known to be Windows, whose
+	// instance names TOAST limits to 12 characters.
+	WindowsImageIDs []string
 }
 
 // Dialects and the keys each one requires and allows (beyond the common
 // ones: name, dialect, username, password*, timeout, zones).
 var dialectKeys = map[string]struct{ required, optional []string }{
 	"nhnv2":   {required: []string{"identity_endpoint", "tenant_id"}, optional: []string{"compute_endpoint"}},
-	"toastv1": {required: []string{"endpoint", "appkey"}},
+	"toastv1": {required: []string{"endpoint", "appkey"}, optional: []string{"windows_image_ids"}},
 	"k5":      {required: []string{"identity_endpoint", "domain_name", "project_id"}, optional: []string{"compute_endpoint"}},
 }
 
 var commonKeys = []string{"name", "dialect", "username", "password", "password_env", "password_file", "timeout", "zones"}
 
-var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "endpoint", "appkey", "tenant_id", "domain_name", "project_id"}
+var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "endpoint", "appkey", "tenant_id", "domain_name", "project_id", "windows_image_ids"}
+
+// listKeys hold lists rather than single values.
+var listKeys = []string{"zones", "windows_image_ids"}
 
 var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout"}
 
@@ -291,7 +297,7 @@ func parseCloud(path string, n *yaml.Node, env Env) (*Cloud, []string, error) {
 	}
 	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
 	for k := range fields {
-		if k != "zones" {
+		if !contains(listKeys, k) {
 			if _, err := scalar(fields, path, k); err != nil {
 				return nil, nil, err
 			}
@@ -360,19 +366,34 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 		}
 		c.Timeout = d
 	}
-	if zn, ok := fields["zones"]; ok {
-		if zn.Kind != yaml.SequenceNode {
-			return nil, nil, &Error{Key: path + ".zones", Line: zn.Line, Msg: "must be a list of zone names"}
-		}
-		for i, z := range zn.Content {
-			if z.Kind != yaml.ScalarNode || z.Value == "" {
-				return nil, nil, &Error{Key: fmt.Sprintf("%s.zones[%d]", path, i), Line: z.Line, Msg: "must be a zone name"}
-			}
-			c.Zones = append(c.Zones, z.Value)
-		}
+	if c.WindowsImageIDs, err = stringList(fields, path, "windows_image_ids", "an image ID"); err != nil {
+		return nil, nil, err
+	}
+	if c.Zones, err = stringList(fields, path, "zones", "a zone name"); err != nil {
+		return nil, nil, err
+	}
+	if _, ok := fields["zones"]; ok {
 		if c.Dialect != "k5" {
 			warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
 		}
 	}
 	return c, warns, nil
+}
+
+func stringList(fields map[string]*yaml.Node, path, key, what string) ([]string, error) {
+	n, ok := fields[key]
+	if !ok {
+		return nil, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, &Error{Key: path + "." + key, Line: n.Line, Msg: "must be a list of " + what + "s"}
+	}
+	var out []string
+	for i, v := range n.Content {
+		if v.Kind != yaml.ScalarNode || v.Value == "" {
+			return nil, &Error{Key: fmt.Sprintf("%s.%s[%d]", path, key, i), Line: v.Line, Msg: "must be " + what}
+		}
+		out = append(out, v.Value)
+	}
+	return out, nil
 }

@@ -33,6 +33,7 @@ clouds:
     appkey: AbCdEf012345
     username: user@example.com
     password_env: TOAST_API_PASSWORD
+    windows_image_ids: [4b8a1c2e-7d0f-4a51-8e2b-1d3c5e000002]
   - name: k5-uk1
     dialect: k5
     identity_endpoint: https://identity.uk-1.cloud.global.fujitsu.com
@@ -57,7 +58,7 @@ func TestParseValid(t *testing.T) {
 	if nhn.Dialect != "nhnv2" || nhn.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Password != secretValue || nhn.Timeout != 15*time.Second {
 		t.Errorf("nhn %+v", nhn)
 	}
-	if toast.AppKey != "AbCdEf012345" || toast.Endpoint == "" {
+	if toast.AppKey != "AbCdEf012345" || toast.Endpoint == "" || len(toast.WindowsImageIDs) != 1 {
 		t.Errorf("toast %+v", toast)
 	}
 	if k5.DomainName != "123456789" || k5.ComputeEndpoint != "" || strings.Join(k5.Zones, ",") != "uk-1a,uk-1b" {
@@ -90,6 +91,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad url", strings.Replace(valid, "endpoint: https://api-compute.cloud.toast.com/compute", "endpoint: api-compute", 1), "clouds[1].endpoint", "not an http(s) URL"},
 		{"bad timeout", strings.Replace(valid, "timeout: 15s", "timeout: fifteen", 1), "clouds[0].timeout", "positive Go duration"},
 		{"duplicate key", strings.Replace(valid, "    timeout: 15s", "    timeout: 15s\n    timeout: 20s", 1), "clouds[0].timeout", ""},
+		{"windows images on k5", strings.Replace(valid, "    zones: [uk-1a, uk-1b]", "    windows_image_ids: [x]", 1), "clouds[2].windows_image_ids", "not used by dialect k5"},
+		{"zones not a list", strings.Replace(valid, "zones: [uk-1a, uk-1b]", "zones: uk-1a", 1), "clouds[2].zones", "must be a list"},
 		{"no clouds", "http_addr: x\nclouds: []\n", "clouds", "at least one"},
 	}
 	for _, c := range cases {

@@ -281,7 +281,7 @@ func newAdapter(c config.Cloud, log *slog.Logger) (driver.Adapter, error) {
 			TenantID: c.TenantID, Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
 	case "toastv1":
 		return toastv1.New(toastv1.Config{Name: c.Name, Endpoint: c.Endpoint, AppKey: c.AppKey,
-			Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
+			Username: c.Username, Password: c.Password, WindowsImageIDs: c.WindowsImageIDs, HTTPClient: client, Logger: l})
 	case "k5":
 		return k5.New(k5.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint,
 			DomainName: c.DomainName, ProjectID: c.ProjectID, Username: c.Username, Password: c.Password,

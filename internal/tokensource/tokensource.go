@@ -99,6 +99,11 @@ func New(fetch FetchFunc, opt Options) *Source {
 // Token returns a usable token, logging in if there is none. Concurrent
 // callers share one login. ctx bounds only this caller's wait.
 func (s *Source) Token(ctx context.Context) (Token, error) {
+	if ctx.Err() != nil {
+		// A caller already gone starts no login and gets its own error,
+		// not a race between the two.
+		return Token{}, contextError(ctx)
+	}
 	s.mu.Lock()
 	now := s.opt.Now()
 	if s.valid && s.fresh(now) {

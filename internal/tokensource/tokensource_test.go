@@ -171,3 +171,21 @@ func TestCallerDeadlineWhileWaiting(t *testing.T) {
 		t.Errorf("got %v, want DeadlineExceeded", err)
 	}
 }
+
+func TestCanceledCallerStartsNoLogin(t *testing.T) {
+	var n atomic.Int32
+	s := New(func(ctx context.Context) (Token, error) {
+		n.Add(1)
+		return Token{}, &driver.Error{Code: driver.CodeUnavailable, Message: "refused"}
+	}, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		if _, err := s.Token(ctx); driver.CodeOf(err) != driver.CodeCanceled {
+			t.Fatalf("got %v, want Canceled", err)
+		}
+	}
+	if n.Load() != 0 {
+		t.Errorf("%d logins for a canceled caller", n.Load())
+	}
+}

@@ -110,15 +110,15 @@ func TestCrossCloudListReportsUnreachable(t *testing.T) {
 func TestSlowCloudDoesNotHoldOthersPastDeadline(t *testing.T) {
 	slow := &failing{Adapter: seeded(), stall: true}
 	s := newServer(t, Cloud{Name: "fast", Adapter: seeded()}, Cloud{Name: "slow", Adapter: slow, Timeout: time.Minute})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
 	res, err := s.ListInstances(ctx, &pb.ListInstancesRequest{Parent: "clouds/-"})
 	if err != nil {
 		t.Fatalf("cross-cloud list with one slow cloud failed: %v", err)
 	}
-	if el := time.Since(start); el >= 300*time.Millisecond {
-		t.Errorf("answered after %v, past the caller's 300ms deadline", el)
+	if el := time.Since(start); el >= time.Second {
+		t.Errorf("answered after %v, past the caller's 1s deadline", el)
 	}
 	if len(res.GetInstances()) != 2 || strings.Join(res.GetUnreachable(), ",") != "clouds/slow" {
 		t.Errorf("got %d instances, unreachable %v", len(res.GetInstances()), res.GetUnreachable())

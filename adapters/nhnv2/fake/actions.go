@@ -25,9 +25,8 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	// Nova refuses any action while another task runs or the server builds.
@@ -213,9 +212,8 @@ func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	vols := s.attachedVolumes(sv.ID)
@@ -231,9 +229,8 @@ func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGetAttachment(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	v := s.volumes[r.PathValue("volume")]
@@ -259,9 +256,8 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	vid := req.VolumeAttachment.VolumeID
@@ -297,9 +293,8 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleDetach(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	v := s.volumes[r.PathValue("volume")]

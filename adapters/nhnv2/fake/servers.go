@@ -107,6 +107,16 @@ func (s *Server) lookup(id string) *server {
 	return s.servers[id]
 }
 
+// pathServer is the server named by the request's {id}, advanced to now;
+// nil, with Nova's 404 fault written, when there is none. Callers hold s.mu.
+func (s *Server) pathServer(w http.ResponseWriter, r *http.Request) *server {
+	sv := s.lookup(r.PathValue("id"))
+	if sv == nil {
+		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
+	}
+	return sv
+}
+
 func (s *Server) removeServer(sv *server) {
 	delete(s.servers, sv.ID)
 	for _, n := range sv.NICs {
@@ -346,9 +356,8 @@ func parseNovaTime(v string) (time.Time, error) {
 func (s *Server) handleGetServer(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"server": s.render(sv, true)})
@@ -369,9 +378,8 @@ func (s *Server) handleUpdateServer(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	if n := req.Server.Name; n != nil {
@@ -388,9 +396,8 @@ func (s *Server) handleUpdateServer(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleDeleteServer(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sv := s.lookup(r.PathValue("id"))
+	sv := s.pathServer(w, r)
 	if sv == nil {
-		notFound(w, "Instance %s could not be found.", r.PathValue("id"))
 		return
 	}
 	if sv.TaskState != "deleting" {

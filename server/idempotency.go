@@ -106,24 +106,24 @@ func surelyNotCreated(err error) bool {
 	return false
 }
 
+// evictLocked drops, oldest first, entries that expired or would leave no
+// room under the size bound for one more, stopping at the first one still
+// running.
 func (m *idempotency) evictLocked() {
 	now := m.now()
-	i := 0
-	for ; i < len(m.order); i++ {
-		e, ok := m.entries[m.order[i]]
-		if ok && now.Before(e.expires) && len(m.order)-i <= m.max {
-			break
-		}
-		if ok {
+	for len(m.order) > 0 {
+		key := m.order[0]
+		if e, ok := m.entries[key]; ok {
+			if now.Before(e.expires) && len(m.order) < m.max {
+				return
+			}
 			select {
 			case <-e.done:
-				delete(m.entries, m.order[i])
+				delete(m.entries, key)
 			default:
-				// still running: keep it, stop evicting here
-				goto out
+				return // still running: keep it and all after it
 			}
 		}
+		m.order = m.order[1:]
 	}
-out:
-	m.order = m.order[i:]
 }

@@ -448,3 +448,40 @@ type collect struct {
 
 func (c *collect) Context() context.Context   { return c.ctx }
 func (c *collect) Send(in *pb.Instance) error { c.sent = append(c.sent, in); return nil }
+
+func TestIdempotencyForgetsAfterTTLAndBound(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	cc := &countingCreate{Adapter: seeded()}
+	s, err := New(Options{Clouds: []Cloud{{Name: "a", Adapter: cc}}, IdempotencyTTL: time.Hour, IdempotencyMaxEntries: 2,
+		Now: func() time.Time { return time.Unix(0, now.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mk := func(id string) {
+		t.Helper()
+		if _, err := s.CreateInstance(context.Background(), createReq(id, "ttl")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("k1")
+	mk("k1")
+	if cc.n.Load() != 1 {
+		t.Fatalf("%d creates within the TTL, want 1", cc.n.Load())
+	}
+	now.Add(int64(2 * time.Hour))
+	mk("k1")
+	if cc.n.Load() != 2 {
+		t.Fatalf("%d creates after the TTL, want 2", cc.n.Load())
+	}
+	mk("k2")
+	mk("k3") // the bound of 2 evicts k1
+	mk("k1")
+	if cc.n.Load() != 5 {
+		t.Errorf("%d creates, want 5: k1 should have been evicted by the size bound", cc.n.Load())
+	}
+	if len(s.idem.entries) > 2 {
+		t.Errorf("%d entries kept, bound is 2", len(s.idem.entries))
+	}
+}

@@ -81,7 +81,10 @@ func start(t *testing.T, env []string, args ...string) *gateway {
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
 	g := &gateway{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	cmd.Stderr = io.MultiWriter(pw, g.stderr)
+	// The buffer first: once the scanner below sees a line, everything up
+	// to it is already in g.stderr (the other order lost the demo banner
+	// when the banner and the "serving" line arrived in one read).
+	cmd.Stderr = io.MultiWriter(g.stderr, pw)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +129,7 @@ func start(t *testing.T, env []string, args ...string) *gateway {
 			}
 		}
 		if t.Failed() {
-			t.Logf("gateway stderr:\n%s", g.stderr.String())
+			t.Logf("gateway stderr (tail):\n%s", tail(g.stderr.String(), 40))
 		}
 	})
 	return g
@@ -167,4 +170,22 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
+}
+
+// tail keeps a failure report short enough that the assertion above it
+// stays in view: the last n lines of a gateway's stderr, plus any earlier
+// line that reports a data race or a panic.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) <= n {
+		return s
+	}
+	var keep []string
+	for _, l := range lines[:len(lines)-n] {
+		if strings.Contains(l, "DATA RACE") || strings.HasPrefix(l, "panic:") {
+			keep = append(keep, l)
+		}
+	}
+	keep = append(keep, fmt.Sprintf("... (%d earlier lines left out)", len(lines)-n-len(keep)))
+	return strings.Join(append(keep, lines[len(lines)-n:]...), "\n")
 }

@@ -119,7 +119,13 @@ type Instance struct {
 	VendorStatus string // the backend's raw status string, always kept
 	TaskState    string // Nova task_state or similar, when the vendor reports one
 
-	FlavorID       string
+	FlavorID string
+	// FlavorDetails carries the flavor's sizes where the vendor reports
+	// them on the instance itself (TOAST's name, cpu and ram; NHN's
+	// ephemeral disk); nil when it reports the ID only. Only the fields
+	// the vendor gives are set: the portable layer fills the others from
+	// the cloud's flavor list.
+	FlavorDetails  *Flavor
 	ImageID        string
 	Zone           string
 	KeyName        string

@@ -118,6 +118,7 @@ func TestDemo(t *testing.T) {
 		var res struct {
 			Instances []struct {
 				Name, State, VendorStatus string
+				FlavorDetails             struct{ Vcpus, RamMb int }
 			}
 			Unreachable []string
 		}
@@ -129,6 +130,11 @@ func TestDemo(t *testing.T) {
 			per[strings.Split(in.Name, "/")[1]]++
 			if in.State == "" || in.VendorStatus == "" {
 				t.Errorf("instance %s lacks state/vendorStatus", in.Name)
+			}
+			// One view of every cloud: the flavor's sizes on each instance,
+			// inline from TOAST, from the cached flavor list for NHN and K5.
+			if in.FlavorDetails.Vcpus <= 0 || in.FlavorDetails.RamMb <= 0 {
+				t.Errorf("instance %s: flavorDetails %+v", in.Name, in.FlavorDetails)
 			}
 		}
 		for _, c := range []string{"nhn-demo", "toast-demo", "k5-demo"} {

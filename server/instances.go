@@ -69,6 +69,7 @@ func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest
 
 type cloudPage struct {
 	items   []driver.Instance // after the gateway's own filtering
+	out     []*pb.Instance    // items converted, with flavor details
 	rawLast string            // ID of the last instance the adapter returned
 	more    bool
 	err     error
@@ -111,6 +112,10 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 					pages[i].items = append(pages[i].items, page.Instances[j])
 				}
 			}
+			// Converted here, so clouds fill their flavor caches concurrently.
+			for j := range pages[i].items[:min(size, len(pages[i].items))] {
+				pages[i].out = append(pages[i].out, s.instanceOut(fanCtx, cl, &pages[i].items[j]))
+			}
 		})
 	}
 	wg.Wait()
@@ -130,7 +135,7 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 		room := size - len(out.Instances)
 		take := min(room, len(p.items))
 		for j := range take {
-			out.Instances = append(out.Instances, instanceToProto(cu.Cloud, &p.items[j]))
+			out.Instances = append(out.Instances, p.out[j])
 		}
 		switch {
 		case take < len(p.items):
@@ -184,7 +189,7 @@ func (s *Server) GetInstance(ctx context.Context, req *pb.GetInstanceRequest) (*
 		if err != nil {
 			return err
 		}
-		out = instanceToProto(cl.name, in)
+		out = s.instanceOut(ctx, cl, in)
 		return nil
 	})
 	return out, err
@@ -290,7 +295,7 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 			if err != nil {
 				return nil, err
 			}
-			return instanceToProto(cl.name, in), nil
+			return s.instanceOut(ctx, cl, in), nil
 		}
 		if req.GetRequestId() == "" {
 			out, err = create()
@@ -344,7 +349,7 @@ func (s *Server) UpdateInstance(ctx context.Context, req *pb.UpdateInstanceReque
 		if err != nil {
 			return err
 		}
-		out = instanceToProto(cl.name, got)
+		out = s.instanceOut(ctx, cl, got)
 		return nil
 	})
 	return out, err
@@ -389,7 +394,7 @@ func (s *Server) action(ctx context.Context, method, name string, validate func(
 			out = &pb.Instance{Name: instanceName(cl.name, id)}
 			return nil
 		}
-		out = instanceToProto(cl.name, in)
+		out = s.instanceOut(ctx, cl, in)
 		return nil
 	})
 	return out, err

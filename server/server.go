@@ -53,7 +53,11 @@ type Options struct {
 	// (default 24h); at most IdempotencyMaxEntries (default 100000) are.
 	IdempotencyTTL        time.Duration
 	IdempotencyMaxEntries int
-	Now                   func() time.Time
+	// FlavorWait is the longest a read waits for a cloud's flavor list to
+	// fill Instance.flavor_details when nothing is cached yet (default 2s);
+	// past it the instance is answered without them.
+	FlavorWait time.Duration
+	Now        func() time.Time
 }
 
 type cloud struct {
@@ -63,6 +67,7 @@ type cloud struct {
 	timeout time.Duration
 	zones   []string
 	caps    []string
+	flavors flavorCache
 }
 
 // Server implements pb.ComputeServiceServer.
@@ -79,6 +84,12 @@ type Server struct {
 	closeOnce sync.Once
 	drainOnce sync.Once
 	draining  chan struct{}
+
+	// Background work (flavor cache refreshes) runs on bgCtx, which Close
+	// cancels before it waits for bg and closes the adapters.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 var _ pb.ComputeServiceServer = (*Server)(nil)
@@ -103,6 +114,9 @@ func New(opt Options) (*Server, error) {
 	if opt.IdempotencyMaxEntries <= 0 {
 		opt.IdempotencyMaxEntries = 100000
 	}
+	if opt.FlavorWait <= 0 {
+		opt.FlavorWait = 2 * time.Second
+	}
 	key := opt.PageTokenKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -118,6 +132,7 @@ func New(opt Options) (*Server, error) {
 		idem:     newIdempotency(opt.IdempotencyTTL, opt.IdempotencyMaxEntries, opt.Now),
 		draining: make(chan struct{}),
 	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	for i, c := range opt.Clouds {
 		if !CloudNamePattern.MatchString(c.Name) {
 			return nil, fmt.Errorf("clouds[%d]: name %q does not match %s", i, c.Name, CloudNamePattern)
@@ -150,6 +165,8 @@ func (s *Server) Drain() {
 func (s *Server) Close() error {
 	var errs []error
 	s.closeOnce.Do(func() {
+		s.bgCancel()
+		s.bg.Wait()
 		for _, c := range s.clouds {
 			errs = append(errs, c.adapter.Close())
 		}

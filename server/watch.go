@@ -69,7 +69,7 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 				continue
 			}
 			failures = 0
-			cur := instanceToProto(cl.name, in)
+			cur := s.instanceOut(ctx, cl, in)
 			if last == nil || cur.State != last.State || cur.VendorStatus != last.VendorStatus || cur.VendorTaskState != last.VendorTaskState {
 				if err := stream.Send(cur); err != nil {
 					return err

@@ -91,6 +91,7 @@ func vendorStatusFor(s driver.State) string {
 type nhnServer struct {
 	servers.Server
 	EphemeralDiskSize int
+	hasEphemeral      bool // the attribute was present
 }
 
 func (s *nhnServer) UnmarshalJSON(b []byte) error {
@@ -104,7 +105,7 @@ func (s *nhnServer) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if ext.EphemeralDiskSize != nil {
-		s.EphemeralDiskSize = *ext.EphemeralDiskSize
+		s.EphemeralDiskSize, s.hasEphemeral = *ext.EphemeralDiskSize, true
 	}
 	return nil
 }
@@ -140,6 +141,11 @@ func toInstance(s *nhnServer) driver.Instance {
 		Created:      s.Created,
 		Updated:      s.Updated,
 		Launched:     s.LaunchedAt,
+	}
+	if s.hasEphemeral {
+		// The server names its flavor by ID only; NHN adds the ephemeral
+		// disk size, which the portable layer completes from the flavor list.
+		in.FlavorDetails = &driver.Flavor{ID: in.FlavorID, EphemeralGB: s.EphemeralDiskSize}
 	}
 	if len(s.Metadata) > 0 {
 		in.Metadata = make(map[string]string, len(s.Metadata))

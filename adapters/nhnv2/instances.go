@@ -48,10 +48,20 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	err := a.call(ctx, "list instances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		page.Instances, page.More = nil, false
 		return servers.List(sc, listQuery(opts)).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-			var list []nhnServer
-			if err := servers.ExtractServersInto(p, &list); err != nil {
+			// Decoded as plain JSON: servers.ExtractServersInto decodes
+			// embedded structs field by field and so skips nhnServer's
+			// UnmarshalJSON, losing NHN-EXT-ATTR:ephemeral_disk_size.
+			sp, ok := p.(servers.ServerPage)
+			if !ok {
+				return false, fmt.Errorf("nhnv2: unexpected page type %T", p)
+			}
+			var body struct {
+				Servers []nhnServer `json:"servers"`
+			}
+			if err := sp.ExtractInto(&body); err != nil {
 				return false, err
 			}
+			list := body.Servers
 			for i := range list {
 				// Nova excludes the marker; the guide's wording ("from the
 				// instance specified as the marker") allows including it.

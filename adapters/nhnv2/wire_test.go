@@ -92,7 +92,9 @@ func checkGuideServer(t *testing.T, in *driver.Instance) {
 	want := driver.Instance{
 		ID: guideServerID, Name: "Web-Server", State: driver.StateRunning, VendorStatus: "ACTIVE",
 		FlavorID: "35a73b57-58a7-434d-aa08-5249aaa95b3e", ImageID: "8b9f8d47-b89b-45af-b1d6-3f7ce7e06a11",
-		Zone: "kr-pub-b", KeyName: "access-key",
+		// NHN-EXT-ATTR:ephemeral_disk_size is reported (0 in the guide).
+		FlavorDetails: &driver.Flavor{ID: "35a73b57-58a7-434d-aa08-5249aaa95b3e"},
+		Zone:          "kr-pub-b", KeyName: "access-key",
 		Addresses:      []driver.Address{{Network: "vpc2", IP: "172.16.0.40", Version: 4, Type: driver.AddressFixed, MAC: "fa:16:3e:54:a7:64"}},
 		SecurityGroups: []string{"default"},
 		VolumeIDs:      []string{"90712f4f-2faa-4e4f-8eb1-9313a8595570"},
@@ -667,5 +669,20 @@ func TestWireNewerRevisionStatuses(t *testing.T) {
 	}
 	if srv.EphemeralDiskSize != 100 || srv.ID != guideServerID || srv.Status != "ACTIVE" {
 		t.Errorf("nhnServer = %d %q %q", srv.EphemeralDiskSize, srv.ID, srv.Status)
+	}
+	if in := toInstance(&srv); in.FlavorDetails == nil || in.FlavorDetails.EphemeralGB != 100 || in.FlavorDetails.ID != in.FlavorID {
+		t.Errorf("ephemeral disk not carried to FlavorDetails: %+v", in.FlavorDetails)
+	}
+	// Without the attribute there is nothing to report beyond the ID.
+	srv = nhnServer{}
+	without := strings.Replace(guideServer, ",\n    \"NHN-EXT-ATTR:ephemeral_disk_size\": 0", "", 1)
+	if without == guideServer {
+		t.Fatal("guideServer no longer ends with NHN-EXT-ATTR:ephemeral_disk_size")
+	}
+	if err := json.Unmarshal([]byte(without), &srv); err != nil {
+		t.Fatal(err)
+	}
+	if in := toInstance(&srv); in.FlavorDetails != nil {
+		t.Errorf("FlavorDetails %+v from a server without NHN-EXT-ATTR:ephemeral_disk_size", in.FlavorDetails)
 	}
 }

@@ -57,6 +57,11 @@ func toInstance(w *wireInstance) driver.Instance {
 		Updated:          parseTime(w.UpdatedAt),
 		Launched:         parseTime(w.LaunchedAt),
 	}
+	if w.Flavor.Name != "" || w.Flavor.CPU != 0 || w.Flavor.RAM != 0 {
+		// TOAST reports the flavor's name, CPU count and RAM (MB) inline.
+		in.FlavorDetails = &driver.Flavor{ID: in.FlavorID, Name: string(w.Flavor.Name),
+			VCPUs: int(w.Flavor.CPU), RAMMB: int(w.Flavor.RAM)}
+	}
 	for _, ad := range w.Addresses {
 		version := int(ad.Version)
 		if version == 0 && ad.IPAddress != "" {

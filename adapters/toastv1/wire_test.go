@@ -268,6 +268,7 @@ func wantDetailInstance(t *testing.T, in driver.Instance) {
 	want := driver.Instance{
 		ID: "i-1", Name: "web-1", State: driver.StateRunning, VendorStatus: "ACTIVE",
 		FlavorID: "fl-1", ImageID: "img-1", Zone: "kr-pub-a", KeyName: "my-key",
+		FlavorDetails: &driver.Flavor{ID: "fl-1", Name: "m2.c2m4", VCPUs: 2, RAMMB: 4096},
 		Addresses: []driver.Address{
 			{IP: "192.168.0.21", Version: 4, Type: driver.AddressFixed, MAC: "fa:16:3e:1a:2b:3c"},
 			{IP: "133.186.150.11", Version: 4, Type: driver.AddressFloating, MAC: "fa:16:3e:1a:2b:3c"},

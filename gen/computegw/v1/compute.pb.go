@@ -263,7 +263,7 @@ func (x Address_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Address_Type.Descriptor instead.
 func (Address_Type) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{4, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5, 0}
 }
 
 // How to reboot.
@@ -316,7 +316,7 @@ func (x RebootInstanceRequest_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RebootInstanceRequest_Type.Descriptor instead.
 func (RebootInstanceRequest_Type) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21, 0}
 }
 
 // A cloud: one vendor account and region the gateway is configured for.
@@ -439,6 +439,13 @@ type Instance struct {
 	// The one-time administrator password some vendors return from create.
 	// Present only in the CreateInstance response.
 	AdminPassword string `protobuf:"bytes,20,opt,name=admin_password,json=adminPassword,proto3" json:"admin_password,omitempty"`
+	// The sizes of the instance's flavor, so that one read tells what the
+	// instance has on every dialect. Taken from the instance itself where the
+	// vendor reports them there (TOAST), otherwise from the cloud's flavor
+	// list, which the gateway caches. Absent when the flavor is unknown to
+	// the cloud's flavor list (a deleted or private flavor) or that list
+	// could not be read in time.
+	FlavorDetails *InstanceFlavor `protobuf:"bytes,21,opt,name=flavor_details,json=flavorDetails,proto3" json:"flavor_details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -613,6 +620,96 @@ func (x *Instance) GetAdminPassword() string {
 	return ""
 }
 
+func (x *Instance) GetFlavorDetails() *InstanceFlavor {
+	if x != nil {
+		return x.FlavorDetails
+	}
+	return nil
+}
+
+// The sizes of an instance's flavor (see Instance.flavor_details). Fields a
+// vendor does not report are 0 or empty.
+type InstanceFlavor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The vendor's flavor name, e.g. "m2.c4m8".
+	DisplayName string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Virtual CPUs.
+	Vcpus int32 `protobuf:"varint,2,opt,name=vcpus,proto3" json:"vcpus,omitempty"`
+	// Memory in MB.
+	RamMb int32 `protobuf:"varint,3,opt,name=ram_mb,json=ramMb,proto3" json:"ram_mb,omitempty"`
+	// Root disk in GB (0: the boot volume decides).
+	DiskGb int32 `protobuf:"varint,4,opt,name=disk_gb,json=diskGb,proto3" json:"disk_gb,omitempty"`
+	// Ephemeral disk in GB.
+	EphemeralGb   int32 `protobuf:"varint,5,opt,name=ephemeral_gb,json=ephemeralGb,proto3" json:"ephemeral_gb,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstanceFlavor) Reset() {
+	*x = InstanceFlavor{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceFlavor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceFlavor) ProtoMessage() {}
+
+func (x *InstanceFlavor) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceFlavor.ProtoReflect.Descriptor instead.
+func (*InstanceFlavor) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *InstanceFlavor) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *InstanceFlavor) GetVcpus() int32 {
+	if x != nil {
+		return x.Vcpus
+	}
+	return 0
+}
+
+func (x *InstanceFlavor) GetRamMb() int32 {
+	if x != nil {
+		return x.RamMb
+	}
+	return 0
+}
+
+func (x *InstanceFlavor) GetDiskGb() int32 {
+	if x != nil {
+		return x.DiskGb
+	}
+	return 0
+}
+
+func (x *InstanceFlavor) GetEphemeralGb() int32 {
+	if x != nil {
+		return x.EphemeralGb
+	}
+	return 0
+}
+
 // One network interface to create an instance with. Exactly one of
 // network, subnet or port is set.
 type NetworkAttachment struct {
@@ -631,7 +728,7 @@ type NetworkAttachment struct {
 
 func (x *NetworkAttachment) Reset() {
 	*x = NetworkAttachment{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	mi := &file_computegw_v1_compute_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +740,7 @@ func (x *NetworkAttachment) String() string {
 func (*NetworkAttachment) ProtoMessage() {}
 
 func (x *NetworkAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	mi := &file_computegw_v1_compute_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +753,7 @@ func (x *NetworkAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkAttachment.ProtoReflect.Descriptor instead.
 func (*NetworkAttachment) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{2}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *NetworkAttachment) GetNetwork() string {
@@ -702,7 +799,7 @@ type BootVolume struct {
 
 func (x *BootVolume) Reset() {
 	*x = BootVolume{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[3]
+	mi := &file_computegw_v1_compute_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +811,7 @@ func (x *BootVolume) String() string {
 func (*BootVolume) ProtoMessage() {}
 
 func (x *BootVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[3]
+	mi := &file_computegw_v1_compute_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +824,7 @@ func (x *BootVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootVolume.ProtoReflect.Descriptor instead.
 func (*BootVolume) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{3}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *BootVolume) GetSizeGb() int32 {
@@ -770,7 +867,7 @@ type Address struct {
 
 func (x *Address) Reset() {
 	*x = Address{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[4]
+	mi := &file_computegw_v1_compute_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +879,7 @@ func (x *Address) String() string {
 func (*Address) ProtoMessage() {}
 
 func (x *Address) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[4]
+	mi := &file_computegw_v1_compute_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +892,7 @@ func (x *Address) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Address.ProtoReflect.Descriptor instead.
 func (*Address) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{4}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Address) GetNetwork() string {
@@ -850,7 +947,7 @@ type VolumeAttachment struct {
 
 func (x *VolumeAttachment) Reset() {
 	*x = VolumeAttachment{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[5]
+	mi := &file_computegw_v1_compute_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +959,7 @@ func (x *VolumeAttachment) String() string {
 func (*VolumeAttachment) ProtoMessage() {}
 
 func (x *VolumeAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[5]
+	mi := &file_computegw_v1_compute_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +972,7 @@ func (x *VolumeAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeAttachment.ProtoReflect.Descriptor instead.
 func (*VolumeAttachment) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *VolumeAttachment) GetName() string {
@@ -933,7 +1030,7 @@ type Flavor struct {
 
 func (x *Flavor) Reset() {
 	*x = Flavor{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[6]
+	mi := &file_computegw_v1_compute_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -945,7 +1042,7 @@ func (x *Flavor) String() string {
 func (*Flavor) ProtoMessage() {}
 
 func (x *Flavor) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[6]
+	mi := &file_computegw_v1_compute_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -958,7 +1055,7 @@ func (x *Flavor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flavor.ProtoReflect.Descriptor instead.
 func (*Flavor) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{6}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Flavor) GetName() string {
@@ -1039,7 +1136,7 @@ type Zone struct {
 
 func (x *Zone) Reset() {
 	*x = Zone{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[7]
+	mi := &file_computegw_v1_compute_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1148,7 @@ func (x *Zone) String() string {
 func (*Zone) ProtoMessage() {}
 
 func (x *Zone) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[7]
+	mi := &file_computegw_v1_compute_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1161,7 @@ func (x *Zone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Zone.ProtoReflect.Descriptor instead.
 func (*Zone) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{7}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Zone) GetName() string {
@@ -1110,7 +1207,7 @@ type KeyPair struct {
 
 func (x *KeyPair) Reset() {
 	*x = KeyPair{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[8]
+	mi := &file_computegw_v1_compute_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1219,7 @@ func (x *KeyPair) String() string {
 func (*KeyPair) ProtoMessage() {}
 
 func (x *KeyPair) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[8]
+	mi := &file_computegw_v1_compute_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1232,7 @@ func (x *KeyPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyPair.ProtoReflect.Descriptor instead.
 func (*KeyPair) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{8}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *KeyPair) GetName() string {
@@ -1189,7 +1286,7 @@ type ListCloudsRequest struct {
 
 func (x *ListCloudsRequest) Reset() {
 	*x = ListCloudsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[9]
+	mi := &file_computegw_v1_compute_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1298,7 @@ func (x *ListCloudsRequest) String() string {
 func (*ListCloudsRequest) ProtoMessage() {}
 
 func (x *ListCloudsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[9]
+	mi := &file_computegw_v1_compute_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1311,7 @@ func (x *ListCloudsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCloudsRequest.ProtoReflect.Descriptor instead.
 func (*ListCloudsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{9}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{10}
 }
 
 // Response for ListClouds.
@@ -1230,7 +1327,7 @@ type ListCloudsResponse struct {
 
 func (x *ListCloudsResponse) Reset() {
 	*x = ListCloudsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[10]
+	mi := &file_computegw_v1_compute_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1242,7 +1339,7 @@ func (x *ListCloudsResponse) String() string {
 func (*ListCloudsResponse) ProtoMessage() {}
 
 func (x *ListCloudsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[10]
+	mi := &file_computegw_v1_compute_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1255,7 +1352,7 @@ func (x *ListCloudsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCloudsResponse.ProtoReflect.Descriptor instead.
 func (*ListCloudsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{10}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCloudsResponse) GetClouds() []*Cloud {
@@ -1283,7 +1380,7 @@ type GetCloudRequest struct {
 
 func (x *GetCloudRequest) Reset() {
 	*x = GetCloudRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[11]
+	mi := &file_computegw_v1_compute_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1392,7 @@ func (x *GetCloudRequest) String() string {
 func (*GetCloudRequest) ProtoMessage() {}
 
 func (x *GetCloudRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[11]
+	mi := &file_computegw_v1_compute_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1405,7 @@ func (x *GetCloudRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCloudRequest.ProtoReflect.Descriptor instead.
 func (*GetCloudRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{11}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetCloudRequest) GetName() string {
@@ -1338,7 +1435,7 @@ type ListInstancesRequest struct {
 
 func (x *ListInstancesRequest) Reset() {
 	*x = ListInstancesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[12]
+	mi := &file_computegw_v1_compute_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1350,7 +1447,7 @@ func (x *ListInstancesRequest) String() string {
 func (*ListInstancesRequest) ProtoMessage() {}
 
 func (x *ListInstancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[12]
+	mi := &file_computegw_v1_compute_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1363,7 +1460,7 @@ func (x *ListInstancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstancesRequest.ProtoReflect.Descriptor instead.
 func (*ListInstancesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{12}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListInstancesRequest) GetParent() string {
@@ -1409,7 +1506,7 @@ type ListInstancesResponse struct {
 
 func (x *ListInstancesResponse) Reset() {
 	*x = ListInstancesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[13]
+	mi := &file_computegw_v1_compute_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1518,7 @@ func (x *ListInstancesResponse) String() string {
 func (*ListInstancesResponse) ProtoMessage() {}
 
 func (x *ListInstancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[13]
+	mi := &file_computegw_v1_compute_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1531,7 @@ func (x *ListInstancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstancesResponse.ProtoReflect.Descriptor instead.
 func (*ListInstancesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{13}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListInstancesResponse) GetInstances() []*Instance {
@@ -1469,7 +1566,7 @@ type GetInstanceRequest struct {
 
 func (x *GetInstanceRequest) Reset() {
 	*x = GetInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[14]
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1481,7 +1578,7 @@ func (x *GetInstanceRequest) String() string {
 func (*GetInstanceRequest) ProtoMessage() {}
 
 func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[14]
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1494,7 +1591,7 @@ func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInstanceRequest.ProtoReflect.Descriptor instead.
 func (*GetInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{14}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetInstanceRequest) GetName() string {
@@ -1520,7 +1617,7 @@ type CreateInstanceRequest struct {
 
 func (x *CreateInstanceRequest) Reset() {
 	*x = CreateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1532,7 +1629,7 @@ func (x *CreateInstanceRequest) String() string {
 func (*CreateInstanceRequest) ProtoMessage() {}
 
 func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1545,7 +1642,7 @@ func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateInstanceRequest) GetParent() string {
@@ -1584,7 +1681,7 @@ type UpdateInstanceRequest struct {
 
 func (x *UpdateInstanceRequest) Reset() {
 	*x = UpdateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1693,7 @@ func (x *UpdateInstanceRequest) String() string {
 func (*UpdateInstanceRequest) ProtoMessage() {}
 
 func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1706,7 @@ func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UpdateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateInstanceRequest) GetInstance() *Instance {
@@ -1637,7 +1734,7 @@ type DeleteInstanceRequest struct {
 
 func (x *DeleteInstanceRequest) Reset() {
 	*x = DeleteInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1746,7 @@ func (x *DeleteInstanceRequest) String() string {
 func (*DeleteInstanceRequest) ProtoMessage() {}
 
 func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1759,7 @@ func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteInstanceRequest.ProtoReflect.Descriptor instead.
 func (*DeleteInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DeleteInstanceRequest) GetName() string {
@@ -1683,7 +1780,7 @@ type StartInstanceRequest struct {
 
 func (x *StartInstanceRequest) Reset() {
 	*x = StartInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1695,7 +1792,7 @@ func (x *StartInstanceRequest) String() string {
 func (*StartInstanceRequest) ProtoMessage() {}
 
 func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1708,7 +1805,7 @@ func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StartInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartInstanceRequest) GetName() string {
@@ -1729,7 +1826,7 @@ type StopInstanceRequest struct {
 
 func (x *StopInstanceRequest) Reset() {
 	*x = StopInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1838,7 @@ func (x *StopInstanceRequest) String() string {
 func (*StopInstanceRequest) ProtoMessage() {}
 
 func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1851,7 @@ func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StopInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StopInstanceRequest) GetName() string {
@@ -1777,7 +1874,7 @@ type RebootInstanceRequest struct {
 
 func (x *RebootInstanceRequest) Reset() {
 	*x = RebootInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1789,7 +1886,7 @@ func (x *RebootInstanceRequest) String() string {
 func (*RebootInstanceRequest) ProtoMessage() {}
 
 func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1802,7 +1899,7 @@ func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebootInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebootInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RebootInstanceRequest) GetName() string {
@@ -1832,7 +1929,7 @@ type ResizeInstanceRequest struct {
 
 func (x *ResizeInstanceRequest) Reset() {
 	*x = ResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1844,7 +1941,7 @@ func (x *ResizeInstanceRequest) String() string {
 func (*ResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1857,7 +1954,7 @@ func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ResizeInstanceRequest) GetName() string {
@@ -1885,7 +1982,7 @@ type ConfirmResizeInstanceRequest struct {
 
 func (x *ConfirmResizeInstanceRequest) Reset() {
 	*x = ConfirmResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1994,7 @@ func (x *ConfirmResizeInstanceRequest) String() string {
 func (*ConfirmResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2007,7 @@ func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ConfirmResizeInstanceRequest) GetName() string {
@@ -1931,7 +2028,7 @@ type RevertResizeInstanceRequest struct {
 
 func (x *RevertResizeInstanceRequest) Reset() {
 	*x = RevertResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2040,7 @@ func (x *RevertResizeInstanceRequest) String() string {
 func (*RevertResizeInstanceRequest) ProtoMessage() {}
 
 func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2053,7 @@ func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevertResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RevertResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RevertResizeInstanceRequest) GetName() string {
@@ -1977,7 +2074,7 @@ type ShelveInstanceRequest struct {
 
 func (x *ShelveInstanceRequest) Reset() {
 	*x = ShelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1989,7 +2086,7 @@ func (x *ShelveInstanceRequest) String() string {
 func (*ShelveInstanceRequest) ProtoMessage() {}
 
 func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2002,7 +2099,7 @@ func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ShelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ShelveInstanceRequest) GetName() string {
@@ -2023,7 +2120,7 @@ type UnshelveInstanceRequest struct {
 
 func (x *UnshelveInstanceRequest) Reset() {
 	*x = UnshelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2035,7 +2132,7 @@ func (x *UnshelveInstanceRequest) String() string {
 func (*UnshelveInstanceRequest) ProtoMessage() {}
 
 func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2048,7 +2145,7 @@ func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnshelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UnshelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UnshelveInstanceRequest) GetName() string {
@@ -2075,7 +2172,7 @@ type RebuildInstanceRequest struct {
 
 func (x *RebuildInstanceRequest) Reset() {
 	*x = RebuildInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2087,7 +2184,7 @@ func (x *RebuildInstanceRequest) String() string {
 func (*RebuildInstanceRequest) ProtoMessage() {}
 
 func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2100,7 +2197,7 @@ func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebuildInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RebuildInstanceRequest) GetName() string {
@@ -2146,7 +2243,7 @@ type CreateInstanceImageRequest struct {
 
 func (x *CreateInstanceImageRequest) Reset() {
 	*x = CreateInstanceImageRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2255,7 @@ func (x *CreateInstanceImageRequest) String() string {
 func (*CreateInstanceImageRequest) ProtoMessage() {}
 
 func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2268,7 @@ func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateInstanceImageRequest) GetName() string {
@@ -2206,7 +2303,7 @@ type CreateInstanceImageResponse struct {
 
 func (x *CreateInstanceImageResponse) Reset() {
 	*x = CreateInstanceImageResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +2315,7 @@ func (x *CreateInstanceImageResponse) String() string {
 func (*CreateInstanceImageResponse) ProtoMessage() {}
 
 func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2328,7 @@ func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageResponse.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CreateInstanceImageResponse) GetImage() string {
@@ -2254,7 +2351,7 @@ type AddSecurityGroupRequest struct {
 
 func (x *AddSecurityGroupRequest) Reset() {
 	*x = AddSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2363,7 @@ func (x *AddSecurityGroupRequest) String() string {
 func (*AddSecurityGroupRequest) ProtoMessage() {}
 
 func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2376,7 @@ func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*AddSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddSecurityGroupRequest) GetName() string {
@@ -2309,7 +2406,7 @@ type RemoveSecurityGroupRequest struct {
 
 func (x *RemoveSecurityGroupRequest) Reset() {
 	*x = RemoveSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2321,7 +2418,7 @@ func (x *RemoveSecurityGroupRequest) String() string {
 func (*RemoveSecurityGroupRequest) ProtoMessage() {}
 
 func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2334,7 +2431,7 @@ func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*RemoveSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RemoveSecurityGroupRequest) GetName() string {
@@ -2366,7 +2463,7 @@ type AddFloatingIpRequest struct {
 
 func (x *AddFloatingIpRequest) Reset() {
 	*x = AddFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2475,7 @@ func (x *AddFloatingIpRequest) String() string {
 func (*AddFloatingIpRequest) ProtoMessage() {}
 
 func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2488,7 @@ func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*AddFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AddFloatingIpRequest) GetName() string {
@@ -2428,7 +2525,7 @@ type RemoveFloatingIpRequest struct {
 
 func (x *RemoveFloatingIpRequest) Reset() {
 	*x = RemoveFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2537,7 @@ func (x *RemoveFloatingIpRequest) String() string {
 func (*RemoveFloatingIpRequest) ProtoMessage() {}
 
 func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2550,7 @@ func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*RemoveFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RemoveFloatingIpRequest) GetName() string {
@@ -2484,7 +2581,7 @@ type WatchInstanceRequest struct {
 
 func (x *WatchInstanceRequest) Reset() {
 	*x = WatchInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2593,7 @@ func (x *WatchInstanceRequest) String() string {
 func (*WatchInstanceRequest) ProtoMessage() {}
 
 func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2606,7 @@ func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchInstanceRequest.ProtoReflect.Descriptor instead.
 func (*WatchInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchInstanceRequest) GetName() string {
@@ -2541,7 +2638,7 @@ type ListVolumeAttachmentsRequest struct {
 
 func (x *ListVolumeAttachmentsRequest) Reset() {
 	*x = ListVolumeAttachmentsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2553,7 +2650,7 @@ func (x *ListVolumeAttachmentsRequest) String() string {
 func (*ListVolumeAttachmentsRequest) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2566,7 +2663,7 @@ func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListVolumeAttachmentsRequest) GetParent() string {
@@ -2603,7 +2700,7 @@ type ListVolumeAttachmentsResponse struct {
 
 func (x *ListVolumeAttachmentsResponse) Reset() {
 	*x = ListVolumeAttachmentsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2615,7 +2712,7 @@ func (x *ListVolumeAttachmentsResponse) String() string {
 func (*ListVolumeAttachmentsResponse) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2628,7 +2725,7 @@ func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListVolumeAttachmentsResponse) GetVolumeAttachments() []*VolumeAttachment {
@@ -2656,7 +2753,7 @@ type GetVolumeAttachmentRequest struct {
 
 func (x *GetVolumeAttachmentRequest) Reset() {
 	*x = GetVolumeAttachmentRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2765,7 @@ func (x *GetVolumeAttachmentRequest) String() string {
 func (*GetVolumeAttachmentRequest) ProtoMessage() {}
 
 func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2778,7 @@ func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVolumeAttachmentRequest.ProtoReflect.Descriptor instead.
 func (*GetVolumeAttachmentRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetVolumeAttachmentRequest) GetName() string {
@@ -2704,7 +2801,7 @@ type AttachVolumeRequest struct {
 
 func (x *AttachVolumeRequest) Reset() {
 	*x = AttachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2716,7 +2813,7 @@ func (x *AttachVolumeRequest) String() string {
 func (*AttachVolumeRequest) ProtoMessage() {}
 
 func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2729,7 +2826,7 @@ func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*AttachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AttachVolumeRequest) GetParent() string {
@@ -2757,7 +2854,7 @@ type DetachVolumeRequest struct {
 
 func (x *DetachVolumeRequest) Reset() {
 	*x = DetachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2866,7 @@ func (x *DetachVolumeRequest) String() string {
 func (*DetachVolumeRequest) ProtoMessage() {}
 
 func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2879,7 @@ func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*DetachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DetachVolumeRequest) GetName() string {
@@ -2811,7 +2908,7 @@ type ListFlavorsRequest struct {
 
 func (x *ListFlavorsRequest) Reset() {
 	*x = ListFlavorsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2823,7 +2920,7 @@ func (x *ListFlavorsRequest) String() string {
 func (*ListFlavorsRequest) ProtoMessage() {}
 
 func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2836,7 +2933,7 @@ func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlavorsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListFlavorsRequest) GetParent() string {
@@ -2887,7 +2984,7 @@ type ListFlavorsResponse struct {
 
 func (x *ListFlavorsResponse) Reset() {
 	*x = ListFlavorsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2899,7 +2996,7 @@ func (x *ListFlavorsResponse) String() string {
 func (*ListFlavorsResponse) ProtoMessage() {}
 
 func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2912,7 +3009,7 @@ func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlavorsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListFlavorsResponse) GetFlavors() []*Flavor {
@@ -2940,7 +3037,7 @@ type GetFlavorRequest struct {
 
 func (x *GetFlavorRequest) Reset() {
 	*x = GetFlavorRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2952,7 +3049,7 @@ func (x *GetFlavorRequest) String() string {
 func (*GetFlavorRequest) ProtoMessage() {}
 
 func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2965,7 +3062,7 @@ func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFlavorRequest.ProtoReflect.Descriptor instead.
 func (*GetFlavorRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetFlavorRequest) GetName() string {
@@ -2990,7 +3087,7 @@ type ListZonesRequest struct {
 
 func (x *ListZonesRequest) Reset() {
 	*x = ListZonesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3099,7 @@ func (x *ListZonesRequest) String() string {
 func (*ListZonesRequest) ProtoMessage() {}
 
 func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3112,7 @@ func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesRequest.ProtoReflect.Descriptor instead.
 func (*ListZonesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListZonesRequest) GetParent() string {
@@ -3052,7 +3149,7 @@ type ListZonesResponse struct {
 
 func (x *ListZonesResponse) Reset() {
 	*x = ListZonesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3064,7 +3161,7 @@ func (x *ListZonesResponse) String() string {
 func (*ListZonesResponse) ProtoMessage() {}
 
 func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3077,7 +3174,7 @@ func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesResponse.ProtoReflect.Descriptor instead.
 func (*ListZonesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListZonesResponse) GetZones() []*Zone {
@@ -3109,7 +3206,7 @@ type ListKeyPairsRequest struct {
 
 func (x *ListKeyPairsRequest) Reset() {
 	*x = ListKeyPairsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3121,7 +3218,7 @@ func (x *ListKeyPairsRequest) String() string {
 func (*ListKeyPairsRequest) ProtoMessage() {}
 
 func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3134,7 +3231,7 @@ func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListKeyPairsRequest) GetParent() string {
@@ -3171,7 +3268,7 @@ type ListKeyPairsResponse struct {
 
 func (x *ListKeyPairsResponse) Reset() {
 	*x = ListKeyPairsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3183,7 +3280,7 @@ func (x *ListKeyPairsResponse) String() string {
 func (*ListKeyPairsResponse) ProtoMessage() {}
 
 func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3196,7 +3293,7 @@ func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListKeyPairsResponse) GetKeyPairs() []*KeyPair {
@@ -3224,7 +3321,7 @@ type GetKeyPairRequest struct {
 
 func (x *GetKeyPairRequest) Reset() {
 	*x = GetKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3236,7 +3333,7 @@ func (x *GetKeyPairRequest) String() string {
 func (*GetKeyPairRequest) ProtoMessage() {}
 
 func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3249,7 +3346,7 @@ func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetKeyPairRequest) GetName() string {
@@ -3274,7 +3371,7 @@ type CreateKeyPairRequest struct {
 
 func (x *CreateKeyPairRequest) Reset() {
 	*x = CreateKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3286,7 +3383,7 @@ func (x *CreateKeyPairRequest) String() string {
 func (*CreateKeyPairRequest) ProtoMessage() {}
 
 func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3299,7 +3396,7 @@ func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*CreateKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CreateKeyPairRequest) GetParent() string {
@@ -3334,7 +3431,7 @@ type DeleteKeyPairRequest struct {
 
 func (x *DeleteKeyPairRequest) Reset() {
 	*x = DeleteKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3443,7 @@ func (x *DeleteKeyPairRequest) String() string {
 func (*DeleteKeyPairRequest) ProtoMessage() {}
 
 func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3456,7 @@ func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*DeleteKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DeleteKeyPairRequest) GetName() string {
@@ -3385,8 +3482,7 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\x06NHN_V2\x10\x01\x12\f\n" +
 	"\bTOAST_V1\x10\x02\x12\x06\n" +
 	"\x02K5\x10\x03:6\xeaA3\n" +
-	"\x12computegw.io/Cloud\x12\x0eclouds/{cloud}*\x06clouds2\x05cloud\"\xe4\n" +
-	"\n" +
+	"\x12computegw.io/Cloud\x12\x0eclouds/{cloud}*\x06clouds2\x05cloud\"\xae\v\n" +
 	"\bInstance\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x127\n" +
@@ -3412,7 +3508,8 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\bmetadata\x18\x11 \x03(\v2$.computegw.v1.Instance.MetadataEntryR\bmetadata\x12\x1d\n" +
 	"\avolumes\x18\x12 \x03(\tB\x03\xe0A\x03R\avolumes\x12/\n" +
 	"\x11vendor_task_state\x18\x13 \x01(\tB\x03\xe0A\x03R\x0fvendorTaskState\x12*\n" +
-	"\x0eadmin_password\x18\x14 \x01(\tB\x03\xe0A\x03R\radminPassword\x1a;\n" +
+	"\x0eadmin_password\x18\x14 \x01(\tB\x03\xe0A\x03R\radminPassword\x12H\n" +
+	"\x0eflavor_details\x18\x15 \x01(\v2\x1c.computegw.v1.InstanceFlavorB\x03\xe0A\x03R\rflavorDetails\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x02\n" +
@@ -3440,7 +3537,13 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\aDELETED\x10\x11\x12\t\n" +
 	"\x05ERROR\x10\x12\x12\v\n" +
 	"\aUNKNOWN\x10\x13:T\xeaAQ\n" +
-	"\x15computegw.io/Instance\x12#clouds/{cloud}/instances/{instance}*\tinstances2\binstance\"t\n" +
+	"\x15computegw.io/Instance\x12#clouds/{cloud}/instances/{instance}*\tinstances2\binstance\"\x9c\x01\n" +
+	"\x0eInstanceFlavor\x12!\n" +
+	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\x12\x14\n" +
+	"\x05vcpus\x18\x02 \x01(\x05R\x05vcpus\x12\x15\n" +
+	"\x06ram_mb\x18\x03 \x01(\x05R\x05ramMb\x12\x17\n" +
+	"\adisk_gb\x18\x04 \x01(\x05R\x06diskGb\x12!\n" +
+	"\fephemeral_gb\x18\x05 \x01(\x05R\vephemeralGb\"t\n" +
 	"\x11NetworkAttachment\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x16\n" +
 	"\x06subnet\x18\x02 \x01(\tR\x06subnet\x12\x12\n" +
@@ -3705,7 +3808,7 @@ func file_computegw_v1_compute_proto_rawDescGZIP() []byte {
 }
 
 var file_computegw_v1_compute_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_computegw_v1_compute_proto_goTypes = []any{
 	(Cloud_Dialect)(0),                    // 0: computegw.v1.Cloud.Dialect
 	(Instance_State)(0),                   // 1: computegw.v1.Instance.State
@@ -3713,156 +3816,158 @@ var file_computegw_v1_compute_proto_goTypes = []any{
 	(RebootInstanceRequest_Type)(0),       // 3: computegw.v1.RebootInstanceRequest.Type
 	(*Cloud)(nil),                         // 4: computegw.v1.Cloud
 	(*Instance)(nil),                      // 5: computegw.v1.Instance
-	(*NetworkAttachment)(nil),             // 6: computegw.v1.NetworkAttachment
-	(*BootVolume)(nil),                    // 7: computegw.v1.BootVolume
-	(*Address)(nil),                       // 8: computegw.v1.Address
-	(*VolumeAttachment)(nil),              // 9: computegw.v1.VolumeAttachment
-	(*Flavor)(nil),                        // 10: computegw.v1.Flavor
-	(*Zone)(nil),                          // 11: computegw.v1.Zone
-	(*KeyPair)(nil),                       // 12: computegw.v1.KeyPair
-	(*ListCloudsRequest)(nil),             // 13: computegw.v1.ListCloudsRequest
-	(*ListCloudsResponse)(nil),            // 14: computegw.v1.ListCloudsResponse
-	(*GetCloudRequest)(nil),               // 15: computegw.v1.GetCloudRequest
-	(*ListInstancesRequest)(nil),          // 16: computegw.v1.ListInstancesRequest
-	(*ListInstancesResponse)(nil),         // 17: computegw.v1.ListInstancesResponse
-	(*GetInstanceRequest)(nil),            // 18: computegw.v1.GetInstanceRequest
-	(*CreateInstanceRequest)(nil),         // 19: computegw.v1.CreateInstanceRequest
-	(*UpdateInstanceRequest)(nil),         // 20: computegw.v1.UpdateInstanceRequest
-	(*DeleteInstanceRequest)(nil),         // 21: computegw.v1.DeleteInstanceRequest
-	(*StartInstanceRequest)(nil),          // 22: computegw.v1.StartInstanceRequest
-	(*StopInstanceRequest)(nil),           // 23: computegw.v1.StopInstanceRequest
-	(*RebootInstanceRequest)(nil),         // 24: computegw.v1.RebootInstanceRequest
-	(*ResizeInstanceRequest)(nil),         // 25: computegw.v1.ResizeInstanceRequest
-	(*ConfirmResizeInstanceRequest)(nil),  // 26: computegw.v1.ConfirmResizeInstanceRequest
-	(*RevertResizeInstanceRequest)(nil),   // 27: computegw.v1.RevertResizeInstanceRequest
-	(*ShelveInstanceRequest)(nil),         // 28: computegw.v1.ShelveInstanceRequest
-	(*UnshelveInstanceRequest)(nil),       // 29: computegw.v1.UnshelveInstanceRequest
-	(*RebuildInstanceRequest)(nil),        // 30: computegw.v1.RebuildInstanceRequest
-	(*CreateInstanceImageRequest)(nil),    // 31: computegw.v1.CreateInstanceImageRequest
-	(*CreateInstanceImageResponse)(nil),   // 32: computegw.v1.CreateInstanceImageResponse
-	(*AddSecurityGroupRequest)(nil),       // 33: computegw.v1.AddSecurityGroupRequest
-	(*RemoveSecurityGroupRequest)(nil),    // 34: computegw.v1.RemoveSecurityGroupRequest
-	(*AddFloatingIpRequest)(nil),          // 35: computegw.v1.AddFloatingIpRequest
-	(*RemoveFloatingIpRequest)(nil),       // 36: computegw.v1.RemoveFloatingIpRequest
-	(*WatchInstanceRequest)(nil),          // 37: computegw.v1.WatchInstanceRequest
-	(*ListVolumeAttachmentsRequest)(nil),  // 38: computegw.v1.ListVolumeAttachmentsRequest
-	(*ListVolumeAttachmentsResponse)(nil), // 39: computegw.v1.ListVolumeAttachmentsResponse
-	(*GetVolumeAttachmentRequest)(nil),    // 40: computegw.v1.GetVolumeAttachmentRequest
-	(*AttachVolumeRequest)(nil),           // 41: computegw.v1.AttachVolumeRequest
-	(*DetachVolumeRequest)(nil),           // 42: computegw.v1.DetachVolumeRequest
-	(*ListFlavorsRequest)(nil),            // 43: computegw.v1.ListFlavorsRequest
-	(*ListFlavorsResponse)(nil),           // 44: computegw.v1.ListFlavorsResponse
-	(*GetFlavorRequest)(nil),              // 45: computegw.v1.GetFlavorRequest
-	(*ListZonesRequest)(nil),              // 46: computegw.v1.ListZonesRequest
-	(*ListZonesResponse)(nil),             // 47: computegw.v1.ListZonesResponse
-	(*ListKeyPairsRequest)(nil),           // 48: computegw.v1.ListKeyPairsRequest
-	(*ListKeyPairsResponse)(nil),          // 49: computegw.v1.ListKeyPairsResponse
-	(*GetKeyPairRequest)(nil),             // 50: computegw.v1.GetKeyPairRequest
-	(*CreateKeyPairRequest)(nil),          // 51: computegw.v1.CreateKeyPairRequest
-	(*DeleteKeyPairRequest)(nil),          // 52: computegw.v1.DeleteKeyPairRequest
-	nil,                                   // 53: computegw.v1.Instance.MetadataEntry
-	nil,                                   // 54: computegw.v1.RebuildInstanceRequest.MetadataEntry
-	nil,                                   // 55: computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	(*timestamppb.Timestamp)(nil),         // 56: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 57: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                 // 58: google.protobuf.Empty
+	(*InstanceFlavor)(nil),                // 6: computegw.v1.InstanceFlavor
+	(*NetworkAttachment)(nil),             // 7: computegw.v1.NetworkAttachment
+	(*BootVolume)(nil),                    // 8: computegw.v1.BootVolume
+	(*Address)(nil),                       // 9: computegw.v1.Address
+	(*VolumeAttachment)(nil),              // 10: computegw.v1.VolumeAttachment
+	(*Flavor)(nil),                        // 11: computegw.v1.Flavor
+	(*Zone)(nil),                          // 12: computegw.v1.Zone
+	(*KeyPair)(nil),                       // 13: computegw.v1.KeyPair
+	(*ListCloudsRequest)(nil),             // 14: computegw.v1.ListCloudsRequest
+	(*ListCloudsResponse)(nil),            // 15: computegw.v1.ListCloudsResponse
+	(*GetCloudRequest)(nil),               // 16: computegw.v1.GetCloudRequest
+	(*ListInstancesRequest)(nil),          // 17: computegw.v1.ListInstancesRequest
+	(*ListInstancesResponse)(nil),         // 18: computegw.v1.ListInstancesResponse
+	(*GetInstanceRequest)(nil),            // 19: computegw.v1.GetInstanceRequest
+	(*CreateInstanceRequest)(nil),         // 20: computegw.v1.CreateInstanceRequest
+	(*UpdateInstanceRequest)(nil),         // 21: computegw.v1.UpdateInstanceRequest
+	(*DeleteInstanceRequest)(nil),         // 22: computegw.v1.DeleteInstanceRequest
+	(*StartInstanceRequest)(nil),          // 23: computegw.v1.StartInstanceRequest
+	(*StopInstanceRequest)(nil),           // 24: computegw.v1.StopInstanceRequest
+	(*RebootInstanceRequest)(nil),         // 25: computegw.v1.RebootInstanceRequest
+	(*ResizeInstanceRequest)(nil),         // 26: computegw.v1.ResizeInstanceRequest
+	(*ConfirmResizeInstanceRequest)(nil),  // 27: computegw.v1.ConfirmResizeInstanceRequest
+	(*RevertResizeInstanceRequest)(nil),   // 28: computegw.v1.RevertResizeInstanceRequest
+	(*ShelveInstanceRequest)(nil),         // 29: computegw.v1.ShelveInstanceRequest
+	(*UnshelveInstanceRequest)(nil),       // 30: computegw.v1.UnshelveInstanceRequest
+	(*RebuildInstanceRequest)(nil),        // 31: computegw.v1.RebuildInstanceRequest
+	(*CreateInstanceImageRequest)(nil),    // 32: computegw.v1.CreateInstanceImageRequest
+	(*CreateInstanceImageResponse)(nil),   // 33: computegw.v1.CreateInstanceImageResponse
+	(*AddSecurityGroupRequest)(nil),       // 34: computegw.v1.AddSecurityGroupRequest
+	(*RemoveSecurityGroupRequest)(nil),    // 35: computegw.v1.RemoveSecurityGroupRequest
+	(*AddFloatingIpRequest)(nil),          // 36: computegw.v1.AddFloatingIpRequest
+	(*RemoveFloatingIpRequest)(nil),       // 37: computegw.v1.RemoveFloatingIpRequest
+	(*WatchInstanceRequest)(nil),          // 38: computegw.v1.WatchInstanceRequest
+	(*ListVolumeAttachmentsRequest)(nil),  // 39: computegw.v1.ListVolumeAttachmentsRequest
+	(*ListVolumeAttachmentsResponse)(nil), // 40: computegw.v1.ListVolumeAttachmentsResponse
+	(*GetVolumeAttachmentRequest)(nil),    // 41: computegw.v1.GetVolumeAttachmentRequest
+	(*AttachVolumeRequest)(nil),           // 42: computegw.v1.AttachVolumeRequest
+	(*DetachVolumeRequest)(nil),           // 43: computegw.v1.DetachVolumeRequest
+	(*ListFlavorsRequest)(nil),            // 44: computegw.v1.ListFlavorsRequest
+	(*ListFlavorsResponse)(nil),           // 45: computegw.v1.ListFlavorsResponse
+	(*GetFlavorRequest)(nil),              // 46: computegw.v1.GetFlavorRequest
+	(*ListZonesRequest)(nil),              // 47: computegw.v1.ListZonesRequest
+	(*ListZonesResponse)(nil),             // 48: computegw.v1.ListZonesResponse
+	(*ListKeyPairsRequest)(nil),           // 49: computegw.v1.ListKeyPairsRequest
+	(*ListKeyPairsResponse)(nil),          // 50: computegw.v1.ListKeyPairsResponse
+	(*GetKeyPairRequest)(nil),             // 51: computegw.v1.GetKeyPairRequest
+	(*CreateKeyPairRequest)(nil),          // 52: computegw.v1.CreateKeyPairRequest
+	(*DeleteKeyPairRequest)(nil),          // 53: computegw.v1.DeleteKeyPairRequest
+	nil,                                   // 54: computegw.v1.Instance.MetadataEntry
+	nil,                                   // 55: computegw.v1.RebuildInstanceRequest.MetadataEntry
+	nil,                                   // 56: computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	(*timestamppb.Timestamp)(nil),         // 57: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 58: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                 // 59: google.protobuf.Empty
 }
 var file_computegw_v1_compute_proto_depIdxs = []int32{
 	0,  // 0: computegw.v1.Cloud.dialect:type_name -> computegw.v1.Cloud.Dialect
 	1,  // 1: computegw.v1.Instance.state:type_name -> computegw.v1.Instance.State
-	8,  // 2: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
-	56, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
-	56, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
-	56, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
-	6,  // 6: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
-	7,  // 7: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
-	53, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
-	2,  // 9: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
-	4,  // 10: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
-	5,  // 11: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
-	5,  // 12: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	5,  // 13: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	57, // 14: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 15: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
-	54, // 16: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
-	55, // 17: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	1,  // 18: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
-	9,  // 19: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
-	10, // 20: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
-	11, // 21: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
-	12, // 22: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
-	12, // 23: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
-	13, // 24: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
-	15, // 25: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
-	16, // 26: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
-	18, // 27: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
-	19, // 28: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
-	20, // 29: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
-	21, // 30: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
-	22, // 31: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
-	23, // 32: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
-	24, // 33: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
-	25, // 34: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
-	26, // 35: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
-	27, // 36: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
-	28, // 37: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
-	29, // 38: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
-	30, // 39: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
-	31, // 40: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
-	33, // 41: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
-	34, // 42: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
-	35, // 43: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
-	36, // 44: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
-	37, // 45: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
-	38, // 46: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
-	40, // 47: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
-	41, // 48: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
-	42, // 49: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
-	43, // 50: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
-	45, // 51: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
-	46, // 52: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
-	48, // 53: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
-	50, // 54: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
-	51, // 55: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
-	52, // 56: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
-	14, // 57: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
-	4,  // 58: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
-	17, // 59: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
-	5,  // 60: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
-	5,  // 61: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
-	5,  // 62: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
-	58, // 63: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
-	5,  // 64: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
-	5,  // 65: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
-	5,  // 66: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
-	5,  // 67: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 68: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 69: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 70: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
-	5,  // 71: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
-	5,  // 72: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
-	32, // 73: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
-	5,  // 74: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 75: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 76: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 77: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 78: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
-	39, // 79: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
-	9,  // 80: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
-	9,  // 81: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
-	58, // 82: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
-	44, // 83: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
-	10, // 84: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
-	47, // 85: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
-	49, // 86: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
-	12, // 87: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
-	12, // 88: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
-	58, // 89: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
-	57, // [57:90] is the sub-list for method output_type
-	24, // [24:57] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	9,  // 2: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
+	57, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
+	57, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
+	57, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
+	7,  // 6: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
+	8,  // 7: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
+	54, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
+	6,  // 9: computegw.v1.Instance.flavor_details:type_name -> computegw.v1.InstanceFlavor
+	2,  // 10: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
+	4,  // 11: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
+	5,  // 12: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
+	5,  // 13: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	5,  // 14: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	58, // 15: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 16: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
+	55, // 17: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
+	56, // 18: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	1,  // 19: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
+	10, // 20: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
+	11, // 21: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
+	12, // 22: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
+	13, // 23: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
+	13, // 24: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
+	14, // 25: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
+	16, // 26: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
+	17, // 27: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
+	19, // 28: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
+	20, // 29: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
+	21, // 30: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
+	22, // 31: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
+	23, // 32: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
+	24, // 33: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
+	25, // 34: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
+	26, // 35: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
+	27, // 36: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
+	28, // 37: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
+	29, // 38: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
+	30, // 39: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
+	31, // 40: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
+	32, // 41: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
+	34, // 42: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
+	35, // 43: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
+	36, // 44: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
+	37, // 45: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
+	38, // 46: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
+	39, // 47: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
+	41, // 48: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
+	42, // 49: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
+	43, // 50: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
+	44, // 51: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
+	46, // 52: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
+	47, // 53: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
+	49, // 54: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
+	51, // 55: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
+	52, // 56: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
+	53, // 57: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
+	15, // 58: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
+	4,  // 59: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
+	18, // 60: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
+	5,  // 61: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
+	5,  // 62: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
+	5,  // 63: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
+	59, // 64: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
+	5,  // 65: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
+	5,  // 66: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
+	5,  // 67: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
+	5,  // 68: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 69: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 70: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 71: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
+	5,  // 72: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
+	5,  // 73: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
+	33, // 74: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
+	5,  // 75: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 76: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 77: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 78: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 79: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
+	40, // 80: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
+	10, // 81: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
+	10, // 82: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
+	59, // 83: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
+	45, // 84: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
+	11, // 85: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
+	48, // 86: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
+	50, // 87: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
+	13, // 88: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
+	13, // 89: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
+	59, // 90: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
+	58, // [58:91] is the sub-list for method output_type
+	25, // [25:58] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_computegw_v1_compute_proto_init() }
@@ -3876,7 +3981,7 @@ func file_computegw_v1_compute_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_computegw_v1_compute_proto_rawDesc), len(file_computegw_v1_compute_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -403,14 +403,17 @@ func TestCreateOutcomes(t *testing.T) {
 }
 
 func TestWatchEndsOnDeletionAndDeadline(t *testing.T) {
-	a := seeded()
+	// PROVISIONING lasts 300ms: long enough for the watch's first read to
+	// see it on a loaded machine, short enough to see RUNNING before the
+	// deadline.
+	a := memory.New(memory.Options{Seed: true, Delay: 300 * time.Millisecond})
 	s := newServer(t, Cloud{Name: "a", Adapter: a})
 	in, err := s.CreateInstance(context.Background(), createReq("", "w"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// No target: the watch runs until its deadline.
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	w := &collect{ctx: ctx}
 	err = s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName()}, w)

@@ -239,14 +239,20 @@ func TestTokenExpiringMidRun(t *testing.T) {
 }
 
 func TestShortLivedTokenCostsOneLogin(t *testing.T) {
-	// The backend's tokens die after 50ms, far earlier than the adapter
-	// assumes: the refusal path renews them, one login per expiry.
-	srv := newFake(t, fake.Options{TokenTTL: 50 * time.Millisecond})
+	// The backend's tokens die far earlier than the adapter assumes (the
+	// fake's clock jumps past their expiry while the adapter's does not):
+	// the refusal path renews them, one login per expiry.
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clock})
 	a := newAdapter(t, srv, nil)
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(80 * time.Millisecond)
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatalf("call after the token expired: %v", err)
 	}

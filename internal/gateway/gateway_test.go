@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,16 +19,17 @@ import (
 	"github.com/computegw/computegw/server"
 )
 
-// slow makes GetInstance take a while, to have calls in flight.
+// slow makes GetInstance take a while, to have calls in flight. Each call
+// for the instance ID unary reports on entered once it is inside.
 type slow struct {
 	driver.Adapter
-	started chan struct{}
-	n       atomic.Int32
+	unary   string
+	entered chan struct{}
 }
 
 func (s *slow) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
-	if s.n.Add(1) == 1 {
-		close(s.started)
+	if id == s.unary {
+		s.entered <- struct{}{}
 	}
 	select {
 	case <-time.After(300 * time.Millisecond):
@@ -65,9 +65,11 @@ func startRun(t *testing.T, a driver.Adapter, shutdown time.Duration) (context.C
 // returns nil well before the drain bound.
 func TestShutdownDrainsInFlightCalls(t *testing.T) {
 	mem := memory.New(memory.Options{Seed: true})
-	page, _ := mem.ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 1})
-	id := page.Instances[0].ID
-	a := &slow{Adapter: mem, started: make(chan struct{})}
+	page, _ := mem.ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 2})
+	// The watch polls the first instance; the two unary calls read the
+	// second, so the test knows when both of those are in flight.
+	id, unaryID := page.Instances[0].ID, page.Instances[1].ID
+	a := &slow{Adapter: mem, unary: unaryID, entered: make(chan struct{}, 2)}
 	cancel, done, httpAddr, grpcAddr := startRun(t, a, 10*time.Second)
 
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -85,14 +87,15 @@ func TestShutdownDrainsInFlightCalls(t *testing.T) {
 	if _, err := watch.Recv(); err != nil { // the first message: the watch is open
 		t.Fatal(err)
 	}
+	unaryName := "clouds/mem/instances/" + unaryID
 	grpcDone := make(chan error, 1)
 	go func() {
-		_, err := c.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
+		_, err := c.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: unaryName})
 		grpcDone <- err
 	}()
 	restDone := make(chan int, 1)
 	go func() {
-		res, err := http.Get("http://" + httpAddr + "/v1/" + name)
+		res, err := http.Get("http://" + httpAddr + "/v1/" + unaryName)
 		if err != nil {
 			restDone <- 0
 			return
@@ -100,8 +103,13 @@ func TestShutdownDrainsInFlightCalls(t *testing.T) {
 		res.Body.Close()
 		restDone <- res.StatusCode
 	}()
-	<-a.started
-	time.Sleep(50 * time.Millisecond) // both unary calls are inside the adapter
+	for range 2 { // both unary calls are inside the adapter
+		select {
+		case <-a.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the unary calls never reached the adapter")
+		}
+	}
 	start := time.Now()
 	cancel() // what SIGTERM does in main
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,8 +168,14 @@ func TestStringTypedNumbers(t *testing.T) {
 }
 
 func TestTransitionsAndConflicts(t *testing.T) {
-	const d = 30 * time.Millisecond
-	c, srv := newClient(t, fake.Options{BuildDelay: d, PowerDelay: d, DeleteDelay: d})
+	// The fake's clock moves only when the test says so, so "right after"
+	// an action is exact however slow the machine is.
+	const d = 30 * time.Second
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(by time.Duration) { mu.Lock(); now = now.Add(by); mu.Unlock() }
+	c, srv := newClient(t, fake.Options{BuildDelay: d, PowerDelay: d, DeleteDelay: d, Now: clock})
 	res, _ := c.do("POST", "/instances", `{"instance":{"name":"web-1","image":"`+fake.ImageID+`","flavor":"`+fake.FlavorID+`",
 		"networks":[{"id":"`+fake.NetworkID+`"}],"availabilityZone":"`+fake.Zone+`","count":"1",
 		"volume":{"size":"20","type":"General SSD"},"securityGroups":[{"name":"default"}]}}`)
@@ -183,7 +190,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if res, _ := c.do("POST", "/instances/"+id+"/action", `{"action":"stop"}`); resultCode(t, res) != 10409 {
 		t.Errorf("stop while BUILD: %v", res)
 	}
-	time.Sleep(2 * d)
+	advance(2 * d)
 	if s := c.status(id); s != "ACTIVE" {
 		t.Fatalf("status %s after the build delay, want ACTIVE", s)
 	}
@@ -196,7 +203,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if s := c.status(id); s != "POWERING_OFF" {
 		t.Errorf("status %s right after stop, want POWERING_OFF", s)
 	}
-	time.Sleep(2 * d)
+	advance(2 * d)
 	if s := c.status(id); s != "STOP" {
 		t.Errorf("status %s after stop, want STOP", s)
 	}
@@ -215,7 +222,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if s := c.status(id); s != "DELETING" {
 		t.Errorf("status %s right after delete, want DELETING", s)
 	}
-	time.Sleep(2 * d)
+	advance(2 * d)
 	if res, _ := c.do("GET", "/instances-detail?id="+id, ""); resultCode(t, res) != 10404 {
 		t.Errorf("deleted instance: %v", res)
 	}

@@ -15,8 +15,9 @@ import (
 //
 // It never fails a read: a refresh runs on the server's own bounded context
 // (a caller that leaves does not waste it, and Close stops it); a reader
-// that has nothing cached waits for it at most Options.FlavorWait and never
-// past its own context, and otherwise gets the cached entry at once; a
+// that has nothing cached waits for it only until Options.FlavorWait after
+// the refresh began and never past its own context, and otherwise gets the
+// cached entry at once; a
 // failed refresh is not retried for flavorRetry, so a broken flavor
 // endpoint costs one short wait now and then, not one per read.
 type flavorCache struct {
@@ -25,6 +26,7 @@ type flavorCache struct {
 	fetched time.Time     // last successful refresh; zero: never
 	tried   time.Time     // last refresh started, whatever its outcome
 	busy    chan struct{} // closed when the running refresh ends; nil when none runs
+	waitEnd time.Time     // wall time after which nobody waits for busy any more
 }
 
 const (
@@ -52,14 +54,16 @@ func (s *Server) flavorOf(ctx context.Context, cl *cloud, id string) (driver.Fla
 		if want && fc.busy == nil && !waited {
 			s.refreshFlavors(cl)
 		}
-		busy := fc.busy
+		busy, wait := fc.busy, time.Until(fc.waitEnd)
 		fc.mu.Unlock()
 		// Serve what is cached (stale or not) without waiting; wait only
-		// when there is nothing to serve and a refresh is under way.
-		if ok || busy == nil || waited {
+		// when there is nothing to serve and a refresh is under way, and
+		// only within FlavorWait of its start: readers arriving while a
+		// stalled refresh drags on are not held at all.
+		if ok || busy == nil || waited || wait <= 0 {
 			return f, ok
 		}
-		t := time.NewTimer(s.opt.FlavorWait)
+		t := time.NewTimer(wait)
 		select {
 		case <-busy:
 		case <-t.C:
@@ -75,7 +79,7 @@ func (s *Server) refreshFlavors(cl *cloud) {
 	fc := &cl.flavors
 	fc.tried = s.opt.Now()
 	done := make(chan struct{})
-	fc.busy = done
+	fc.busy, fc.waitEnd = done, time.Now().Add(s.opt.FlavorWait)
 	s.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(s.bgCtx, cl.timeout)
 		defer cancel()

@@ -168,6 +168,16 @@ func TestSlowFlavorListIsBounded(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Errorf("read waited %v for a stalled flavor list; FlavorWait is 50ms", el)
 	}
+	// While that refresh stays stalled, later readers are not held at all.
+	s3, _, name3 := flavorServer(t, &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), stall: true}, 300*time.Millisecond)
+	get(t, s3, name3) // starts the refresh, waits 300ms
+	start = time.Now()
+	for range 5 {
+		get(t, s3, name3)
+	}
+	if el := time.Since(start); el >= 300*time.Millisecond {
+		t.Errorf("five reads during a stalled refresh took %v: each waited again", el)
+	}
 	// The caller's own deadline bounds the wait too.
 	s2, _, name2 := flavorServer(t, &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), stall: true}, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

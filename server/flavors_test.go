@@ -227,3 +227,25 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestConcurrentColdReadsShareOneFlavorList(t *testing.T) {
+	spy := &flavorSpy{Adapter: memory.New(memory.Options{Seed: true})}
+	s, _, name := flavorServer(t, spy, 5*time.Second)
+	var wg sync.WaitGroup
+	var missing atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			in, err := s.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
+			if err != nil || in.GetFlavorDetails().GetVcpus() != 1 {
+				missing.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := spy.calls.Load(); n != 1 {
+		t.Errorf("50 concurrent cold reads made %d flavor list calls, want 1", n)
+	}
+	if m := missing.Load(); m != 0 {
+		t.Errorf("%d of 50 concurrent reads came back without flavor details", m)
+	}
+}

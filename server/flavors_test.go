@@ -11,6 +11,7 @@ import (
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/testclock"
 )
 
 // flavorSpy wraps an adapter to count and steer ListFlavors, and to shape
@@ -50,22 +51,9 @@ func (f *flavorSpy) GetInstance(ctx context.Context, id string) (*driver.Instanc
 	return in, err
 }
 
-// fakeClock is a settable Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func flavorServer(t *testing.T, spy *flavorSpy, wait time.Duration) (*Server, *fakeClock, string) {
+func flavorServer(t *testing.T, spy *flavorSpy, wait time.Duration) (*Server, *testclock.Clock, string) {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s, err := New(Options{Clouds: []Cloud{{Name: "c", Adapter: spy}}, Now: clock.Now, FlavorWait: wait})
 	if err != nil {
 		t.Fatal(err)

@@ -10,27 +10,8 @@ import (
 
 	"github.com/computegw/computegw/adapters/k5/fake"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/testclock"
 )
-
-// clock is a settable clock shared by the fake and the adapter.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func fakeAdapter(t *testing.T, srv *fake.Server, mod ...func(*Config)) *Adapter {
 	t.Helper()
@@ -61,7 +42,7 @@ func newFake(t *testing.T, opt fake.Options) *fake.Server {
 }
 
 func TestRejectedPasswordBacksOff(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{Now: clk.Now})
 	const wrong = "Wr0ng-Password-Value"
 	a := fakeAdapter(t, srv, func(c *Config) { c.Password = wrong; c.Now = clk.Now })
@@ -92,7 +73,7 @@ func TestRejectedPasswordBacksOff(t *testing.T) {
 		t.Errorf("compute was called without a token")
 	}
 	// After the back-off one more attempt is made, then a longer back-off.
-	clk.Advance(61 * time.Second)
+	clk.Add(61 * time.Second)
 	_, err = a.GetFlavor(ctx, fake.FlavorS1)
 	texts = append(texts, err.Error())
 	_, err = a.GetFlavor(ctx, fake.FlavorS1)
@@ -164,7 +145,7 @@ func TestColdStartSingleFlight(t *testing.T) {
 }
 
 func TestTokenExpiringMidRun(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{Now: clk.Now, TokenTTL: 10 * time.Minute, SeedInstances: true})
 	a := fakeAdapter(t, srv, func(c *Config) { c.Now = clk.Now })
 	ctx := context.Background()
@@ -172,7 +153,7 @@ func TestTokenExpiringMidRun(t *testing.T) {
 		if _, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10}); err != nil {
 			t.Fatalf("call %d at +%dm: %v", i, i, err)
 		}
-		clk.Advance(time.Minute)
+		clk.Add(time.Minute)
 	}
 	// 12 minutes with 10-minute tokens used until 2 minutes before expiry:
 	// exactly one re-authentication, and no call failed.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/computegw/computegw/adapters/nhnv2/fake"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/testclock"
 )
 
 const testDelay = 20 * time.Millisecond
@@ -105,7 +106,7 @@ func TestNewMakesNoNetworkCall(t *testing.T) {
 func TestLifecycleAgainstFake(t *testing.T) {
 	// The fake runs on a manual clock: every transitional state is seen for
 	// sure, and each transition completes when the test advances the clock.
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{BuildDelay: time.Minute, ActionDelay: time.Minute, DeleteDelay: time.Minute, Now: clk.Now})
 	a := newAdapter(t, srv, nil)
 	ctx := ctxT(t)
@@ -122,7 +123,7 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	}
 	advance := func(id string, want driver.State) *driver.Instance {
 		t.Helper()
-		clk.Advance(time.Minute)
+		clk.Add(time.Minute)
 		return expect(id, want)
 	}
 
@@ -236,7 +237,7 @@ func TestLifecycleAgainstFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(in.ID, driver.StateDeleting)
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	_, err = a.GetInstance(ctx, in.ID)
 	var de *driver.Error
 	if !errors.As(err, &de) || de.Code != driver.CodeNotFound || de.VendorCode != "itemNotFound" || de.VendorHTTPStatus != 404 || de.VendorMessage == "" {

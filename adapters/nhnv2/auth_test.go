@@ -15,27 +15,8 @@ import (
 
 	"github.com/computegw/computegw/adapters/nhnv2/fake"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/testclock"
 )
-
-// clock is a settable test clock shared by the fake and the adapter.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func TestColdStartConcurrentCallsMakeOneTokenRequest(t *testing.T) {
 	srv := newFake(t, fake.Options{SeedInstances: true})
@@ -72,7 +53,7 @@ func TestColdStartConcurrentCallsMakeOneTokenRequest(t *testing.T) {
 }
 
 func TestTokenIsCachedUntilShortlyBeforeExpiry(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clk.Now})
 	a := newAdapter(t, srv, func(c *Config) { c.Now = clk.Now })
 	ctx := ctxT(t)
@@ -81,7 +62,7 @@ func TestTokenIsCachedUntilShortlyBeforeExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clk.Advance(50 * time.Minute)
+	clk.Add(50 * time.Minute)
 	if _, err := a.ListZones(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +71,7 @@ func TestTokenIsCachedUntilShortlyBeforeExpiry(t *testing.T) {
 	}
 	// Within the refresh skew before access.token.expires: one new login,
 	// no failed call.
-	clk.Advance(9 * time.Minute)
+	clk.Add(9 * time.Minute)
 	for range 3 {
 		if _, err := a.ListZones(ctx); err != nil {
 			t.Fatalf("call near expiry failed: %v", err)
@@ -105,7 +86,7 @@ func TestTokenIsCachedUntilShortlyBeforeExpiry(t *testing.T) {
 // the gateway's, so the token dies while the adapter still trusts it. The
 // call that meets the 401 re-authenticates once and succeeds.
 func TestTokenExpiringMidRunCostsOneReauth(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clk.Now})
 	behind := func() time.Time { return clk.Now().Add(-10 * time.Minute) }
 	a := newAdapter(t, srv, func(c *Config) { c.Now = behind })
@@ -113,7 +94,7 @@ func TestTokenExpiringMidRunCostsOneReauth(t *testing.T) {
 	if _, err := a.ListKeyPairs(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(61 * time.Minute) // expired at the backend; adapter thinks 51m in
+	clk.Add(61 * time.Minute) // expired at the backend; adapter thinks 51m in
 	if _, err := a.ListKeyPairs(ctx); err != nil {
 		t.Fatalf("call with a token that expired mid-run failed: %v", err)
 	}

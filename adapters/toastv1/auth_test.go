@@ -16,6 +16,7 @@ import (
 	"github.com/computegw/computegw/adapters/toastv1"
 	"github.com/computegw/computegw/adapters/toastv1/fake"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/testclock"
 )
 
 func newAdapter(t *testing.T, srv *fake.Server, mod func(*toastv1.Config)) *toastv1.Adapter {
@@ -203,25 +204,15 @@ func TestRefusedTwiceFails(t *testing.T) {
 	}
 }
 
-// clock is a settable clock shared by the adapter and the fake.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 func TestTokenExpiringMidRun(t *testing.T) {
-	clk := newClock()
+	// The adapter and the fake share one clock.
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clk.Now})
 	a := newAdapter(t, srv, func(c *toastv1.Config) { c.Now = clk.Now })
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(30 * time.Minute)
+	clk.Add(30 * time.Minute)
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +220,7 @@ func TestTokenExpiringMidRun(t *testing.T) {
 		t.Fatalf("%d token requests half-way through the token's life, want 1", n)
 	}
 	// Shortly before expiry the adapter renews before using it.
-	clk.Advance(29 * time.Minute)
+	clk.Add(29 * time.Minute)
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatalf("call near expiry failed: %v", err)
 	}
@@ -242,17 +233,13 @@ func TestShortLivedTokenCostsOneLogin(t *testing.T) {
 	// The backend's tokens die far earlier than the adapter assumes (the
 	// fake's clock jumps past their expiry while the adapter's does not):
 	// the refusal path renews them, one login per expiry.
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clock})
+	clk := testclock.New(time.Now())
+	srv := newFake(t, fake.Options{TokenTTL: time.Hour, Now: clk.Now})
 	a := newAdapter(t, srv, nil)
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	clk.Add(2 * time.Hour)
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatalf("call after the token expired: %v", err)
 	}

@@ -10,22 +10,15 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/testclock"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock               { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
 func tokenAt(n int32, exp time.Time) Token {
 	return Token{Value: "tok-" + string(rune('a'+n)), Expires: exp}
 }
 
 func TestSingleFlightColdStart(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var n atomic.Int32
 	release := make(chan struct{})
 	s := New(func(ctx context.Context) (Token, error) {
@@ -49,7 +42,7 @@ func TestSingleFlightColdStart(t *testing.T) {
 }
 
 func TestRenewalMarginAndShortLivedTokens(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var n atomic.Int32
 	life := time.Hour
 	s := New(func(ctx context.Context) (Token, error) {
@@ -79,7 +72,7 @@ func TestRenewalMarginAndShortLivedTokens(t *testing.T) {
 }
 
 func TestTransientRenewalFailureKeepsValidToken(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	fail := false
 	s := New(func(ctx context.Context) (Token, error) {
 		if fail {
@@ -101,7 +94,7 @@ func TestTransientRenewalFailureKeepsValidToken(t *testing.T) {
 }
 
 func TestRejectedPasswordBacksOff(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var n atomic.Int32
 	s := New(func(ctx context.Context) (Token, error) {
 		n.Add(1)
@@ -134,7 +127,7 @@ func TestRejectedPasswordBacksOff(t *testing.T) {
 }
 
 func TestDoReauthenticatesOnceOn401(t *testing.T) {
-	clk := newClock()
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var logins atomic.Int32
 	s := New(func(ctx context.Context) (Token, error) {
 		return tokenAt(logins.Add(1), clk.Now().Add(time.Hour)), nil

@@ -6,27 +6,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/internal/testclock"
 )
-
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type client struct {
 	t     *testing.T
@@ -163,7 +147,7 @@ func TestComputeAuthAndFaults(t *testing.T) {
 }
 
 func TestLifecycleTransitions(t *testing.T) {
-	clk := &manualClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := NewServer(Options{Now: clk.Now, BuildDelay: time.Second, ActionDelay: time.Second, DeleteDelay: time.Second, SeedInstances: true})
 	defer srv.Close()
 	c := login(t, srv)
@@ -189,7 +173,7 @@ func TestLifecycleTransitions(t *testing.T) {
 	if code, body, _ := c.do("POST", "/servers/"+id+"/action", `{"os-stop": null}`); code != 409 || body["buildInProgress"] == nil {
 		t.Fatalf("stop while building: %d %v", code, body)
 	}
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	want("ACTIVE", "")
 
 	steps := []struct {
@@ -216,7 +200,7 @@ func TestLifecycleTransitions(t *testing.T) {
 			t.Fatalf("%s: %d %v", st.action, code, body)
 		}
 		want(st.during[0], st.during[1])
-		clk.Advance(time.Second)
+		clk.Add(time.Second)
 		want(st.after, "")
 		if st.wantAfterCheck {
 			_, body, _ := c.do("GET", "/servers/"+id, "")
@@ -244,7 +228,7 @@ func TestLifecycleTransitions(t *testing.T) {
 		t.Fatalf("delete: %d", code)
 	}
 	want("ACTIVE", "deleting")
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	if _, _, ok := srv.ServerStatus(id); ok {
 		t.Fatal("server still exists after the delete delay")
 	}

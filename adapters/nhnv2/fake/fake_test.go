@@ -6,9 +6,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/internal/testclock"
 )
 
 type client struct {
@@ -53,27 +54,15 @@ func login(t *testing.T, srv *Server) *client {
 
 const v2 = "/v2/" + DemoTenantID
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestTokenExpiryAndCounting(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := NewServer(Options{TokenTTL: time.Hour, Now: clk.Now})
 	defer srv.Close()
 	c := login(t, srv)
 	if st, _, _ := c.do("GET", v2+"/os-availability-zone", ""); st != 200 {
 		t.Fatalf("zones: %d", st)
 	}
-	clk.Advance(time.Hour)
+	clk.Add(time.Hour)
 	st, body, _ := c.do("GET", v2+"/os-availability-zone", "")
 	if st != 401 || body["error"] == nil {
 		t.Fatalf("expired token: %d %v", st, body)
@@ -93,7 +82,7 @@ func TestTokenExpiryAndCounting(t *testing.T) {
 }
 
 func TestTransitionsAndConflicts(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := NewServer(Options{BuildDelay: time.Minute, ActionDelay: time.Minute, Now: clk.Now})
 	defer srv.Close()
 	c := login(t, srv)
@@ -115,7 +104,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if st, b, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 409 || b["conflictingRequest"] == nil {
 		t.Fatalf("stop while building: %d %v", st, b)
 	}
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	if s := status(); s != "ACTIVE" {
 		t.Fatalf("after build delay: %s", s)
 	}
@@ -125,7 +114,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if st, _, _ := c.do("POST", v2+"/servers/"+id+"/action", `{"os-stop": null}`); st != 202 {
 		t.Fatalf("stop: %d", st)
 	}
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	if s := status(); s != "SHUTOFF" {
 		t.Fatalf("after stop: %s", s)
 	}

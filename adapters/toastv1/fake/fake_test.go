@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/computegw/computegw/adapters/toastv1/fake"
+	"github.com/computegw/computegw/internal/testclock"
 )
 
 // client speaks raw TOAST to a fake, so these tests see the wire exactly.
@@ -171,11 +171,8 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	// The fake's clock moves only when the test says so, so "right after"
 	// an action is exact however slow the machine is.
 	const d = 30 * time.Second
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	advance := func(by time.Duration) { mu.Lock(); now = now.Add(by); mu.Unlock() }
-	c, srv := newClient(t, fake.Options{BuildDelay: d, PowerDelay: d, DeleteDelay: d, Now: clock})
+	clk := testclock.New(time.Now())
+	c, srv := newClient(t, fake.Options{BuildDelay: d, PowerDelay: d, DeleteDelay: d, Now: clk.Now})
 	res, _ := c.do("POST", "/instances", `{"instance":{"name":"web-1","image":"`+fake.ImageID+`","flavor":"`+fake.FlavorID+`",
 		"networks":[{"id":"`+fake.NetworkID+`"}],"availabilityZone":"`+fake.Zone+`","count":"1",
 		"volume":{"size":"20","type":"General SSD"},"securityGroups":[{"name":"default"}]}}`)
@@ -190,7 +187,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if res, _ := c.do("POST", "/instances/"+id+"/action", `{"action":"stop"}`); resultCode(t, res) != 10409 {
 		t.Errorf("stop while BUILD: %v", res)
 	}
-	advance(2 * d)
+	clk.Add(2 * d)
 	if s := c.status(id); s != "ACTIVE" {
 		t.Fatalf("status %s after the build delay, want ACTIVE", s)
 	}
@@ -203,7 +200,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if s := c.status(id); s != "POWERING_OFF" {
 		t.Errorf("status %s right after stop, want POWERING_OFF", s)
 	}
-	advance(2 * d)
+	clk.Add(2 * d)
 	if s := c.status(id); s != "STOP" {
 		t.Errorf("status %s after stop, want STOP", s)
 	}
@@ -222,7 +219,7 @@ func TestTransitionsAndConflicts(t *testing.T) {
 	if s := c.status(id); s != "DELETING" {
 		t.Errorf("status %s right after delete, want DELETING", s)
 	}
-	advance(2 * d)
+	clk.Add(2 * d)
 	if res, _ := c.do("GET", "/instances-detail?id="+id, ""); resultCode(t, res) != 10404 {
 		t.Errorf("deleted instance: %v", res)
 	}

@@ -31,6 +31,8 @@ type cursor struct {
 
 type pageTokens struct{ key []byte }
 
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
 func (p pageTokens) encode(st pageState) string {
 	payload, _ := json.Marshal(st)
 	mac := hmac.New(sha256.New, p.key)
@@ -50,8 +52,11 @@ func (p pageTokens) decode(token, kind, parent, filter string) (st pageState, ok
 	if !found {
 		return st, false, bad("malformed page token")
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(payloadB64)
-	sum, err2 := base64.RawURLEncoding.DecodeString(sumB64)
+	// Strict: the unused low bits of a last character must be zero, so a
+	// changed character never decodes to the same bytes (a lenient decoder
+	// read 30 one-character changes per token as the original).
+	payload, err1 := tokenEncoding.DecodeString(payloadB64)
+	sum, err2 := tokenEncoding.DecodeString(sumB64)
 	if err1 != nil || err2 != nil {
 		return st, false, bad("malformed page token")
 	}

@@ -179,11 +179,3 @@ func (a *Adapter) statusError(op string, ue gophercloud.ErrUnexpectedResponseCod
 	e.Message = fmt.Sprintf("%s: %s (HTTP %d)", a.what(op), why, ue.Actual)
 	return e
 }
-
-// vendorStatus is the vendor HTTP status of a classified error (0 if none).
-func vendorStatus(err error) int {
-	if de, ok := errors.AsType[*driver.Error](err); ok {
-		return de.VendorHTTPStatus
-	}
-	return 0
-}

@@ -239,3 +239,44 @@ func TestNewDemo(t *testing.T) {
 		t.Fatalf("demo flavors: %v %+v", err, fs)
 	}
 }
+
+// The quirk mappings (image 500 → PERMISSION_DENIED, image 404 → bad image,
+// zone 404 → configured zones, key pair 409 → ALREADY_EXISTS) belong to
+// compute's own answer, not to the login that may precede the call.
+func TestQuirkMappingsIgnoreLoginAnswers(t *testing.T) {
+	ctx := context.Background()
+	create := &driver.CreateInstanceRequest{Name: "x", ImageID: "70a599e0-31e7-49b7-b260-868f441e862b", FlavorID: "1",
+		Networks: []driver.NetworkSpec{{NetworkID: "n"}}}
+	t.Run("Login500BeforeImageRead", func(t *testing.T) {
+		s := newScript(t)
+		s.tokenStatus = 500
+		_, err := s.adapter(t).CreateInstance(ctx, create)
+		if e := asDriverError(t, err); e.Code != driver.CodeUnavailable || strings.Contains(e.Message, "role may not read") {
+			t.Fatalf("identity 500 during create: %+v, want Unavailable without the image explanation", e)
+		}
+	})
+	t.Run("Login404BeforeImageRead", func(t *testing.T) {
+		s := newScript(t)
+		s.tokenStatus = 404
+		_, err := s.adapter(t).CreateInstance(ctx, create)
+		if e := asDriverError(t, err); len(e.Violations) != 0 || strings.Contains(e.Message, "has no image") {
+			t.Fatalf("identity 404 during create: %+v, must not blame the image", e)
+		}
+	})
+	t.Run("Login404BeforeZones", func(t *testing.T) {
+		s := newScript(t)
+		s.tokenStatus = 404
+		zs, err := s.adapter(t, func(c *Config) { c.Zones = []string{"uk-1a"} }).ListZones(ctx)
+		if err == nil {
+			t.Fatalf("identity 404: got the configured zones %+v, want the login error", zs)
+		}
+	})
+	t.Run("Login409BeforeKeyPairCreate", func(t *testing.T) {
+		s := newScript(t)
+		s.tokenStatus = 409
+		_, err := s.adapter(t).CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: "k"})
+		if driver.CodeOf(err) == driver.CodeAlreadyExists {
+			t.Fatalf("identity 409: %v, must not claim the key pair exists", err)
+		}
+	})
+}

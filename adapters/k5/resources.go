@@ -71,15 +71,21 @@ func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, err
 // not document; when K5 answers 404 it returns the cloud's configured zones.
 func (a *Adapter) ListZones(ctx context.Context) ([]driver.Zone, error) {
 	var list []availabilityzones.AvailabilityZone
+	notListed := false
 	err := a.call(ctx, "ListZones", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		page, err := availabilityzones.List(sc).AllPages(ctx)
+		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			// Compute's own 404 (not the login's): no zone listing here.
+			notListed = true
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		list, err = availabilityzones.ExtractAvailabilityZones(page)
 		return err
 	})
-	if vendorStatus(err) == http.StatusNotFound {
+	if err == nil && notListed {
 		if len(a.cfg.Zones) == 0 {
 			return nil, &driver.Error{
 				Code: driver.CodeFailedPrecondition,
@@ -200,7 +206,14 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 	}
 	opts := keyPairCreateOpts{Name: req.Name, PublicKey: req.PublicKey, AvailabilityZone: req.Zone}
 	err := a.call(ctx, "CreateKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		if err := keypairs.Create(ctx, sc, opts).ExtractInto(&body); err != nil {
+		err := keypairs.Create(ctx, sc, opts).ExtractInto(&body)
+		if ue, ok := errorsAsUnexpected(err); ok && ue.Actual == http.StatusConflict {
+			e := a.statusError("CreateKeyPair", ue)
+			e.Code = driver.CodeAlreadyExists
+			e.Message = fmt.Sprintf("%s: key pair %q already exists (HTTP 409)", a.what("CreateKeyPair"), req.Name)
+			return e
+		}
+		if err != nil {
 			return err
 		}
 		if body.Keypair == nil {
@@ -208,12 +221,6 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 		}
 		return nil
 	})
-	if vendorStatus(err) == http.StatusConflict {
-		e := err.(*driver.Error)
-		e.Code = driver.CodeAlreadyExists
-		e.Message = fmt.Sprintf("%s: key pair %q already exists (HTTP 409)", a.what("CreateKeyPair"), req.Name)
-		return nil, e
-	}
 	if err != nil {
 		return nil, err
 	}

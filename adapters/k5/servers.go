@@ -416,24 +416,31 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 
 // imageMinDisk reads the image's minDisk to size the boot volume. K5
 // answers 500 where the caller's role may not read the image (guide
-// 1.2.5): that is PERMISSION_DENIED with the explanation.
+// 1.2.5): that is PERMISSION_DENIED with the explanation. Only the image
+// read's own answer is mapped so: a 500 or 404 from the login that may
+// precede it keeps its ordinary meaning.
 func (a *Adapter) imageMinDisk(ctx context.Context, imageID string) (int, error) {
+	const op = "CreateInstance (reading the image's minimum disk)"
 	var im *k5Image
-	err := a.call(ctx, "CreateInstance (reading the image's minimum disk)", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := a.call(ctx, op, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
 		im, err = getImage(ctx, sc, imageID)
+		ue, ok := errorsAsUnexpected(err)
+		switch {
+		case ok && ue.Actual == http.StatusInternalServerError:
+			e := a.statusError(op, ue)
+			e.Code = driver.CodePermissionDenied
+			e.RetryAfter = 0
+			e.Message = fmt.Sprintf("%s: K5 answered 500 to reading image %s, which K5 documents as the answer when the "+
+				"gateway's K5 role may not read the image (guide 1.2.5); grant the role read access or give bootVolume.sizeGb explicitly",
+				a.what("CreateInstance"), imageID)
+			return e
+		case ok && ue.Actual == http.StatusNotFound:
+			return driver.InvalidArgument("instance.image", fmt.Sprintf("K5 has no image %s", imageID))
+		}
 		return err
 	})
 	switch {
-	case vendorStatus(err) == http.StatusInternalServerError:
-		e := err.(*driver.Error)
-		e.Code = driver.CodePermissionDenied
-		e.Message = fmt.Sprintf("%s: K5 answered 500 to reading image %s, which K5 documents as the answer when the "+
-			"gateway's K5 role may not read the image (guide 1.2.5); grant the role read access or give bootVolume.sizeGb explicitly",
-			a.what("CreateInstance"), imageID)
-		return 0, e
-	case vendorStatus(err) == http.StatusNotFound:
-		return 0, driver.InvalidArgument("instance.image", fmt.Sprintf("K5 has no image %s", imageID))
 	case err != nil:
 		return 0, err
 	case im.MinDisk <= 0:

@@ -161,6 +161,10 @@ func (c *call) resolve(field, name string, collections ...string) (*cloud, []str
 	if err != nil {
 		return nil, nil, err
 	}
+	if ids[0] == AllClouds {
+		// AIP-159: only ListInstances reads across clouds.
+		return nil, nil, driver.InvalidArgument(field, "the cloud wildcard \"-\" (every cloud) is only supported by ListInstances; name one cloud")
+	}
 	cl, err := c.lookup(ids[0])
 	if err != nil {
 		return nil, nil, err

@@ -276,6 +276,23 @@ func TestUnknownCloudAndUnsupported(t *testing.T) {
 	if status.Code(err) != codes.NotFound || errInfo(t, err).GetReason() != "CLOUD_NOT_FOUND" {
 		t.Errorf("unknown cloud: %v", err)
 	}
+	// The wildcard reads across clouds in ListInstances only; elsewhere it
+	// is a bad argument, not an unknown cloud.
+	for _, call := range []func() error{
+		func() error { _, err := s.GetCloud(context.Background(), &pb.GetCloudRequest{Name: "clouds/-"}); return err },
+		func() error {
+			_, err := s.ListFlavors(context.Background(), &pb.ListFlavorsRequest{Parent: "clouds/-"})
+			return err
+		},
+		func() error {
+			_, err := s.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: "clouds/-/instances/x"})
+			return err
+		},
+	} {
+		if err := call(); status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "only supported by ListInstances") {
+			t.Errorf("wildcard outside ListInstances: %v", err)
+		}
+	}
 	_, err = s.ShelveInstance(context.Background(), &pb.ShelveInstanceRequest{Name: "clouds/a/instances/x"})
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("shelve on an adapter without Shelver: %v", err)

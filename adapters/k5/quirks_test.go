@@ -28,14 +28,19 @@ func TestPartialServerListDuringMaintenance(t *testing.T) {
 }
 
 func TestPartialRuleSparesUnplacedServers(t *testing.T) {
-	// A BUILD or ERROR server may not have a zone yet: not a partial list.
+	// A server without a host (not scheduled yet, failed scheduling,
+	// offloaded, or deleted and listed by changes-since) may have no zone:
+	// not a partial list.
 	resp := `{"servers": [
 		{"id": "a", "name": "a", "status": "BUILD", "OS-EXT-AZ:availability_zone": "", "OS-EXT-STS:task_state": "scheduling"},
 		{"id": "b", "name": "b", "status": "ERROR"},
+		{"id": "d", "name": "d", "status": "SHELVED_OFFLOADED", "OS-EXT-AZ:availability_zone": ""},
+		{"id": "e", "name": "e", "status": "DELETED"},
+		{"id": "f", "name": "f", "status": "SOFT_DELETED", "OS-EXT-AZ:availability_zone": null},
 		{"id": "c", "name": "c", "status": "ACTIVE", "OS-EXT-AZ:availability_zone": "uk-1a"}]}`
 	s := newScript(t, exchange{method: "GET", path: "/servers/detail", status: 200, resp: resp})
 	p, err := s.adapter(t).ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 10})
-	if err != nil || len(p.Instances) != 3 {
+	if err != nil || len(p.Instances) != 6 {
 		t.Fatalf("got %v %+v", err, p)
 	}
 	s2 := newScript(t, exchange{method: "GET", path: "/servers/detail", status: 200, resp: strings.Replace(resp, `"status": "ERROR"`, `"status": "SHUTOFF"`, 1)})

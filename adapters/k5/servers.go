@@ -202,18 +202,25 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	return driver.PageLocally(all, opts), nil
 }
 
+// unplacedStatuses are the K5 (Nova) statuses of servers that may have no
+// host, and so legitimately no availability zone, in a detail list: not yet
+// scheduled (BUILD), failed scheduling (ERROR), offloaded from their host
+// (SHELVED_OFFLOADED) or gone (DELETED, SOFT_DELETED, which a changes-since
+// list includes).
+var unplacedStatuses = []string{"BUILD", "ERROR", "SHELVED_OFFLOADED", "DELETED", "SOFT_DELETED"}
+
 // checkPartialServers applies the adapter's rule for K5's maintenance
 // quirk (guide 1.1.5, 1.2.5: a list may come back with only some of the
 // availability zone information). The detail list always carries
-// OS-EXT-AZ:availability_zone for a placed server, so a server that is
-// neither BUILD nor ERROR (those may not be placed yet) without a zone means
-// the list is partial. It is reported as UNAVAILABLE with RetryAfter 60s,
-// never shown as a complete list.
+// OS-EXT-AZ:availability_zone for a placed server (guide 1.1.2), so a
+// server outside unplacedStatuses without a zone means the list is
+// partial. It is reported as UNAVAILABLE with RetryAfter 60s, never shown
+// as a complete list.
 func (a *Adapter) checkPartialServers(list []servers.Server) error {
 	missing := 0
 	for i := range list {
 		st := strings.ToUpper(list[i].Status)
-		if list[i].AvailabilityZone == "" && st != "BUILD" && st != "ERROR" {
+		if list[i].AvailabilityZone == "" && !slices.Contains(unplacedStatuses, st) {
 			missing++
 		}
 	}

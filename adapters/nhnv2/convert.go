@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
@@ -94,18 +95,52 @@ type nhnServer struct {
 	hasEphemeral      bool // the attribute was present
 }
 
+// serverTimes are the server timestamps the adapter parses itself rather
+// than through gophercloud: the guide documents OS-SRV-USG:terminated_at as
+// "YYYY-MM-DDThh:mm:ssZ" while gophercloud accepts only the zone-less
+// "YYYY-MM-DDThh:mm:ss.ssssss" there (and launched_at, created and updated
+// could equally come in the other shape). One deleted server in a
+// changes-since list must not fail the whole list, so every one of these is
+// read with parseTime, and an unreadable value is left zero.
+var serverTimes = []string{"created", "updated", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at"}
+
 func (s *nhnServer) UnmarshalJSON(b []byte) error {
-	if err := json.Unmarshal(b, &s.Server); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	var ext struct {
-		EphemeralDiskSize *int `json:"NHN-EXT-ATTR:ephemeral_disk_size"`
+	times := make(map[string]time.Time, len(serverTimes))
+	for _, k := range serverTimes {
+		v, ok := raw[k]
+		if !ok {
+			continue
+		}
+		delete(raw, k)
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			if t, ok := parseTime(str); ok {
+				times[k] = t
+			}
+		}
 	}
-	if err := json.Unmarshal(b, &ext); err != nil {
+	rest, err := json.Marshal(raw)
+	if err != nil {
 		return err
 	}
-	if ext.EphemeralDiskSize != nil {
-		s.EphemeralDiskSize, s.hasEphemeral = *ext.EphemeralDiskSize, true
+	if err := json.Unmarshal(rest, &s.Server); err != nil {
+		return err
+	}
+	s.Created, s.Updated = times["created"], times["updated"]
+	s.LaunchedAt, s.TerminatedAt = times["OS-SRV-USG:launched_at"], times["OS-SRV-USG:terminated_at"]
+	s.EphemeralDiskSize, s.hasEphemeral = 0, false
+	if v, ok := raw["NHN-EXT-ATTR:ephemeral_disk_size"]; ok {
+		var n *int
+		if err := json.Unmarshal(v, &n); err != nil {
+			return err
+		}
+		if n != nil {
+			s.EphemeralDiskSize, s.hasEphemeral = *n, true
+		}
 	}
 	return nil
 }

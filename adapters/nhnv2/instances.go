@@ -3,6 +3,7 @@ package nhnv2
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"regexp"
@@ -13,7 +14,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -43,40 +43,42 @@ func listQuery(opts driver.ListInstancesOptions) servers.ListOpts {
 
 // ListInstances returns one page of GET /servers/detail. More is true when
 // the answer carries a "next" link in servers_links.
+//
+// The page is fetched with the ServiceClient directly rather than through
+// servers.List's pager: the pager checks every page with
+// servers.ExtractServers, which fails on timestamps in formats the guide
+// documents (see nhnServer) and, decoding embedded structs field by field,
+// would skip nhnServer's UnmarshalJSON (losing
+// NHN-EXT-ATTR:ephemeral_disk_size).
 func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOptions) (*driver.InstancePage, error) {
+	query, err := listQuery(opts).ToServerListQuery()
+	if err != nil {
+		return nil, &driver.Error{Code: driver.CodeInternal, Message: "nhnv2: building the list query", Err: err}
+	}
 	page := &driver.InstancePage{}
-	err := a.call(ctx, "list instances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err = a.call(ctx, "list instances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var body struct {
+			Servers []nhnServer        `json:"servers"`
+			Links   []gophercloud.Link `json:"servers_links"`
+		}
+		if _, err := sc.Get(ctx, sc.ServiceURL("servers", "detail")+query, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}}); err != nil {
+			return err
+		}
 		page.Instances, page.More = nil, false
-		return servers.List(sc, listQuery(opts)).EachPage(ctx, func(_ context.Context, p pagination.Page) (bool, error) {
-			// Decoded as plain JSON: servers.ExtractServersInto decodes
-			// embedded structs field by field and so skips nhnServer's
-			// UnmarshalJSON, losing NHN-EXT-ATTR:ephemeral_disk_size.
-			sp, ok := p.(servers.ServerPage)
-			if !ok {
-				return false, fmt.Errorf("nhnv2: unexpected page type %T", p)
+		for i := range body.Servers {
+			// Nova excludes the marker; the guide's wording ("from the
+			// instance specified as the marker") allows including it.
+			if i == 0 && opts.Marker != "" && body.Servers[i].ID == opts.Marker {
+				continue
 			}
-			var body struct {
-				Servers []nhnServer `json:"servers"`
-			}
-			if err := sp.ExtractInto(&body); err != nil {
-				return false, err
-			}
-			list := body.Servers
-			for i := range list {
-				// Nova excludes the marker; the guide's wording ("from the
-				// instance specified as the marker") allows including it.
-				if i == 0 && opts.Marker != "" && list[i].ID == opts.Marker {
-					continue
-				}
-				page.Instances = append(page.Instances, toInstance(&list[i]))
-			}
-			next, err := p.NextPageURL()
-			if err != nil {
-				return false, err
-			}
-			page.More = next != ""
-			return false, nil // one vendor page per call
-		})
+			page.Instances = append(page.Instances, toInstance(&body.Servers[i]))
+		}
+		next, err := gophercloud.ExtractNextURL(body.Links)
+		if err != nil {
+			return err
+		}
+		page.More = next != ""
+		return nil
 	})
 	if err != nil {
 		return nil, err

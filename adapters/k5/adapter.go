@@ -25,6 +25,17 @@ import (
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
+// K5 locks an account after 5 failed password attempts in 15 minutes. After
+// a rejected password the adapter waits rejectBackoff before the next
+// attempt, doubling up to maxRejectBackoff: attempts at 0, 5, 15, 30, 45 …
+// minutes, so at most 3 fall into any 15-minute window and 2 are left for
+// people (or another gateway replica) using the same account. tokensource's
+// own defaults (1 minute doubling) would allow 5 (0, 1, 3, 7, 15).
+const (
+	rejectBackoff    = 5 * time.Minute
+	maxRejectBackoff = 15 * time.Minute
+)
+
 // Config is one k5 cloud.
 type Config struct {
 	// Name is the cloud name, used in messages.
@@ -55,7 +66,9 @@ type Config struct {
 	Now func() time.Time
 
 	// TokenOptions tune the token cache (skew, reject back-off). Zero values
-	// pick internal/tokensource's defaults; Now is taken from Now above.
+	// pick internal/tokensource's defaults, except the reject back-off,
+	// which defaults to K5's safe 5 minutes doubling to 15 (see
+	// rejectBackoff); Now is taken from Now above.
 	TokenOptions tokensource.Options
 }
 
@@ -127,6 +140,12 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	topt := cfg.TokenOptions
 	topt.Now = a.now
+	if topt.RejectBackoff <= 0 {
+		topt.RejectBackoff = rejectBackoff
+	}
+	if topt.MaxRejectBackoff <= 0 {
+		topt.MaxRejectBackoff = maxRejectBackoff
+	}
 	a.tokens = tokensource.New(a.fetchToken, topt)
 	return a, nil
 }

@@ -72,7 +72,12 @@ func TestRejectedPasswordBacksOff(t *testing.T) {
 	if srv.ComputeRequests() != 0 {
 		t.Errorf("compute was called without a token")
 	}
-	// After the back-off one more attempt is made, then a longer back-off.
+	// After the back-off (5 minutes) one more attempt is made, then a
+	// longer back-off.
+	clk.Add(4 * time.Minute)
+	if _, err := a.GetFlavor(ctx, fake.FlavorS1); srv.TokenRequests() != 1 || driver.CodeOf(err) != driver.CodeCredentialsRejected {
+		t.Fatalf("4 minutes after a rejection: %d identity requests (%v), want still 1", srv.TokenRequests(), err)
+	}
 	clk.Add(61 * time.Second)
 	_, err = a.GetFlavor(ctx, fake.FlavorS1)
 	texts = append(texts, err.Error())
@@ -85,6 +90,41 @@ func TestRejectedPasswordBacksOff(t *testing.T) {
 		if strings.Contains(s, wrong) {
 			t.Fatalf("error text contains the password: %s", s)
 		}
+	}
+}
+
+// A caller retrying a rejected password every 10 seconds for an hour must
+// never make K5 see more than 3 failed attempts in any 15 minutes (K5 locks
+// the account at 5; 2 are left for people using the same account).
+func TestRejectedPasswordStaysClearOfLockout(t *testing.T) {
+	clk := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	srv := newFake(t, fake.Options{Now: clk.Now})
+	a := fakeAdapter(t, srv, func(c *Config) { c.Password = "wrong"; c.Now = clk.Now })
+	start := clk.Now()
+	var attempts []time.Duration
+	for i := 0; i <= 360; i++ {
+		before := srv.TokenRequests()
+		if _, err := a.GetFlavor(context.Background(), fake.FlavorS1); driver.CodeOf(err) != driver.CodeCredentialsRejected {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if srv.TokenRequests() > before {
+			attempts = append(attempts, clk.Now().Sub(start))
+		}
+		clk.Add(10 * time.Second)
+	}
+	for i := range attempts {
+		n := 0
+		for _, at := range attempts[i:] {
+			if at-attempts[i] <= 15*time.Minute {
+				n++
+			}
+		}
+		if n > 3 {
+			t.Fatalf("failed logins at %v: %d within 15 minutes of %v, want at most 3", attempts, n, attempts[i])
+		}
+	}
+	if len(attempts) < 4 {
+		t.Errorf("failed logins at %v: the adapter should still retry now and then", attempts)
 	}
 }
 

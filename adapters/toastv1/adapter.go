@@ -126,6 +126,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.client == nil {
 		a.client, a.ownsClient = backendhttp.NewClient(), true
 	}
+	a.client = noRedirects(a.client)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,6 +135,19 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now})
 	return a, nil
+}
+
+// noRedirects returns a shallow copy of c (same transport, so the same
+// keep-alive pool) that does not follow redirects. TOAST answers every call
+// itself (HTTP 200, or 401 for a dead token); a redirect is a misconfigured
+// endpoint or something in between, and following it would send the
+// X-Auth-Token header (net/http forwards it to any host) and, on a 307/308
+// from /tokens, the API password to wherever it points. The 3xx answer is
+// reported instead (UNAVAILABLE, see decodeResponse).
+func noRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // Dialect reports driver.DialectTOASTv1.
@@ -226,8 +240,11 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 	start := a.now()
 	resp, err := a.client.Do(hr)
 	if err != nil {
+		// The *url.Error text holds the full URL, appkey included: log and
+		// return only its cause (the path under the appkey is logged).
+		err = stripURL(err)
 		a.log.DebugContext(ctx, "toastv1 call failed", "op", req.op, "method", req.method, "path", req.path, "error", err)
-		return backendhttp.TransportError(ctx, "calling the backend", stripURL(err))
+		return backendhttp.TransportError(ctx, "calling the backend", err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -251,8 +268,9 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 	return nil
 }
 
-// stripURL drops the URL from a *url.Error: it holds nothing secret today,
-// but the message is clearer with the operation than with the URL.
+// stripURL drops the URL from a *url.Error. The URL carries the appkey,
+// which the adapter keeps out of errors and logs (see the README), and the
+// message is clearer with the operation than with the URL.
 func stripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -374,12 +375,70 @@ func TestTransportFailureIsUnavailable(t *testing.T) {
 	srv := fake.NewServer(fake.Options{})
 	url := srv.URL
 	srv.Close()
-	a, err := toastv1.New(toastv1.Config{Endpoint: url, AppKey: "k", Username: "u", Password: "p"})
+	// The appkey is in every URL; the adapter keeps full URLs out of its
+	// errors and logs (README: the appkey).
+	const appKey = "AppKey-In-The-URL-42"
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := toastv1.New(toastv1.Config{Endpoint: url, AppKey: appKey, Username: "u", Password: "p", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = a.ListZones(ctx(t))
 	wantCode(t, err, driver.CodeUnavailable)
+	if strings.Contains(err.Error(), appKey) {
+		t.Errorf("error text contains the appkey: %v", err)
+	}
+	if !strings.Contains(logs.String(), "toastv1 call failed") {
+		t.Fatalf("no debug record of the failed call: %s", logs.String())
+	}
+	if strings.Contains(logs.String(), appKey) {
+		t.Errorf("logs contain the appkey: %s", logs.String())
+	}
+}
+
+// TestRedirectsAreNotFollowed: TOAST answers every call itself, so a 3xx
+// is reported, not followed; following it would hand the password (a 307
+// keeps the login body) or the X-Auth-Token header to another host. This
+// holds for the adapter's own client and for one the gateway passes in.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = io.WriteString(w, `{"header":{"isSuccessful":true,"resultCode":0,"resultMessage":"SUCCESS"},"zones":[]}`)
+	}))
+	defer other.Close()
+	for _, redirectLogin := range []bool{true, false} {
+		for _, own := range []bool{true, false} {
+			srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasSuffix(r.URL.Path, "/tokens") == redirectLogin {
+					code := http.StatusFound
+					if redirectLogin {
+						code = http.StatusTemporaryRedirect
+					}
+					http.Redirect(w, r, other.URL+r.URL.Path, code)
+					return true
+				}
+				return false
+			}})
+			a := newAdapter(t, srv, func(c *toastv1.Config) {
+				if !own {
+					c.HTTPClient = &http.Client{}
+				}
+			})
+			_, err := a.ListZones(ctx(t))
+			de := wantCode(t, err, driver.CodeUnavailable)
+			if !strings.Contains(de.Message, "redirect") {
+				t.Errorf("login redirected %v, own client %v: message %q does not say it was a redirect", redirectLogin, own, de.Message)
+			}
+			if strings.Contains(err.Error(), other.URL) {
+				t.Errorf("error names the redirect target: %v", err)
+			}
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d requests reached the redirect target, want 0", n)
+	}
 }
 
 func TestNonEnvelopeAnswerIsUnavailable(t *testing.T) {

@@ -22,7 +22,8 @@ import (
 //   - a body that is not exactly one TOAST envelope (not JSON, truncated,
 //     an HTML error page, no header, a header without a readable
 //     isSuccessful, a header key given twice) is UNAVAILABLE (or
-//     RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED for a bare 429 / 504);
+//     RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED for a bare 429 / 504; a bare
+//     3xx says it was a redirect, which the adapter does not follow);
 //   - isSuccessful false is never success: it is classified from
 //     resultCode (see errors.go), and so is isSuccessful true with a
 //     non-zero resultCode;
@@ -54,12 +55,16 @@ func decodeResponse(status int, h http.Header, body []byte, out any, now time.Ti
 				status, describeBody(h, body), envErr),
 			Err: envErr,
 		}
-		switch status {
-		case http.StatusTooManyRequests:
+		switch {
+		case status >= 300 && status <= 399:
+			// The adapter does not follow redirects (adapter.go, noRedirects).
+			e.Message = fmt.Sprintf("the backend answered HTTP %d, a redirect, which computegw does not follow "+
+				"(TOAST answers every call itself): check the cloud's endpoint", status)
+		case status == http.StatusTooManyRequests:
 			e.Code = driver.CodeResourceExhausted
 			e.Message = "the backend is rate limiting the gateway (HTTP 429)"
 			e.RetryAfter = retryAfter(h, now)
-		case http.StatusGatewayTimeout:
+		case status == http.StatusGatewayTimeout:
 			e.Code = driver.CodeDeadlineExceeded
 			e.Message = "the backend timed out (HTTP 504)"
 		}

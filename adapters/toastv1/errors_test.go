@@ -161,6 +161,8 @@ func TestDecodeResponse(t *testing.T) {
 			want: driver.CodeUnavailable, vendorCode: "-6"},
 		{name: "bare 429", status: 429, header: http.Header{"Retry-After": {"7"}}, body: `Too Many Requests`,
 			want: driver.CodeResourceExhausted, retryAfter: 7 * time.Second},
+		{name: "bare redirect", status: 302, header: http.Header{"Location": {"https://elsewhere.example/"}}, body: ``,
+			want: driver.CodeUnavailable, msg: "redirect"},
 		{name: "bare 504", status: 504, body: `Gateway Timeout`, want: driver.CodeDeadlineExceeded},
 		{name: "payload of the wrong shape", status: 200, body: `{"header":{"isSuccessful":true,"resultCode":0},"zones":{"zoneName":"a"}}`,
 			want: driver.CodeUnavailable, msg: "documented shape"},

@@ -40,9 +40,11 @@ var statusStates = map[string]driver.State{
 }
 
 // mapState returns the unified state of a status, refined by Nova's
-// OS-EXT-STS:task_state: powering-on → STARTING and powering-off → STOPPING
-// on a steady ACTIVE/SHUTOFF/STOPPED server, deleting → DELETING on any
-// server not yet DELETED.
+// OS-EXT-STS:task_state as dialects.md says: powering-on → STARTING on an
+// ACTIVE/SHUTOFF/STOPPED server; powering-off → STOPPING and deleting →
+// DELETING on any status of the guide but DELETED (the guide allows
+// stopping an ERROR server, which then reports ERROR + powering-off). A
+// status the guide does not list stays UNKNOWN whatever its task state.
 func mapState(status, taskState string) driver.State {
 	status = strings.ToUpper(strings.TrimSpace(status))
 	st, ok := statusStates[status]
@@ -59,7 +61,7 @@ func mapState(status, taskState string) driver.State {
 			return driver.StateStarting
 		}
 	case "powering-off":
-		if status == "ACTIVE" || status == "SHUTOFF" || status == "STOPPED" {
+		if st != driver.StateDeleted {
 			return driver.StateStopping
 		}
 	}

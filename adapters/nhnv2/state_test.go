@@ -42,6 +42,11 @@ func TestStateMapping(t *testing.T) {
 		{"ERROR", "deleting", driver.StateDeleting},
 		{"ERROR", "", driver.StateError},
 		{"ERROR", "powering-on", driver.StateError},
+		{"ERROR", "powering-off", driver.StateStopping}, // stop is allowed from ERROR (guide)
+		{"SHUTOFF", "powering-off", driver.StateStopping},
+		{"DELETED", "powering-off", driver.StateDeleted},
+		{"UNKNOWN", "deleting", driver.StateDeleting},
+		{"SOMETHING_NEW", "deleting", driver.StateUnknown},
 		{"UNKNOWN", "", driver.StateUnknown},
 		{"SHELVED", "", driver.StateUnknown},      // not an nhnv2 status
 		{"SOFT_DELETED", "", driver.StateUnknown}, // not an nhnv2 status

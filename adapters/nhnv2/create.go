@@ -129,6 +129,18 @@ func (o *serverCreateOpts) validate() error {
 		default:
 			return driver.InvalidArgument(field+".source_type", "must be image, volume, snapshot or blank")
 		}
+		// destination_type is required (newer revision): local for U2 and
+		// GPU flavors, volume otherwise; volume and snapshot sources are
+		// attached as volumes (older revision).
+		switch bd.DestinationType {
+		case servers.DestinationVolume:
+		case servers.DestinationLocal:
+			if bd.SourceType == servers.SourceVolume || bd.SourceType == servers.SourceSnapshot {
+				return driver.InvalidArgument(field+".destination_type", "must be volume for source_type "+string(bd.SourceType))
+			}
+		default:
+			return driver.InvalidArgument(field+".destination_type", "must be volume or local")
+		}
 		if bd.SourceType != servers.SourceBlank && bd.UUID == "" {
 			return driver.InvalidArgument(field+".uuid", "is required for source_type "+string(bd.SourceType))
 		}

@@ -120,7 +120,19 @@ func TestCreateCountsValidated(t *testing.T) {
 	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "size_gb") {
 		t.Errorf("blank volume without size: %v", err)
 	}
-	o.BlockDevices = []blockDevice{{BlockDevice: servers.BlockDevice{SourceType: "floppy"}}}
+	o.BlockDevices = []blockDevice{{BlockDevice: servers.BlockDevice{SourceType: servers.SourceImage, UUID: "i", VolumeSize: 20}}}
+	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "destination_type") {
+		t.Errorf("block device without destination_type: %v", err)
+	}
+	o.BlockDevices = []blockDevice{{BlockDevice: servers.BlockDevice{SourceType: servers.SourceVolume, UUID: "v", DestinationType: servers.DestinationLocal}}}
+	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "destination_type") {
+		t.Errorf("volume source to a local destination: %v", err)
+	}
+	o.BlockDevices = []blockDevice{{BlockDevice: servers.BlockDevice{SourceType: servers.SourceImage, UUID: "i", DestinationType: servers.DestinationLocal}}}
+	if err := o.validate(); err != nil {
+		t.Errorf("local image root (U2/GPU, size from the flavor): %v", err)
+	}
+	o.BlockDevices = []blockDevice{{BlockDevice: servers.BlockDevice{SourceType: "floppy", DestinationType: servers.DestinationVolume}}}
 	if err := o.validate(); err == nil || !strings.Contains(err.Error(), "source_type") {
 		t.Errorf("bad source type: %v", err)
 	}

@@ -190,6 +190,17 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 	if errors.As(err, &de) && de.Code == driver.CodeCredentialsRejected {
 		return err // already says what happened, with no operation to add
 	}
+	if isTokenRefused(err) && de != nil && (de.VendorHTTPStatus == http.StatusUnauthorized || strings.HasSuffix(de.VendorCode, "401")) {
+		// Do retried once with a freshly issued token and the backend
+		// refused that one as unauthenticated too: the gateway's
+		// credentials do not work for this API (as nhnv2 reads a second
+		// 401). -3 stays PERMISSION_DENIED: it also means "not permitted".
+		cp := *de
+		cp.Code, cp.Reason = driver.CodeCredentialsRejected, "BACKEND_CREDENTIALS_REJECTED"
+		cp.Message = "the backend refused a freshly issued token as well (" + de.Message +
+			"); check the cloud's username, API password and appkey"
+		return a.wrap(req.op, &cp)
+	}
 	return a.wrap(req.op, err)
 }
 

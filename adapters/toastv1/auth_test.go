@@ -205,6 +205,50 @@ func TestRefusedTwiceFails(t *testing.T) {
 	}
 }
 
+// TestFreshTokenRefusedIsCredentialsRejected: when the token issued by the
+// re-login is refused as unauthenticated too (HTTP 401, with or without an
+// envelope, or an FF401 result code), the gateway's credentials do not work:
+// FAILED_PRECONDITION BACKEND_CREDENTIALS_REJECTED, after exactly one
+// re-login and one retry.
+func TestFreshTokenRefusedIsCredentialsRejected(t *testing.T) {
+	for name, answer := range map[string]func(http.ResponseWriter){
+		"401 bare": func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, "401 Unauthorized")
+		},
+		"401 envelope": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"header":{"isSuccessful":false,"resultCode":-3,"resultMessage":"Permission denied"}}`)
+		},
+		"50401 on 200": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"header":{"isSuccessful":false,"resultCode":50401,"resultMessage":"The request you have made requires authentication."}}`)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var apiCalls atomic.Int32
+			srv := newFake(t, fake.Options{Hook: func(w http.ResponseWriter, r *http.Request) bool {
+				if strings.HasSuffix(r.URL.Path, "/tokens") {
+					return false
+				}
+				apiCalls.Add(1)
+				answer(w)
+				return true
+			}})
+			a := newAdapter(t, srv, nil)
+			_, err := a.GetInstance(ctx(t), "i-1")
+			de := wantCode(t, err, driver.CodeCredentialsRejected)
+			if de.Reason != "BACKEND_CREDENTIALS_REJECTED" || !strings.Contains(de.Message, "get instance i-1") {
+				t.Errorf("error %+v", de)
+			}
+			if n, c := srv.TokenRequests(), apiCalls.Load(); n != 2 || c != 2 {
+				t.Errorf("%d token requests and %d calls, want 2 and 2 (one re-login, one retry)", n, c)
+			}
+		})
+	}
+}
+
 func TestTokenExpiringMidRun(t *testing.T) {
 	// The adapter and the fake share one clock.
 	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))

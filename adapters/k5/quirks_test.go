@@ -285,3 +285,44 @@ func TestQuirkMappingsIgnoreLoginAnswers(t *testing.T) {
 		}
 	})
 }
+
+// Nova's validation faults quote request values: a rejected create or
+// rebuild must not carry the Windows admin_pass back to the caller or logs.
+func TestAdminPassNotEchoedInErrors(t *testing.T) {
+	const secret = `Sup3r"Secret-Pw`
+	fault := `{"badRequest": {"code": 400, "message": "Invalid input for field/attribute metadata. Value: {\"admin_pass\": \"Sup3r\\\"Secret-Pw\", \"role\": \"ad\"}. Additional properties are not allowed"}}`
+	md := map[string]string{"admin_pass": secret, "role": "ad"}
+	ctx := context.Background()
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		e := asDriverError(t, err)
+		if e.Code != driver.CodeInvalidArgument || e.VendorCode != "badRequest" {
+			t.Fatalf("got %+v", e)
+		}
+		for _, text := range []string{err.Error(), e.Message, e.VendorMessage} {
+			if strings.Contains(text, "Sup3r") {
+				t.Errorf("error text carries the admin password: %s", text)
+			}
+		}
+		if !strings.Contains(e.VendorMessage, "[redacted]") {
+			t.Errorf("vendor message %q: want the password redacted, the rest kept", e.VendorMessage)
+		}
+	}
+	t.Run("Create", func(t *testing.T) {
+		s := newScript(t, exchange{method: "POST", path: "/servers", status: 400, resp: fault, body: `{"server": {
+			"name": "win-1", "imageRef": "i", "flavorRef": "f", "networks": [{"uuid": "n"}],
+			"metadata": {"admin_pass": ` + jsonString(secret) + `, "role": "ad"},
+			"block_device_mapping_v2": [{"device_name": "/dev/vda", "source_type": "image", "destination_type": "volume",
+				"volume_size": "80", "boot_index": "0", "uuid": "i", "delete_on_termination": "False"}]}}`})
+		_, err := s.adapter(t).CreateInstance(ctx, &driver.CreateInstanceRequest{Name: "win-1", ImageID: "i", FlavorID: "f",
+			Networks: []driver.NetworkSpec{{NetworkID: "n"}}, Metadata: md, BootVolume: &driver.BootVolumeSpec{SizeGB: 80}})
+		check(t, err)
+		s.done(t)
+	})
+	t.Run("Rebuild", func(t *testing.T) {
+		s := newScript(t, exchange{method: "POST", path: "/servers/" + srvID + "/action", status: 400, resp: fault,
+			body: `{"rebuild": {"imageRef": "i", "metadata": {"admin_pass": ` + jsonString(secret) + `, "role": "ad"}}}`})
+		check(t, s.adapter(t).RebuildInstance(ctx, srvID, driver.RebuildRequest{ImageID: "i", Metadata: md}))
+		s.done(t)
+	})
+}

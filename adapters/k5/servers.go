@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -388,7 +389,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, redactSecret(err, req.Metadata[adminPassMetaKey])
 	}
 	in := driver.Instance{
 		ID:               created.ID,
@@ -542,9 +543,36 @@ func (a *Adapter) RebuildInstance(ctx context.Context, id string, req driver.Reb
 	if err := validateMetadata("metadata", req.Metadata); err != nil {
 		return err
 	}
-	return a.call(ctx, "RebuildInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := a.call(ctx, "RebuildInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return servers.Rebuild(ctx, sc, id, servers.RebuildOpts{ImageRef: req.ImageID, Name: req.Name, Metadata: req.Metadata}).Err
 	})
+	return redactSecret(err, req.Metadata[adminPassMetaKey])
+}
+
+// redactSecret removes secret (the Windows admin_pass sent as metadata)
+// from every text of err that reaches callers or logs. Nova's validation
+// faults quote the offending request values, so a rejected create could
+// otherwise carry the password back in its VendorMessage.
+func redactSecret(err error, secret string) error {
+	de, ok := errors.AsType[*driver.Error](err)
+	if !ok || secret == "" {
+		return err
+	}
+	pairs := []string{secret, "[redacted]"}
+	if b, _ := json.Marshal(secret); string(b[1:len(b)-1]) != secret {
+		pairs = append(pairs, string(b[1:len(b)-1]), "[redacted]") // as it appears inside a JSON body
+	}
+	r := strings.NewReplacer(pairs...)
+	de.Message, de.VendorMessage = r.Replace(de.Message), r.Replace(de.VendorMessage)
+	for i := range de.Violations {
+		de.Violations[i].Description = r.Replace(de.Violations[i].Description)
+	}
+	if de.Err != nil {
+		if text := de.Err.Error(); text != r.Replace(text) {
+			de.Err = errors.New(r.Replace(text))
+		}
+	}
+	return de
 }
 
 // RenameInstance is PUT /servers/{id} {"server": {"name": ...}}.

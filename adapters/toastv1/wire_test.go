@@ -296,6 +296,81 @@ func TestWireGetInstance(t *testing.T) {
 	wantDetailInstance(t, *in)
 }
 
+// TestWireGetInstanceNumbersAsNumbers: the numbers the guide prints as
+// strings ("version", "cpu", "ram", "size") may come as JSON numbers too.
+func TestWireGetInstanceNumbersAsNumbers(t *testing.T) {
+	pairs := []string{`"version": "4"`, `"version": 4`, `"cpu": "2"`, `"cpu": 2`, `"ram": "4096"`, `"ram": 4096`,
+		`"size": "20"`, `"size": 20`, `"size": "100"`, `"size": 100`}
+	answer := detailAnswer
+	for i := 0; i < len(pairs); i += 2 {
+		if !strings.Contains(answer, pairs[i]) {
+			t.Fatalf("detailAnswer lacks %s", pairs[i])
+		}
+		answer = strings.ReplaceAll(answer, pairs[i], pairs[i+1])
+	}
+	s := newStub(t, answer)
+	in, err := s.adapter(t).GetInstance(ctx(t), "i-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDetailInstance(t, *in)
+}
+
+// TestInvalidCreateSendsNothing: validation happens before any backend
+// call, the login included.
+func TestInvalidCreateSendsNothing(t *testing.T) {
+	s := newStub(t, okAnswer)
+	a := s.adapter(t)
+	for field, req := range map[string]*driver.CreateInstanceRequest{
+		"instance.display_name": {Name: "web_1", FlavorID: "f", ImageID: "i", Zone: "z",
+			Networks: []driver.NetworkSpec{{NetworkID: "n"}}},
+		"instance.boot_volume.size_gb": {Name: "web-1", FlavorID: "f", ImageID: "i", Zone: "z",
+			Networks: []driver.NetworkSpec{{NetworkID: "n"}}, BootVolume: &driver.BootVolumeSpec{SizeGB: 15}},
+		"instance.networks": {Name: "web-1", FlavorID: "f", ImageID: "i", Zone: "z"},
+	} {
+		_, err := a.CreateInstance(ctx(t), req)
+		var de *driver.Error
+		if !asDriverError(err, &de) || de.Code != driver.CodeInvalidArgument || len(de.Violations) != 1 || de.Violations[0].Field != field {
+			t.Errorf("%s: err %v, want InvalidArgument on that field", field, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.calls) != 0 {
+		t.Errorf("%d requests sent for invalid creates, want 0: %+v", len(s.calls), s.calls)
+	}
+}
+
+// TestNoRenameShelveRebuildOrConfirmResize: TOAST v1.0 has none of these,
+// so the adapter must not implement their interfaces (the portable layer
+// then answers UNIMPLEMENTED, reason UNSUPPORTED_BY_DIALECT).
+func TestNoRenameShelveRebuildOrConfirmResize(t *testing.T) {
+	var a any = &toastv1.Adapter{}
+	if _, ok := a.(driver.InstanceRenamer); ok {
+		t.Error("implements InstanceRenamer")
+	}
+	if _, ok := a.(driver.Shelver); ok {
+		t.Error("implements Shelver")
+	}
+	if _, ok := a.(driver.Rebuilder); ok {
+		t.Error("implements Rebuilder")
+	}
+	if _, ok := a.(driver.ResizeConfirmer); ok {
+		t.Error("implements ResizeConfirmer")
+	}
+	for name, ok := range map[string]bool{
+		"ImageCreator":         implements[driver.ImageCreator](a),
+		"SecurityGroupManager": implements[driver.SecurityGroupManager](a),
+		"FloatingIPManager":    implements[driver.FloatingIPManager](a),
+	} {
+		if !ok {
+			t.Errorf("does not implement %s", name)
+		}
+	}
+}
+
+func implements[T any](v any) bool { _, ok := v.(T); return ok }
+
 func TestWireGetInstanceEmptyIsNotFound(t *testing.T) {
 	s := newStub(t, `{"header":{"isSuccessful":true,"resultCode":0,"resultMessage":"SUCCESS"},"instances":[]}`)
 	_, err := s.adapter(t).GetInstance(ctx(t), "i-9")

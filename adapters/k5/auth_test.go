@@ -161,6 +161,38 @@ func TestPersistent401IsCredentialsRejected(t *testing.T) {
 	}
 }
 
+// When compute refuses even a freshly issued token, later calls do not log
+// in again each time (that would be one login per call): for a minute they
+// fail with the refusal, then one re-authentication is tried.
+func TestPersistent401DoesNotHammerIdentity(t *testing.T) {
+	clk := testclock.New(time.Now())
+	unauthorized := exchange{method: "GET", path: "/flavors/1", status: 401, resp: `{"unauthorized": {"code": 401, "message": "Authentication required"}}`}
+	steps := make([]exchange, 8)
+	for i := range steps {
+		steps[i] = unauthorized
+	}
+	s := newScript(t, steps...)
+	a := s.adapter(t, func(c *Config) { c.Now = clk.Now })
+	ctx := context.Background()
+	for i := range 5 { // 2 + 4 compute requests
+		if _, err := a.GetFlavor(ctx, "1"); driver.CodeOf(err) != driver.CodeCredentialsRejected {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		clk.Add(10 * time.Second)
+	}
+	if n := s.tokens(); n != 2 {
+		t.Fatalf("%d logins for 5 calls refused with fresh tokens within a minute, want 2", n)
+	}
+	clk.Add(30 * time.Second) // more than a minute after the refusal
+	if _, err := a.GetFlavor(ctx, "1"); driver.CodeOf(err) != driver.CodeCredentialsRejected {
+		t.Fatal(err)
+	}
+	if n := s.tokens(); n != 3 {
+		t.Fatalf("%d logins, want one more re-authentication after the hold", n)
+	}
+	s.done(t)
+}
+
 func TestColdStartSingleFlight(t *testing.T) {
 	srv := newFake(t, fake.Options{})
 	a := fakeAdapter(t, srv)

@@ -79,6 +79,7 @@ type Server struct {
 	tokenRequests int
 	requests      []Request
 	servers       map[string]*server
+	deleted       map[string]*server // ID and Created of deleted servers (marker lookup)
 	flavors       []*flavor
 	images        map[string]string // id -> name
 	networks      []*network
@@ -132,6 +133,7 @@ func NewHandler(opt Options) *Server {
 		opt:       opt,
 		tokens:    map[string]issuedToken{},
 		servers:   map[string]*server{},
+		deleted:   map[string]*server{},
 		images:    map[string]string{},
 		ports:     map[string]*port{},
 		secGroups: map[string]bool{},

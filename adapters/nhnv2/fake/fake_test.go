@@ -194,3 +194,51 @@ func TestQuotaOverLimit(t *testing.T) {
 		t.Fatalf("over quota: %d %v", st, body)
 	}
 }
+
+// TestLimitsCountCharacters: the guide's 255 limits on names and metadata
+// are characters (Nova counts characters), not UTF-8 bytes.
+func TestLimitsCountCharacters(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	c := login(t, srv)
+	create := func(name, mdKey, mdValue string) int {
+		st, _, _ := c.do("POST", v2+"/servers", fmt.Sprintf(`{"server":{"name":%q,"imageRef":%q,"flavorRef":%q,"networks":[{"uuid":%q}],"key_name":%q,"metadata":{%q:%q}}}`,
+			name, ImageUbuntu, FlavorU2C1M2, NetworkVPC2, KeyPairName, mdKey, mdValue))
+		return st
+	}
+	long := strings.Repeat("가", 255) // 765 bytes
+	if st := create(long, long, long); st != 202 {
+		t.Fatalf("255-character name and metadata: %d, want 202", st)
+	}
+	for what, args := range map[string][3]string{
+		"name":           {long + "a", "k", "v"},
+		"metadata key":   {"n", long + "a", "v"},
+		"metadata value": {"n", "k", long + "a"},
+	} {
+		if st := create(args[0], args[1], args[2]); st != 400 {
+			t.Errorf("256-character %s: %d, want 400", what, st)
+		}
+	}
+}
+
+// TestMarkerOfDeletedServer: like Nova, a marker naming a server deleted
+// since the previous page still pages on; an ID never seen is 400.
+func TestMarkerOfDeletedServer(t *testing.T) {
+	srv := NewServer(Options{SeedInstances: true})
+	defer srv.Close()
+	c := login(t, srv)
+	if st, _, _ := c.do("DELETE", v2+"/servers/"+InstanceDBMaster, ""); st != 204 {
+		t.Fatalf("delete: %d", st)
+	}
+	if _, _, ok := srv.ServerStatus(InstanceDBMaster); ok {
+		t.Fatal("server still there after a zero DeleteDelay")
+	}
+	st, body, _ := c.do("GET", v2+"/servers/detail?limit=5&marker="+InstanceDBMaster, "")
+	if st != 200 {
+		t.Fatalf("marker of a deleted server: %d %v", st, body)
+	}
+	list := body["servers"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["id"] != InstanceWebServer {
+		t.Errorf("after the deleted marker: %v, want only Web-Server (older)", list)
+	}
+}

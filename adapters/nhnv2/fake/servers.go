@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type nic struct {
@@ -119,6 +120,7 @@ func (s *Server) pathServer(w http.ResponseWriter, r *http.Request) *server {
 
 func (s *Server) removeServer(sv *server) {
 	delete(s.servers, sv.ID)
+	s.deleted[sv.ID] = &server{ID: sv.ID, Created: sv.Created} // sort keys, for markers
 	for _, n := range sv.NICs {
 		delete(s.usedIPs, n.IP)
 		if p := s.ports[n.PortID]; p != nil {
@@ -302,7 +304,12 @@ func (s *Server) handleListServers(detail bool) http.HandlerFunc {
 		slices.SortFunc(all, serverOrder)
 		var marker *server
 		if m := q.Get("marker"); m != "" {
+			// Nova finds a marker among deleted servers too, so a page
+			// whose last server was deleted meanwhile still continues.
 			marker = s.servers[m]
+			if marker == nil {
+				marker = s.deleted[m]
+			}
 			if marker == nil {
 				badRequest(w, "marker [%s] not found", m)
 				return
@@ -383,7 +390,7 @@ func (s *Server) handleUpdateServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := req.Server.Name; n != nil {
-		if *n == "" || len(*n) > 255 {
+		if *n == "" || utf8.RuneCountInString(*n) > 255 {
 			badRequest(w, "Invalid input for field/attribute name.")
 			return
 		}
@@ -463,7 +470,7 @@ func (s *Server) handleCreateServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case c.Name == "" || len(c.Name) > 255:
+	case c.Name == "" || utf8.RuneCountInString(c.Name) > 255: // characters, as Nova counts
 		badRequest(w, "Invalid input for field/attribute name.")
 		return
 	case c.FlavorRef == "":
@@ -487,7 +494,7 @@ func (s *Server) handleCreateServer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for k, v := range c.Metadata {
-		if k == "" || len(k) > 255 || len(v) > 255 {
+		if k == "" || utf8.RuneCountInString(k) > 255 || utf8.RuneCountInString(v) > 255 {
 			badRequest(w, "Invalid input for field/attribute metadata. Keys and values must be 1-255 characters")
 			return
 		}

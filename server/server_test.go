@@ -452,6 +452,43 @@ func TestWatchEndsOnDeletionAndDeadline(t *testing.T) {
 	}
 }
 
+// erroring reports every instance in ERROR, as a vendor does after a failed
+// build.
+type erroring struct{ driver.Adapter }
+
+func (f erroring) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
+	in, err := f.Adapter.GetInstance(ctx, id)
+	if err == nil {
+		in.State, in.VendorStatus = driver.StateError, "ERROR"
+	}
+	return in, err
+}
+
+func TestWatchEndsOnError(t *testing.T) {
+	s := newServer(t, Cloud{Name: "a", Adapter: erroring{seeded()}})
+	in, err := s.CreateInstance(context.Background(), createReq("", "e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := &collect{ctx: ctx}
+	err = s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName(), TargetStates: []pb.Instance_State{pb.Instance_RUNNING}}, w)
+	if err != nil || len(w.sent) != 1 || w.sent[0].GetState() != pb.Instance_ERROR {
+		t.Fatalf("watch for RUNNING of an instance in ERROR: err %v, sent %v; want one ERROR message and the end", err, states(w.sent))
+	}
+	if ctx.Err() != nil {
+		t.Error("the watch held the caller until the deadline")
+	}
+	// Without target states a watch follows the instance: ERROR does not end it.
+	short, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel2()
+	w = &collect{ctx: short}
+	if err := s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName()}, w); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("open-ended watch of an instance in ERROR: %v, want DEADLINE_EXCEEDED", err)
+	}
+}
+
 func states(in []*pb.Instance) string {
 	var s []string
 	for _, i := range in {

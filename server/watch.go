@@ -79,6 +79,12 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 			if slices.Contains(req.GetTargetStates(), cur.State) || cur.State == pb.Instance_DELETED {
 				return nil
 			}
+			// ERROR is not left without an operator's action: a watch
+			// waiting for other states ends there (its last message says
+			// so) instead of holding the caller until the deadline.
+			if cur.State == pb.Instance_ERROR && len(req.GetTargetStates()) > 0 {
+				return nil
+			}
 		}
 	})
 }

@@ -2572,8 +2572,8 @@ type WatchInstanceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// `clouds/{cloud}/instances/{instance}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Stop after sending an instance in one of these states. Empty: watch
-	// until deletion or the deadline.
+	// Stop after sending an instance in one of these states (or in ERROR).
+	// Empty: watch until deletion or the deadline.
 	TargetStates  []Instance_State `protobuf:"varint,2,rep,packed,name=target_states,json=targetStates,proto3,enum=computegw.v1.Instance_State" json:"target_states,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -151,8 +151,10 @@ type ComputeServiceClient interface {
 	// Streams the instance: once at once, then every time its state changes,
 	// until it reaches one of `target_states`, is deleted (a last message with
 	// state DELETED), or the deadline passes (DEADLINE_EXCEEDED; the gateway
-	// caps an open-ended watch at `max_watch` of its own). NOT_FOUND if the
-	// instance does not exist when the watch starts.
+	// caps an open-ended watch at `max_watch` of its own). A watch with
+	// `target_states` also ends, successfully, when the instance enters ERROR
+	// (its last message has state ERROR): the caller checks the last state.
+	// NOT_FOUND if the instance does not exist when the watch starts.
 	WatchInstance(ctx context.Context, in *WatchInstanceRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Instance], error)
 	// Lists the volumes attached to an instance.
 	ListVolumeAttachments(ctx context.Context, in *ListVolumeAttachmentsRequest, opts ...grpc.CallOption) (*ListVolumeAttachmentsResponse, error)
@@ -617,8 +619,10 @@ type ComputeServiceServer interface {
 	// Streams the instance: once at once, then every time its state changes,
 	// until it reaches one of `target_states`, is deleted (a last message with
 	// state DELETED), or the deadline passes (DEADLINE_EXCEEDED; the gateway
-	// caps an open-ended watch at `max_watch` of its own). NOT_FOUND if the
-	// instance does not exist when the watch starts.
+	// caps an open-ended watch at `max_watch` of its own). A watch with
+	// `target_states` also ends, successfully, when the instance enters ERROR
+	// (its last message has state ERROR): the caller checks the last state.
+	// NOT_FOUND if the instance does not exist when the watch starts.
 	WatchInstance(*WatchInstanceRequest, grpc.ServerStreamingServer[Instance]) error
 	// Lists the volumes attached to an instance.
 	ListVolumeAttachments(context.Context, *ListVolumeAttachmentsRequest) (*ListVolumeAttachmentsResponse, error)

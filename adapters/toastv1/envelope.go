@@ -122,6 +122,10 @@ func parseEnvelope(body []byte) (envelopeHeader, error) {
 		return hd, errors.New("empty body")
 	}
 	if !json.Valid(body) {
+		var v json.RawMessage
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&v); errors.Is(err, io.ErrUnexpectedEOF) {
+			return hd, errors.New("not valid JSON: truncated, it ends mid-document")
+		}
 		return hd, errors.New("not valid JSON")
 	}
 	raw, err := uniqueKey(body, "header")

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,4 +251,78 @@ func TestTransportFailureIsUnavailable(t *testing.T) {
 	if _, err := a.ListZones(ctx); driver.CodeOf(err) != driver.CodeCanceled {
 		t.Fatalf("canceled ctx: %v, want Canceled", err)
 	}
+}
+
+// TestNoSecretInLogsOrErrors runs logins, a re-authentication after a
+// revoked token, vendor errors and a rejected password with debug logging
+// on, and checks that neither the password nor any issued token appears in
+// a log line or an error.
+func TestNoSecretInLogsOrErrors(t *testing.T) {
+	var logs strings.Builder
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := newFake(t, fake.Options{SeedInstances: true, RecordRequests: true})
+	a := newAdapter(t, srv, func(c *Config) { c.Logger = logger })
+	ctx := ctxT(t)
+	var errs []error
+	note := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	_, err := a.GetInstance(ctx, fake.InstanceWebServer)
+	note(err)
+	srv.RevokeTokens()
+	_, err = a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10})
+	note(err)
+	_, err = a.GetInstance(ctx, "no-such-instance")
+	note(err)
+	note(a.StartInstance(ctx, fake.InstanceWebServer)) // 409
+	_, err = a.CreateInstance(ctx, &driver.CreateInstanceRequest{Name: "x", FlavorID: fake.FlavorU2C1M2, ImageID: "no-such-image",
+		KeyName: fake.KeyPairName, Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkVPC2}}})
+	note(err)
+	bad := newAdapter(t, srv, func(c *Config) { c.Password = "wrong-" + fake.DemoPassword; c.Logger = logger })
+	_, err = bad.ListZones(ctx)
+	note(err)
+	if len(errs) != 4 {
+		t.Fatalf("want 4 failed calls (404, 409, bad image, rejected password), got %d: %v", len(errs), errs)
+	}
+	secrets := []string{fake.DemoPassword}
+	for _, r := range srv.Requests() {
+		if tok := r.Header.Get("X-Auth-Token"); tok != "" && !slices.Contains(secrets, tok) {
+			secrets = append(secrets, tok)
+		}
+	}
+	if len(secrets) < 3 {
+		t.Fatalf("saw %d tokens, want at least 2 (one re-authentication)", len(secrets)-1)
+	}
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	if strings.Count(out, "obtained NHN Cloud token") < 2 {
+		t.Fatalf("debug log lacks the login lines; is the logger wired?\n%s", out)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("a log line contains a secret (%.6s…)", s)
+		}
+		for _, e := range errs {
+			var de *driver.Error
+			errors.As(e, &de)
+			if strings.Contains(e.Error(), s) || (de != nil && strings.Contains(de.Message+de.VendorMessage, s)) {
+				t.Errorf("error %q contains a secret", e)
+			}
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -127,7 +127,7 @@ func TestWireToken(t *testing.T) {
 	if r.method != http.MethodPost || r.rawQuery != "" {
 		t.Errorf("token request %s ?%s", r.method, r.rawQuery)
 	}
-	if r.header.Get("Content-Type") != "application/json" || r.header.Get("X-Auth-Token") != "" {
+	if r.header.Get("Content-Type") != "application/json" || r.header.Get("Accept") != "application/json" || r.header.Get("X-Auth-Token") != "" {
 		t.Errorf("token request headers %v", r.header)
 	}
 	jsonEqual(t, r.body, `{"auth":{"tenantId":"6cdebe3eb0094910bc41f1d42ebe4cb7","passwordCredentials":{"username":"user@example.com","password":"wire-password"}}}`)

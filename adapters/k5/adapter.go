@@ -138,6 +138,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.client = backendhttp.NewClient()
 	}
 	a.provider = &gophercloud.ProviderClient{HTTPClient: *a.client}
+	a.provider.HTTPClient.Transport = nonAuthoritativeOK{base: a.client.Transport}
 	a.provider.UserAgent.Prepend("computegw-k5")
 	a.identity = &gophercloud.ServiceClient{
 		ProviderClient: a.provider,
@@ -167,3 +168,24 @@ func (a *Adapter) Close() error {
 // TokenFetches reports how many logins the adapter has started (tests,
 // metrics).
 func (a *Adapter) TokenFetches() int { return a.tokens.Fetches() }
+
+// nonAuthoritativeOK reports a 203 (Non-Authoritative Information) answer
+// to a GET as 200. K5 documents 203 beside 200 as a normal answer to its
+// server and image reads (guide 1.2.6.1, 1.2.6.3, 1.2.6.12), but
+// gophercloud's pager accepts only 200, 204 and 300, so a 203 server list
+// would fail. The body is the same either way.
+type nonAuthoritativeOK struct {
+	base http.RoundTripper // nil: http.DefaultTransport
+}
+
+func (t nonAuthoritativeOK) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && resp.StatusCode == http.StatusNonAuthoritativeInfo {
+		resp.StatusCode, resp.Status = http.StatusOK, "200 OK"
+	}
+	return resp, err
+}

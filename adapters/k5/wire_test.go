@@ -538,3 +538,27 @@ func TestWireErrors(t *testing.T) {
 		})
 	}
 }
+
+// K5 documents 203 (Non-Authoritative Information) beside 200 as a normal
+// answer to its server and image reads (1.2.6.1, 1.2.6.3, 1.2.6.12).
+func TestWire203IsSuccess(t *testing.T) {
+	runWire(t, []wireCase{
+		{
+			name:  "ListInstances",
+			steps: []exchange{{method: "GET", path: "/servers/detail", status: 203, resp: guideListServersDetail}},
+			call: func(ctx context.Context, a *Adapter) (any, error) {
+				return a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10})
+			},
+			check: func(t *testing.T, got any) {
+				if p := got.(*driver.InstancePage); len(p.Instances) != 1 {
+					t.Errorf("page %+v", p)
+				}
+			},
+		},
+		{
+			name:  "GetInstance",
+			steps: []exchange{{method: "GET", path: "/servers/" + srvID, status: 203, resp: guideShowServerMAC}},
+			call:  func(ctx context.Context, a *Adapter) (any, error) { return a.GetInstance(ctx, srvID) },
+		},
+	})
+}

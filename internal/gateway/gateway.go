@@ -5,6 +5,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/computegw/computegw/adapters/k5"
@@ -234,9 +237,33 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 	})
 	root.Handle("/", mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxRequestBytes {
+			writeStatus(w, status.Newf(codes.ResourceExhausted, "request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
+			// A body of unknown length (chunked) is read here, at most one
+			// byte past the limit, so that an oversized one gets the same
+			// answer as a declared one.
+			body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+			if err != nil {
+				writeStatus(w, status.Newf(codes.InvalidArgument, "reading the request body: %v", err))
+				return
+			}
+			if len(body) > MaxRequestBytes {
+				writeStatus(w, status.Newf(codes.ResourceExhausted, "request body is over the gateway's limit of %d bytes", MaxRequestBytes))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
 		root.ServeHTTP(w, r.WithContext(server.WithTransport(r.Context(), "rest")))
 	}), nil
 }
+
+// MaxRequestBytes bounds a REST request body, as gRPC's default 4 MiB
+// receive limit bounds a gRPC message: the largest real body (a create with
+// 64 KiB of user data) is far below it.
+const MaxRequestBytes = 4 << 20
 
 func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
 	if opt.ConfigPath == "" {

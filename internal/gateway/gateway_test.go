@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +144,44 @@ func TestShutdownDrainsInFlightCalls(t *testing.T) {
 	if _, err := http.Get("http://" + httpAddr + "/healthz"); err == nil {
 		t.Error("REST listener still accepting after shutdown")
 	}
+}
+
+// TestRESTBodyLimit: a REST body over MaxRequestBytes is refused before it
+// is read whole, declared (Content-Length) or streamed (chunked), and
+// nothing reaches the adapter.
+func TestRESTBodyLimit(t *testing.T) {
+	cc := &countCreates{Adapter: memory.New(memory.Options{Seed: true})}
+	cancel, done, httpAddr, _ := startRun(t, cc, time.Second)
+	defer func() { cancel(); <-done }()
+	big := `{"displayName":"x","flavor":"f","image":"i","metadata":{"k":"` + strings.Repeat("a", MaxRequestBytes) + `"}}`
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(big)
+		if chunked {
+			body = io.MultiReader(body) // hides the length: sent chunked
+		}
+		req, _ := http.NewRequest("POST", "http://"+httpAddr+"/v1/clouds/mem/instances", body)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(msg), "limit") {
+			t.Errorf("chunked=%v: HTTP %d %.300s, want 429 RESOURCE_EXHAUSTED naming the limit", chunked, res.StatusCode, msg)
+		}
+	}
+	if n := cc.n.Load(); n != 0 {
+		t.Errorf("%d creates reached the adapter", n)
+	}
+}
+
+type countCreates struct {
+	driver.Adapter
+	n atomic.Int32
+}
+
+func (c *countCreates) CreateInstance(ctx context.Context, req *driver.CreateInstanceRequest) (*driver.Instance, error) {
+	c.n.Add(1)
+	return c.Adapter.CreateInstance(ctx, req)
 }

@@ -1,6 +1,7 @@
 package nhnv2
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -123,6 +124,27 @@ func TestParseFault(t *testing.T) {
 	} {
 		if got := parseFault([]byte(body)); got != want {
 			t.Errorf("parseFault(%s) = %+v, want %+v", body, got, want)
+		}
+	}
+}
+
+// TestAttachUnavailableVolumeIsFailedPrecondition: Nova answers 400
+// InvalidVolume ("status must be 'available'") to attaching a volume in use;
+// the driver contract wants FAILED_PRECONDITION for that, while other 400s
+// stay INVALID_ARGUMENT.
+func TestAttachUnavailableVolumeIsFailedPrecondition(t *testing.T) {
+	path := v2 + "/servers/" + guideServerID + "/os-volume_attachments"
+	for msg, want := range map[string]driver.Code{
+		"Invalid volume: volume 'a07f71dc-8151-4e7d-a0cc-cd24a3f11113' status must be 'available'. Currently in 'in-use'": driver.CodeFailedPrecondition,
+		"Invalid input for field/attribute volumeId. Value: x. 'x' is not a 'uuid'":                                       driver.CodeInvalidArgument,
+	} {
+		s, a := newWireStub(t)
+		body, _ := json.Marshal(map[string]any{"badRequest": map[string]any{"code": 400, "message": msg}})
+		s.on("POST", path, reply{status: http.StatusBadRequest, body: string(body)})
+		_, err := a.AttachVolume(ctxT(t), guideServerID, "a07f71dc-8151-4e7d-a0cc-cd24a3f11113")
+		var de *driver.Error
+		if !errors.As(err, &de) || de.Code != want || de.VendorCode != "badRequest" || de.VendorMessage != msg {
+			t.Errorf("attach answered 400 %q: %+v, want %v with the vendor details", msg, err, want)
 		}
 	}
 }

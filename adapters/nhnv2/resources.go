@@ -253,13 +253,27 @@ func (a *Adapter) AttachVolume(ctx context.Context, instanceID, volumeID string)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, volumeStateError(err)
 	}
 	if va == nil {
 		return nil, &driver.Error{Code: driver.CodeUnavailable, Message: "NHN Cloud attach volume: answer has no volumeAttachment"}
 	}
 	out := toAttachment(va, instanceID)
 	return &out, nil
+}
+
+// volumeStateError reclassifies Nova's answer to attaching a volume that is
+// not available: 400 "Invalid volume: volume … status must be 'available'"
+// (InvalidVolume) is about the volume's state, which the driver contract
+// reports as CodeFailedPrecondition, like the 409 NHN gives for an instance
+// in the wrong state. Other 400s stay INVALID_ARGUMENT.
+func volumeStateError(err error) error {
+	var de *driver.Error
+	if errors.As(err, &de) && de.VendorHTTPStatus == http.StatusBadRequest &&
+		strings.HasPrefix(strings.ToLower(de.VendorMessage), "invalid volume") {
+		de.Code = driver.CodeFailedPrecondition
+	}
+	return err
 }
 
 // DetachVolume is DELETE /servers/{id}/os-volume_attachments/{volumeId}.

@@ -262,7 +262,7 @@ const guideFlavorsDetail = `{
     },
     {"name": "m2.c4m8", "links": [], "ram": 8192, "vcpus": 4, "swap": "", "disk": 0, "OS-FLV-EXT-DATA:ephemeral": 0,
      "os-flavor-access:is_public": true, "id": "a4b6a0f7-aeff-4d78-a8d5-7de9f007012d"},
-    {"name": "u2.c2m4", "links": [], "ram": 4096, "vcpus": 2, "swap": "", "disk": 40, "OS-FLV-EXT-DATA:ephemeral": 0,
+    {"name": "u2.c2m4", "links": [], "ram": 4096, "vcpus": 2, "swap": "", "disk": 40, "OS-FLV-EXT-DATA:ephemeral": 100,
      "os-flavor-access:is_public": true, "id": "u2-flavor-id"}
   ]
 }`
@@ -277,7 +277,11 @@ func TestWireListFlavors(t *testing.T) {
 	expectRequest(t, s.onlyCall(t), "GET", v2+"/flavors/detail", url.Values{"minDisk": {"20"}, "minRam": {"1024"}}, "")
 	want := driver.Flavor{ID: "97604802-a090-43fa-a5ce-c7cfd737fbba", Name: "x1.c32m256", VCPUs: 32, RAMMB: 262144, IsPublic: true, Type: "performance"}
 	if len(fl) != 4 || fl[0] != want {
-		t.Errorf("flavors[0] = %+v, want %+v (of %d)", fl[0], want, len(fl))
+		t.Fatalf("flavors[0] = %+v, want %+v (of %d)", fl[0], want, len(fl))
+	}
+	// Root and ephemeral disk sizes (zero in the guide's examples).
+	if u2 := (driver.Flavor{ID: "u2-flavor-id", Name: "u2.c2m4", VCPUs: 2, RAMMB: 4096, DiskGB: 40, EphemeralGB: 100, IsPublic: true}); fl[3] != u2 {
+		t.Errorf("flavors[3] = %+v, want %+v", fl[3], u2)
 	}
 	s.reset()
 	f, err := a.GetFlavor(ctxT(t), "31fa632d-aeec-4f12-8a57-ce9d146228e5")

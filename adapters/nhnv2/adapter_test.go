@@ -247,6 +247,15 @@ func TestLifecycleAgainstFake(t *testing.T) {
 	if !errors.As(err, &de) || de.Code != driver.CodeNotFound || de.VendorCode != "itemNotFound" || de.VendorHTTPStatus != 404 || de.VendorMessage == "" {
 		t.Errorf("get after delete: %+v, want NotFound with vendor details", err)
 	}
+	// A changes-since list still shows it, DELETED (Nova's behaviour; the
+	// fake sends terminated_at in the guide's "…Z" format).
+	p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 10, Filter: driver.InstanceFilter{ChangesSince: in.Created}})
+	if err != nil {
+		t.Fatalf("changes-since list after delete: %v", err)
+	}
+	if len(p.Instances) != 1 || p.Instances[0].ID != in.ID || p.Instances[0].State != driver.StateDeleted || p.Instances[0].VendorStatus != "DELETED" {
+		t.Errorf("changes-since list after delete = %+v", p.Instances)
+	}
 }
 
 func TestU2CreateImage(t *testing.T) {

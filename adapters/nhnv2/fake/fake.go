@@ -79,7 +79,7 @@ type Server struct {
 	tokenRequests int
 	requests      []Request
 	servers       map[string]*server
-	deleted       map[string]*server // ID and Created of deleted servers (marker lookup)
+	deleted       map[string]*server // deleted servers, as DELETED (changes-since lists, markers)
 	flavors       []*flavor
 	images        map[string]string // id -> name
 	networks      []*network

@@ -242,3 +242,46 @@ func TestMarkerOfDeletedServer(t *testing.T) {
 		t.Errorf("after the deleted marker: %v, want only Web-Server (older)", list)
 	}
 }
+
+// TestChangesSinceListsDeletedServers: as in Nova, a list with
+// changes-since includes servers deleted since, as DELETED with
+// OS-SRV-USG:terminated_at in the guide's "YYYY-MM-DDThh:mm:ssZ" format; a
+// plain list and Get Instance do not show them.
+func TestChangesSinceListsDeletedServers(t *testing.T) {
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv := NewServer(Options{SeedInstances: true, Now: clk.Now})
+	defer srv.Close()
+	c := login(t, srv)
+	clk.Add(time.Minute)
+	if st, _, _ := c.do("DELETE", v2+"/servers/"+InstanceBatch, ""); st != 204 {
+		t.Fatalf("delete: %d", st)
+	}
+	find := func(path string) map[string]any {
+		st, body, _ := c.do("GET", path, "")
+		if st != 200 {
+			t.Fatalf("%s: %d %v", path, st, body)
+		}
+		for _, s := range body["servers"].([]any) {
+			if m := s.(map[string]any); m["id"] == InstanceBatch {
+				return m
+			}
+		}
+		return nil
+	}
+	if find(v2+"/servers/detail") != nil {
+		t.Error("plain list shows the deleted server")
+	}
+	d := find(v2 + "/servers/detail?changes-since=2026-01-01T00:00:30")
+	if d == nil {
+		t.Fatal("changes-since list lacks the deleted server")
+	}
+	if d["status"] != "DELETED" || d["OS-SRV-USG:terminated_at"] != "2026-01-01T00:01:00Z" || d["OS-EXT-STS:task_state"] != nil {
+		t.Errorf("deleted server = status %v terminated_at %v task_state %v", d["status"], d["OS-SRV-USG:terminated_at"], d["OS-EXT-STS:task_state"])
+	}
+	if find(v2+"/servers/detail?changes-since=2026-01-01T00:02:00") != nil {
+		t.Error("a server deleted before changes-since is listed")
+	}
+	if st, _, _ := c.do("GET", v2+"/servers/"+InstanceBatch, ""); st != 404 {
+		t.Errorf("get deleted server: %d, want 404", st)
+	}
+}

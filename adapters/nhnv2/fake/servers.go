@@ -39,6 +39,7 @@ type server struct {
 	Floating                string // a floating IP on the first NIC, if any
 	Created, Updated        time.Time
 	Launched                time.Time
+	Terminated              time.Time // deleted servers only
 	ReservationID           string
 	EphemeralDiskSize       int
 	steps                   []step
@@ -81,8 +82,8 @@ func (s *Server) advance(sv *server) {
 	for len(sv.steps) > 0 && !sv.steps[0].at.After(now) {
 		st := sv.steps[0]
 		sv.steps = sv.steps[1:]
-		st.apply(sv)
 		sv.Updated = st.at
+		st.apply(sv)
 	}
 }
 
@@ -120,7 +121,13 @@ func (s *Server) pathServer(w http.ResponseWriter, r *http.Request) *server {
 
 func (s *Server) removeServer(sv *server) {
 	delete(s.servers, sv.ID)
-	s.deleted[sv.ID] = &server{ID: sv.ID, Created: sv.Created} // sort keys, for markers
+	// Nova keeps deleted servers: a list with changes-since shows them as
+	// DELETED with terminated_at, and they still serve as markers.
+	gone := *sv
+	gone.Status, gone.TaskState, gone.PowerState = "DELETED", "", 0
+	gone.NICs, gone.Floating, gone.steps = nil, "", nil
+	gone.Terminated = sv.Updated
+	s.deleted[sv.ID] = &gone
 	for _, n := range sv.NICs {
 		delete(s.usedIPs, n.IP)
 		if p := s.ports[n.PortID]; p != nil {
@@ -204,9 +211,12 @@ func (s *Server) render(sv *server, detail bool) map[string]any {
 	for _, v := range s.attachedVolumes(sv.ID) {
 		vols = append(vols, map[string]any{"id": v.ID})
 	}
-	var launched any
+	var launched, terminated any
 	if !sv.Launched.IsZero() {
-		launched = sv.Launched.UTC().Format("2006-01-02T15:04:05.000000")
+		launched = sv.Launched.UTC().Format("2006-01-02T15:04:05.000000") // the guide's launched_at format
+	}
+	if !sv.Terminated.IsZero() {
+		terminated = sv.Terminated.UTC().Format(time.RFC3339) // the guide's terminated_at format
 	}
 	md := map[string]any{}
 	for k, v := range sv.Metadata {
@@ -226,7 +236,7 @@ func (s *Server) render(sv *server, detail bool) map[string]any {
 		"flavor":                               map[string]any{"id": sv.FlavorID, "links": s.link("flavors", sv.FlavorID, false)},
 		"id":                                   sv.ID,
 		"security_groups":                      groups,
-		"OS-SRV-USG:terminated_at":             nil,
+		"OS-SRV-USG:terminated_at":             terminated,
 		"OS-EXT-AZ:availability_zone":          sv.Zone,
 		"user_id":                              "b6ab578c20c94306ac1f41ffc4415b29",
 		"name":                                 sv.Name,
@@ -298,6 +308,11 @@ func (s *Server) handleListServers(detail bool) http.HandlerFunc {
 		all := make([]*server, 0, len(s.servers))
 		for id := range s.servers {
 			if sv := s.lookup(id); sv != nil {
+				all = append(all, sv)
+			}
+		}
+		if !since.IsZero() { // as in Nova, changes-since lists deleted servers too
+			for _, sv := range s.deleted {
 				all = append(all, sv)
 			}
 		}

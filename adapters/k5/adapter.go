@@ -137,6 +137,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.client == nil {
 		a.client = backendhttp.NewClient()
 	}
+	a.client = backendhttp.WithoutRedirects(a.client)
 	a.provider = &gophercloud.ProviderClient{HTTPClient: *a.client}
 	a.provider.HTTPClient.Transport = nonAuthoritativeOK{base: a.client.Transport}
 	a.provider.UserAgent.Prepend("computegw-k5")

@@ -114,6 +114,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.http == nil {
 		a.http = backendhttp.NewClient()
 	}
+	a.http = backendhttp.WithoutRedirects(a.http)
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

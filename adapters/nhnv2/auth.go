@@ -3,6 +3,7 @@ package nhnv2
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -118,6 +119,9 @@ func (a *Adapter) loginError(ctx context.Context, err error) error {
 		e.Code = driver.CodeCredentialsRejected
 		e.Reason = "BACKEND_CREDENTIALS_REJECTED"
 		e.Message = "NHN Cloud identity rejected the configured credentials (tenant_id, username, password) of cloud " + a.cfg.Name
+	case rc.Actual >= 300 && rc.Actual < 400:
+		e.Code = backendhttp.CodeForStatus(rc.Actual)
+		e.Message = fmt.Sprintf("NHN Cloud identity endpoint answered with a redirect (HTTP %d), which computegw does not follow; set identity_endpoint to where the API answers", rc.Actual)
 	case rc.Actual >= 500:
 		e.Code = backendhttp.CodeForStatus(rc.Actual)
 		e.Message = "NHN Cloud identity endpoint failed"

@@ -126,7 +126,9 @@ func New(cfg Config) (*Adapter, error) {
 	if a.client == nil {
 		a.client, a.ownsClient = backendhttp.NewClient(), true
 	}
-	a.client = noRedirects(a.client)
+	// TOAST answers every call itself (HTTP 200, or 401 for a dead token);
+	// a redirect is reported, not followed (UNAVAILABLE, see decodeResponse).
+	a.client = backendhttp.WithoutRedirects(a.client)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,19 +137,6 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now})
 	return a, nil
-}
-
-// noRedirects returns a shallow copy of c (same transport, so the same
-// keep-alive pool) that does not follow redirects. TOAST answers every call
-// itself (HTTP 200, or 401 for a dead token); a redirect is a misconfigured
-// endpoint or something in between, and following it would send the
-// X-Auth-Token header (net/http forwards it to any host) and, on a 307/308
-// from /tokens, the API password to wherever it points. The 3xx answer is
-// reported instead (UNAVAILABLE, see decodeResponse).
-func noRedirects(c *http.Client) *http.Client {
-	cp := *c
-	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cp
 }
 
 // Dialect reports driver.DialectTOASTv1.

@@ -57,7 +57,7 @@ func decodeResponse(status int, h http.Header, body []byte, out any, now time.Ti
 		}
 		switch {
 		case status >= 300 && status <= 399:
-			// The adapter does not follow redirects (adapter.go, noRedirects).
+			// The adapter does not follow redirects (backendhttp.WithoutRedirects).
 			e.Message = fmt.Sprintf("the backend answered HTTP %d, a redirect, which computegw does not follow "+
 				"(TOAST answers every call itself): check the cloud's endpoint", status)
 		case status == http.StatusTooManyRequests:

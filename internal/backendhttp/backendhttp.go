@@ -20,9 +20,26 @@ const DefaultMaxIdleConnsPerHost = 64
 
 // NewClient returns an HTTP client for one backend. It has no overall
 // Timeout: every request carries the caller's context, which holds the
-// deadline.
+// deadline. It never follows a redirect: Go would re-send X-Auth-Token (and,
+// on 307/308, a login body with the password) to wherever the redirect
+// points, so the 3xx answer itself comes back and the adapter reports it.
 func NewClient() *http.Client {
-	return &http.Client{Transport: NewTransport()}
+	return &http.Client{Transport: NewTransport(), CheckRedirect: NoRedirects}
+}
+
+// NoRedirects is an http.Client CheckRedirect that hands the redirect answer
+// back to the caller instead of following it.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// WithoutRedirects returns a shallow copy of c (same transport, so the same
+// keep-alive pool) that does not follow redirects, for adapters given a
+// client by their embedder: no vendor answers an API call with a redirect,
+// so one is a misconfigured endpoint or something in between, and following
+// it would hand the token or the password to wherever it points.
+func WithoutRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = NoRedirects
+	return &cp
 }
 
 // NewTransport returns the keep-alive transport NewClient uses.
@@ -80,6 +97,10 @@ func CodeForStatus(status int) driver.Code {
 	case status == http.StatusGatewayTimeout:
 		return driver.CodeDeadlineExceeded
 	case status >= 500:
+		return driver.CodeUnavailable
+	case status >= 300 && status < 400:
+		// A redirect, not followed (see NewClient): the endpoint in the
+		// config is not where the API answers.
 		return driver.CodeUnavailable
 	}
 	return driver.CodeUnknown

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ func TestCodeForStatus(t *testing.T) {
 		409: driver.CodeFailedPrecondition, 413: driver.CodeResourceExhausted, 429: driver.CodeResourceExhausted,
 		500: driver.CodeUnavailable, 501: driver.CodeUnimplemented, 503: driver.CodeUnavailable,
 		504: driver.CodeDeadlineExceeded, 401: driver.CodeUnknown, 418: driver.CodeUnknown,
+		302: driver.CodeUnavailable, 307: driver.CodeUnavailable,
 	}
 	for status, code := range want {
 		if got := CodeForStatus(status); got != code {
@@ -60,5 +62,36 @@ func TestTransportError(t *testing.T) {
 	}
 	if NewTransport().MaxIdleConnsPerHost != DefaultMaxIdleConnsPerHost {
 		t.Error("keep-alive pool not sized")
+	}
+}
+
+// TestClientDoesNotFollowRedirects: a token header (or a login body) never
+// goes to wherever a redirect points; the 3xx comes back to the adapter.
+func TestClientDoesNotFollowRedirects(t *testing.T) {
+	var leaked int
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Auth-Token") != "" {
+			leaked++
+		}
+	}))
+	defer elsewhere.Close()
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/steal", code)
+		}))
+		req, _ := http.NewRequest("POST", api.URL+"/v2.0/tokens", nil)
+		req.Header.Set("X-Auth-Token", "tok-secret")
+		res, err := NewClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != code {
+			t.Errorf("redirect %d: got HTTP %d, want the redirect itself", code, res.StatusCode)
+		}
+		api.Close()
+	}
+	if leaked != 0 {
+		t.Errorf("%d requests with the token reached the redirect target", leaked)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -82,10 +81,6 @@ type Adapter struct {
 	provider *gophercloud.ProviderClient // shared and token-less: tokens travel per call
 	identity *gophercloud.ServiceClient
 	tokens   *tokensource.Source
-
-	mu        sync.Mutex
-	refused   string    // a token compute refused on its retry (see call)
-	refusedAt time.Time // when
 }
 
 // Compile-time checks of the interfaces the k5 dialect implements. K5 has

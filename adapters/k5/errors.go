@@ -28,59 +28,28 @@ const maintenanceRetry = time.Minute
 // errMalformed marks a K5 answer that lacks the object the guide promises.
 var errMalformed = errors.New("k5: answer lacks the expected object")
 
-// refusedHold is how long a token that K5 refused right after it was
-// issued is not replaced on a further 401 (see call).
-const refusedHold = time.Minute
-
 // call runs fn against the compute endpoint with a cached token. A 401 on
 // the cached token invalidates it, logs in again (shared with concurrent
-// callers) and runs fn once more; tokensource enforces the "once". When
-// that fresh token is refused too (compute rejects this user outright),
-// further 401s within refusedHold do not log in again: each call would
-// otherwise make one login, hammering K5's identity service. Any failure
-// comes back classified as a *driver.Error.
+// callers) and runs fn once more; tokensource enforces the "once", and
+// when that fresh token is refused too (compute rejects this user
+// outright) it holds further logins for a minute, so that a stream of
+// calls does not hammer K5's identity service. Any failure comes back
+// classified as a *driver.Error.
 func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
-	var used string // the token of the latest attempt
 	isUnauthorized := func(err error) bool {
-		if !gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {
-			return false
+		if gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {
+			a.log.Info("k5: token rejected by compute", "op", op)
+			return true
 		}
-		if a.recentlyRefused(used) {
-			a.log.Info("k5: compute refused a freshly issued token again; not re-authenticating yet", "op", op)
-			return false
-		}
-		a.log.Info("k5: token rejected by compute; re-authenticating once", "op", op)
-		return true
+		return false
 	}
 	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
-		used = tok.Value
 		return fn(ctx, a.computeClient(tok))
 	})
 	if err == nil {
 		return nil
 	}
-	if gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {
-		a.markRefused(used)
-	}
 	return a.classify(ctx, op, err)
-}
-
-// markRefused records that compute refused tok (the token of a call's
-// last attempt), unless it is already recorded.
-func (a *Adapter) markRefused(tok string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.refused != tok {
-		a.refused, a.refusedAt = tok, a.now()
-	}
-}
-
-// recentlyRefused reports whether tok was refused after a re-login less
-// than refusedHold ago.
-func (a *Adapter) recentlyRefused(tok string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return tok != "" && tok == a.refused && a.now().Sub(a.refusedAt) < refusedHold
 }
 
 // computeClient is a per-call ServiceClient carrying the token as

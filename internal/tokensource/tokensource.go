@@ -11,7 +11,9 @@
 //   - a rejected password is not retried in a loop: further calls fail fast
 //     with the same error during a growing back-off, so an account with a
 //     lock-out policy (K5 locks after 5 failures in 15 minutes) is not locked
-//     by the gateway.
+//     by the gateway;
+//   - a token the backend refuses right after issuing it is not replaced on
+//     every further refusal: logins pause for RefusedHold.
 package tokensource
 
 import (
@@ -49,6 +51,10 @@ type Options struct {
 	// on each further rejection up to MaxRejectBackoff. Defaults 1m and 15m.
 	RejectBackoff    time.Duration
 	MaxRejectBackoff time.Duration
+	// RefusedHold is how long a token the backend refused right after it
+	// was issued is kept on further refusals instead of logging in again
+	// (see Do). Default 1m.
+	RefusedHold time.Duration
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
 }
@@ -68,6 +74,10 @@ type Source struct {
 	retryAt    time.Time
 	backoff    time.Duration
 	fetchCount int
+	// refused: a token the backend refused on Do's retry, so right after
+	// it was issued; until refusedUntil a refusal of it logs in no more.
+	refused      string
+	refusedUntil time.Time
 }
 
 type call struct {
@@ -89,6 +99,9 @@ func New(fetch FetchFunc, opt Options) *Source {
 	}
 	if opt.MaxRejectBackoff <= 0 {
 		opt.MaxRejectBackoff = 15 * time.Minute
+	}
+	if opt.RefusedHold <= 0 {
+		opt.RefusedHold = time.Minute
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -216,13 +229,18 @@ func (s *Source) Fetches() int {
 // Do runs fn with a token. If isUnauthorized(fn's error) says the backend
 // rejected the token (an HTTP 401), Do invalidates that
 // token, logs in again (shared with other callers) and runs fn once more.
+//
+// When the backend refuses that fresh token too, it rejects this user
+// outright (a role or project problem, not an expiry): for RefusedHold,
+// further refusals of the same token return fn's error without a login, so
+// a stream of calls does not become a stream of logins.
 func (s *Source) Do(ctx context.Context, isUnauthorized func(error) bool, fn func(ctx context.Context, tok Token) error) error {
 	tok, err := s.Token(ctx)
 	if err != nil {
 		return err
 	}
 	err = fn(ctx, tok)
-	if err == nil || !isUnauthorized(err) {
+	if err == nil || !isUnauthorized(err) || s.heldRefused(tok.Value) {
 		return err
 	}
 	s.Invalidate(tok.Value)
@@ -230,7 +248,21 @@ func (s *Source) Do(ctx context.Context, isUnauthorized func(error) bool, fn fun
 	if err != nil {
 		return err
 	}
-	return fn(ctx, tok)
+	err = fn(ctx, tok)
+	if err != nil && isUnauthorized(err) {
+		s.mu.Lock()
+		s.refused, s.refusedUntil = tok.Value, s.opt.Now().Add(s.opt.RefusedHold)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// heldRefused reports whether value is a token refused right after its
+// login, less than RefusedHold ago.
+func (s *Source) heldRefused(value string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return value != "" && value == s.refused && s.opt.Now().Before(s.refusedUntil)
 }
 
 func contextError(ctx context.Context) error {

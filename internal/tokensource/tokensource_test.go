@@ -153,6 +153,44 @@ func TestDoReauthenticatesOnceOn401(t *testing.T) {
 	}
 }
 
+// TestRefusedFreshTokenHoldsLogins: when the backend refuses even a token
+// it just issued, the next calls within RefusedHold fail at once with the
+// backend's answer instead of each logging in again; after the hold one
+// call tries a new login.
+func TestRefusedFreshTokenHoldsLogins(t *testing.T) {
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	var logins atomic.Int32
+	s := New(func(ctx context.Context) (Token, error) {
+		return tokenAt(logins.Add(1), clk.Now().Add(time.Hour)), nil
+	}, Options{Now: clk.Now, RefusedHold: time.Minute})
+	unauthorized := errors.New("401")
+	isUnauth := func(err error) bool { return errors.Is(err, unauthorized) }
+	refuse := func(ctx context.Context, tok Token) error { return unauthorized }
+	if err := s.Do(context.Background(), isUnauth, refuse); !errors.Is(err, unauthorized) || logins.Load() != 2 {
+		t.Fatalf("first call: %v after %d logins, want the 401 after 2", err, logins.Load())
+	}
+	for range 20 {
+		if err := s.Do(context.Background(), isUnauth, refuse); !errors.Is(err, unauthorized) {
+			t.Fatalf("held call: %v", err)
+		}
+	}
+	if n := logins.Load(); n != 2 {
+		t.Errorf("%d logins for 21 refused calls within the hold, want 2", n)
+	}
+	clk.Add(61 * time.Second)
+	calls := 0
+	err := s.Do(context.Background(), isUnauth, func(ctx context.Context, tok Token) error {
+		calls++
+		if tok.Value == "tok-d" { // the login after the hold: accepted
+			return nil
+		}
+		return unauthorized
+	})
+	if err != nil || logins.Load() != 3 || calls != 2 {
+		t.Errorf("after the hold: err %v, %d logins, %d calls; want success after one more login", err, logins.Load(), calls)
+	}
+}
+
 func TestCallerDeadlineWhileWaiting(t *testing.T) {
 	s := New(func(ctx context.Context) (Token, error) {
 		<-ctx.Done()

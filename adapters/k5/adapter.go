@@ -47,6 +47,9 @@ type Config struct {
 	// under it. Empty: taken from the token's service catalog (type
 	// "compute", interface "public").
 	ComputeEndpoint string
+	// Region picks the catalog's public compute endpoint when the catalog
+	// lists several regions (e.g. "uk-1"). Optional: empty takes the first.
+	Region string
 	// DomainName is the K5 contract number (the user's domain).
 	DomainName string
 	// ProjectID scopes the token; it is also the {tenant_id} of compute URLs.

@@ -69,7 +69,7 @@ func (a *Adapter) computeEndpoint(res tokens.CreateResult) (string, error) {
 	if err == nil {
 		var url string
 		url, err = openstack.V3EndpointURL(catalog, gophercloud.EndpointOpts{
-			Type: "compute", Availability: gophercloud.AvailabilityPublic,
+			Type: "compute", Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
 		})
 		if err == nil {
 			return url, nil // NormalizeURL: ends in "/"
@@ -77,8 +77,8 @@ func (a *Adapter) computeEndpoint(res tokens.CreateResult) (string, error) {
 	}
 	return "", &driver.Error{
 		Code: driver.CodeFailedPrecondition,
-		Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public compute endpoint; "+
-			"set compute_endpoint in the cloud's config", a.cfg.Name),
+		Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public compute endpoint%s; "+
+			"set compute_endpoint in the cloud's config", a.cfg.Name, regionHint(a.cfg.Region)),
 		Err: err,
 	}
 }
@@ -108,4 +108,11 @@ func (a *Adapter) identityError(ctx context.Context, err error) *driver.Error {
 	}
 	e := a.statusError("K5 login", ue)
 	return e
+}
+
+func regionHint(region string) string {
+	if region == "" {
+		return ""
+	}
+	return fmt.Sprintf(" in region %q", region)
 }

@@ -257,6 +257,29 @@ func TestComputeEndpointFromConfig(t *testing.T) {
 	}
 }
 
+// TestComputeEndpointFromCatalogRegion: with several regions in the
+// catalog, Region picks the compute endpoint; without it the first wins
+// (here an unreachable one).
+func TestComputeEndpointFromCatalogRegion(t *testing.T) {
+	s := newScript(t, exchange{method: "GET", path: "/flavors/1", status: 200, resp: guideShowFlavor})
+	s.otherRegion = true
+	if _, err := s.adapter(t, func(c *Config) { c.Region = "uk-1" }).GetFlavor(context.Background(), "1"); err != nil {
+		t.Fatalf("region uk-1: %v", err)
+	}
+	s.done(t)
+	s2 := newScript(t)
+	s2.otherRegion = true
+	if _, err := s2.adapter(t).GetFlavor(context.Background(), "1"); driver.CodeOf(err) != driver.CodeUnavailable {
+		t.Errorf("no region, first catalog entry unreachable: %v, want UNAVAILABLE", err)
+	}
+	s3 := newScript(t)
+	s3.otherRegion = true
+	_, err := s3.adapter(t, func(c *Config) { c.Region = "us-1" }).GetFlavor(context.Background(), "1")
+	if e := asDriverError(t, err); e.Code != driver.CodeFailedPrecondition || !strings.Contains(e.Message, `region "us-1"`) {
+		t.Errorf("unknown region: %+v", e)
+	}
+}
+
 func TestCatalogWithoutCompute(t *testing.T) {
 	s := newScript(t)
 	s.noCompute = true

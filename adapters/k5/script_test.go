@@ -50,6 +50,7 @@ type script struct {
 	computePath string // path prefix where compute requests are expected; default "/v2/{project}"
 	catalogPath string // path of the catalog's public compute endpoint; default computePath
 	noCompute   bool   // catalog without a compute service
+	otherRegion bool   // catalog lists a jp-1 public compute endpoint (unreachable) before uk-1's
 	expiresAt   time.Time
 }
 
@@ -141,7 +142,7 @@ func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 	s.mu.Lock()
 	s.tokenReqs++
 	s.tokenBodies = append(s.tokenBodies, string(body))
-	status, computePath, exp, noCompute := s.tokenStatus, s.computePath, s.expiresAt, s.noCompute
+	status, computePath, exp, noCompute, otherRegion := s.tokenStatus, s.computePath, s.expiresAt, s.noCompute, s.otherRegion
 	if s.catalogPath != "" {
 		computePath = s.catalogPath
 	}
@@ -163,9 +164,13 @@ func (s *script) serveToken(w http.ResponseWriter, r *http.Request, body []byte)
 			map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + "/v3"}}},
 	}
 	if !noCompute {
-		catalog = append(catalog, map[string]any{"type": "compute", "name": "nova", "endpoints": []any{
+		endpoints := []any{
 			map[string]any{"interface": "internal", "region": "uk-1", "url": "http://internal.invalid/v2/" + testProject},
-			map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + computePath}}})
+			map[string]any{"interface": "public", "region": "uk-1", "url": s.srv.URL + computePath}}
+		if otherRegion {
+			endpoints = append([]any{map[string]any{"interface": "public", "region": "jp-1", "url": "http://127.0.0.1:1/v2/" + testProject}}, endpoints...)
+		}
+		catalog = append(catalog, map[string]any{"type": "compute", "name": "nova", "endpoints": endpoints})
 	}
 	w.Header().Set("X-Subject-Token", testToken)
 	w.Header().Set("Content-Type", "application/json")

@@ -36,15 +36,18 @@ type Cloud struct {
 	Dialect          string // nhnv2 | toastv1 | k5
 	IdentityEndpoint string
 	ComputeEndpoint  string
-	Endpoint         string
-	AppKey           string
-	TenantID         string
-	DomainName       string
-	ProjectID        string
-	Username         string
-	Password         string // resolved from password, password_env or password_file
-	Timeout          time.Duration
-	Zones            []string
+	// Region (nhnv2, k5) picks the token catalog's compute endpoint when
+	// compute_endpoint is not given and the catalog lists several regions.
+	Region     string
+	Endpoint   string
+	AppKey     string
+	TenantID   string
+	DomainName string
+	ProjectID  string
+	Username   string
+	Password   string // resolved from password, password_env or password_file
+	Timeout    time.Duration
+	Zones      []string
 	// WindowsImageIDs (toastv1) are image IDs known to be Windows, whose
 	// instance names TOAST limits to 12 characters.
 	WindowsImageIDs []string
@@ -53,14 +56,14 @@ type Cloud struct {
 // Dialects and the keys each one requires and allows (beyond the common
 // ones: name, dialect, username, password*, timeout, zones).
 var dialectKeys = map[string]struct{ required, optional []string }{
-	"nhnv2":   {required: []string{"identity_endpoint", "tenant_id"}, optional: []string{"compute_endpoint"}},
+	"nhnv2":   {required: []string{"identity_endpoint", "tenant_id"}, optional: []string{"compute_endpoint", "region"}},
 	"toastv1": {required: []string{"endpoint", "appkey"}, optional: []string{"windows_image_ids"}},
-	"k5":      {required: []string{"identity_endpoint", "domain_name", "project_id"}, optional: []string{"compute_endpoint"}},
+	"k5":      {required: []string{"identity_endpoint", "domain_name", "project_id"}, optional: []string{"compute_endpoint", "region"}},
 }
 
 var commonKeys = []string{"name", "dialect", "username", "password", "password_env", "password_file", "timeout", "zones"}
 
-var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "endpoint", "appkey", "tenant_id", "domain_name", "project_id", "windows_image_ids"}
+var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "region", "endpoint", "appkey", "tenant_id", "domain_name", "project_id", "windows_image_ids"}
 
 // listKeys hold lists rather than single values.
 var listKeys = []string{"zones", "windows_image_ids"}
@@ -337,7 +340,7 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 			return nil, nil, &Error{Key: path + "." + k, Line: n.Line, Msg: "required for dialect " + c.Dialect}
 		}
 	}
-	c.IdentityEndpoint, c.ComputeEndpoint, c.Endpoint = get("identity_endpoint"), get("compute_endpoint"), get("endpoint")
+	c.IdentityEndpoint, c.ComputeEndpoint, c.Endpoint, c.Region = get("identity_endpoint"), get("compute_endpoint"), get("endpoint"), get("region")
 	c.AppKey, c.TenantID, c.DomainName, c.ProjectID, c.Username = get("appkey"), get("tenant_id"), get("domain_name"), get("project_id"), get("username")
 	for _, k := range []string{"identity_endpoint", "compute_endpoint", "endpoint"} {
 		if v := get(k); v != "" {

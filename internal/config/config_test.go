@@ -23,6 +23,7 @@ clouds:
     dialect: nhnv2
     identity_endpoint: https://api-identity.example.com
     compute_endpoint: https://kr1-api-instance.example.com
+    region: KR1
     tenant_id: 6cdebe3eb0094910bc41f1d42ebe4cb7
     username: user@example.com
     password_env: NHN_API_PASSWORD
@@ -55,7 +56,7 @@ func TestParseValid(t *testing.T) {
 		t.Fatalf("parsed %+v", f)
 	}
 	nhn, toast, k5 := f.Clouds[0], f.Clouds[1], f.Clouds[2]
-	if nhn.Dialect != "nhnv2" || nhn.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Password != secretValue || nhn.Timeout != 15*time.Second {
+	if nhn.Dialect != "nhnv2" || nhn.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Password != secretValue || nhn.Timeout != 15*time.Second || nhn.Region != "KR1" {
 		t.Errorf("nhn %+v", nhn)
 	}
 	if toast.AppKey != "AbCdEf012345" || toast.Endpoint == "" || len(toast.WindowsImageIDs) != 1 {
@@ -78,7 +79,8 @@ func TestParseErrors(t *testing.T) {
 		name, edit, wantKey, wantMsg string
 	}{
 		{"unknown top key", "http_adr: x\n", "http_adr", "unknown key"},
-		{"unknown cloud key", strings.Replace(valid, "    timeout: 15s", "    timeout: 15s\n    region: kr1", 1), "clouds[0].region", "unknown key"},
+		{"unknown cloud key", strings.Replace(valid, "    timeout: 15s", "    timeout: 15s\n    colour: blue", 1), "clouds[0].colour", "unknown key"},
+		{"region on toastv1", strings.Replace(valid, "appkey: AbCdEf012345", "appkey: AbCdEf012345\n    region: kr1", 1), "clouds[1].region", "not used by dialect toastv1"},
 		{"unknown dialect", strings.Replace(valid, "dialect: toastv1", "dialect: toast", 1), "clouds[1].dialect", `unknown dialect "toast"`},
 		{"duplicate cloud", strings.Replace(valid, "name: toast", "name: nhn-kr1", 1), "clouds[1].name", "duplicate cloud name"},
 		{"missing credential", strings.Replace(valid, "    password_env: K5_PASSWORD\n", "", 1), "clouds[2].password_env", "missing credential"},

@@ -304,13 +304,13 @@ func newAdapter(c config.Cloud, log *slog.Logger) (driver.Adapter, error) {
 	l := log.With("cloud", c.Name, "dialect", c.Dialect)
 	switch c.Dialect {
 	case "nhnv2":
-		return nhnv2.New(nhnv2.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint,
+		return nhnv2.New(nhnv2.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint, Region: c.Region,
 			TenantID: c.TenantID, Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
 	case "toastv1":
 		return toastv1.New(toastv1.Config{Name: c.Name, Endpoint: c.Endpoint, AppKey: c.AppKey,
 			Username: c.Username, Password: c.Password, WindowsImageIDs: c.WindowsImageIDs, HTTPClient: client, Logger: l})
 	case "k5":
-		return k5.New(k5.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint,
+		return k5.New(k5.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint, Region: c.Region,
 			DomainName: c.DomainName, ProjectID: c.ProjectID, Username: c.Username, Password: c.Password,
 			Zones: c.Zones, HTTPClient: client, Logger: l})
 	}

@@ -279,7 +279,10 @@ func TestUnknownCloudAndUnsupported(t *testing.T) {
 	// The wildcard reads across clouds in ListInstances only; elsewhere it
 	// is a bad argument, not an unknown cloud.
 	for _, call := range []func() error{
-		func() error { _, err := s.GetCloud(context.Background(), &pb.GetCloudRequest{Name: "clouds/-"}); return err },
+		func() error {
+			_, err := s.GetCloud(context.Background(), &pb.GetCloudRequest{Name: "clouds/-"})
+			return err
+		},
 		func() error {
 			_, err := s.ListFlavors(context.Background(), &pb.ListFlavorsRequest{Parent: "clouds/-"})
 			return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -260,9 +261,9 @@ func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) e
 	}
 	for k, v := range req.Metadata {
 		switch {
-		case k == "" || len(k) > maxMetadataLen:
+		case k == "" || utf8.RuneCountInString(k) > maxMetadataLen:
 			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("keys are 1 to %d characters; %q is not", maxMetadataLen, k))
-		case len(v) > maxMetadataLen:
+		case utf8.RuneCountInString(v) > maxMetadataLen:
 			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("values are at most %d characters; the value of %q is not", maxMetadataLen, k))
 		}
 	}

@@ -68,6 +68,10 @@ func TestValidateCreate(t *testing.T) {
 		{"metadata long value", func(r *driver.CreateInstanceRequest) {
 			r.Metadata = map[string]string{"k": strings.Repeat("v", 256)}
 		}, 1, "instance.metadata"},
+		// The limits count characters, as Nova does, not UTF-8 bytes.
+		{"metadata 255 Korean characters", func(r *driver.CreateInstanceRequest) {
+			r.Metadata = map[string]string{strings.Repeat("키", 255): strings.Repeat("값", 255)}
+		}, 1, ""},
 		{"empty security group", func(r *driver.CreateInstanceRequest) { r.SecurityGroups = []string{"default", " "} }, 1, "instance.security_groups[1]"},
 	}
 	for _, c := range cases {

@@ -107,44 +107,60 @@ type nhnServer struct {
 var serverTimes = []string{"created", "updated", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at"}
 
 func (s *nhnServer) UnmarshalJSON(b []byte) error {
+	var ext struct {
+		Created    json.RawMessage `json:"created"`
+		Updated    json.RawMessage `json:"updated"`
+		Launched   json.RawMessage `json:"OS-SRV-USG:launched_at"`
+		Terminated json.RawMessage `json:"OS-SRV-USG:terminated_at"`
+		Ephemeral  *int            `json:"NHN-EXT-ATTR:ephemeral_disk_size"`
+	}
+	if err := json.Unmarshal(b, &ext); err != nil {
+		return err
+	}
+	s.Server = servers.Server{}
+	if err := json.Unmarshal(b, &s.Server); err != nil {
+		// gophercloud refused a timestamp shape (the common case decodes
+		// in one pass); decode the rest without them.
+		if err := s.decodeWithoutTimes(b); err != nil {
+			return err
+		}
+	}
+	s.Created, s.Updated = rawTime(ext.Created), rawTime(ext.Updated)
+	s.LaunchedAt, s.TerminatedAt = rawTime(ext.Launched), rawTime(ext.Terminated)
+	s.EphemeralDiskSize, s.hasEphemeral = 0, ext.Ephemeral != nil
+	if ext.Ephemeral != nil {
+		s.EphemeralDiskSize = *ext.Ephemeral
+	}
+	return nil
+}
+
+// decodeWithoutTimes decodes b into s.Server with the serverTimes keys
+// removed, for an answer whose timestamps gophercloud cannot parse.
+func (s *nhnServer) decodeWithoutTimes(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	times := make(map[string]time.Time, len(serverTimes))
 	for _, k := range serverTimes {
-		v, ok := raw[k]
-		if !ok {
-			continue
-		}
 		delete(raw, k)
-		var str string
-		if json.Unmarshal(v, &str) == nil {
-			if t, ok := parseTime(str); ok {
-				times[k] = t
-			}
-		}
 	}
 	rest, err := json.Marshal(raw)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(rest, &s.Server); err != nil {
-		return err
+	s.Server = servers.Server{}
+	return json.Unmarshal(rest, &s.Server)
+}
+
+// rawTime reads a JSON timestamp in any shape parseTime knows; anything
+// else (absent, null, unreadable) is the zero time.
+func rawTime(v json.RawMessage) time.Time {
+	var str string
+	if len(v) == 0 || json.Unmarshal(v, &str) != nil {
+		return time.Time{}
 	}
-	s.Created, s.Updated = times["created"], times["updated"]
-	s.LaunchedAt, s.TerminatedAt = times["OS-SRV-USG:launched_at"], times["OS-SRV-USG:terminated_at"]
-	s.EphemeralDiskSize, s.hasEphemeral = 0, false
-	if v, ok := raw["NHN-EXT-ATTR:ephemeral_disk_size"]; ok {
-		var n *int
-		if err := json.Unmarshal(v, &n); err != nil {
-			return err
-		}
-		if n != nil {
-			s.EphemeralDiskSize, s.hasEphemeral = *n, true
-		}
-	}
-	return nil
+	t, _ := parseTime(str)
+	return t
 }
 
 // nhnAddress is one entry of a server's "addresses" map.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
@@ -211,6 +212,9 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 			MarshalOptions:   protojson.MarshalOptions{},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
+		runtime.WithErrorHandler(restError),
+		runtime.WithRoutingErrorHandler(restRoutingError),
+		runtime.SetQueryParameterParser(&strictQueryParser{}), // process-wide in grpc-gateway; same parser for every mux,
 	)
 	if err := pb.RegisterComputeServiceHandlerServer(context.Background(), mux, srv); err != nil {
 		return nil, err
@@ -238,7 +242,7 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 	root.Handle("/", mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {
-			writeStatus(w, status.Newf(codes.ResourceExhausted, "request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes))
+			writeStatus(w, gatewayStatus(codes.ResourceExhausted, "REQUEST_TOO_LARGE", fmt.Sprintf("request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes)))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
@@ -247,11 +251,11 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 			// answer as a declared one.
 			body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
 			if err != nil {
-				writeStatus(w, status.Newf(codes.InvalidArgument, "reading the request body: %v", err))
+				writeStatus(w, gatewayStatus(codes.InvalidArgument, "INVALID_ARGUMENT", "reading the request body: "+err.Error()))
 				return
 			}
 			if len(body) > MaxRequestBytes {
-				writeStatus(w, status.Newf(codes.ResourceExhausted, "request body is over the gateway's limit of %d bytes", MaxRequestBytes))
+				writeStatus(w, gatewayStatus(codes.ResourceExhausted, "REQUEST_TOO_LARGE", fmt.Sprintf("request body is over the gateway's limit of %d bytes", MaxRequestBytes)))
 				return
 			}
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
@@ -264,6 +268,55 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 // receive limit bounds a gRPC message: the largest real body (a create with
 // 64 KiB of user data) is far below it.
 const MaxRequestBytes = 4 << 20
+
+// restError is grpc-gateway's error answer, with the contract's ErrorInfo
+// added to the errors grpc-gateway makes itself before the service runs (a
+// body that is not JSON, a query parameter of the wrong type): those carry
+// none, while every error of the service already has one.
+func restError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+			return
+		}
+	}
+	reason := st.Code().String()
+	switch st.Code() {
+	case codes.InvalidArgument:
+		reason, st = "INVALID_ARGUMENT", status.New(codes.InvalidArgument, "malformed request: "+st.Message())
+	case codes.NotFound:
+		reason = "NOT_FOUND"
+	case codes.Unimplemented:
+		reason = "METHOD_NOT_ALLOWED"
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, gatewayStatus(st.Code(), reason, st.Message()).Err())
+}
+
+// gatewayStatus is an error of the gateway's own REST layer, with the
+// contract's ErrorInfo.
+func gatewayStatus(code codes.Code, reason, msg string) *status.Status {
+	st := status.New(code, msg)
+	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: server.ErrorDomain}); err == nil {
+		return withInfo
+	}
+	return st
+}
+
+// restRoutingError answers a request that matches no REST route, naming
+// what was asked for.
+func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	var st *status.Status
+	switch httpStatus {
+	case http.StatusNotFound:
+		st = status.Newf(codes.NotFound, "no REST route for %s %s (the routes are listed in /openapi.json)", r.Method, r.URL.Path)
+	case http.StatusMethodNotAllowed:
+		st = status.Newf(codes.Unimplemented, "method %s is not allowed on %s", r.Method, r.URL.Path)
+	default:
+		st = status.New(codes.InvalidArgument, http.StatusText(httpStatus))
+	}
+	restError(ctx, mux, m, w, r, st.Err())
+}
 
 func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
 	if opt.ConfigPath == "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -25,12 +26,18 @@ func watchHandler(srv *server.Server) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		req := &pb.WatchInstanceRequest{Name: params["name"]}
 		q := r.URL.Query()
+		for key := range q {
+			if key != "targetStates" && key != "target_states" {
+				writeStatus(w, badRequest(key, "unknown query parameter: a watch takes only targetStates"))
+				return
+			}
+		}
 		for _, key := range []string{"targetStates", "target_states"} {
 			for _, v := range q[key] {
 				for _, s := range strings.Split(v, ",") {
 					n, ok := pb.Instance_State_value[strings.TrimSpace(s)]
-					if !ok {
-						writeStatus(w, status.New(codes.InvalidArgument, "target_states: unknown state \""+s+"\""))
+					if !ok || n == 0 {
+						writeStatus(w, badRequest("target_states", "unknown state \""+s+"\""))
 						return
 					}
 					req.TargetStates = append(req.TargetStates, pb.Instance_State(n))
@@ -92,4 +99,14 @@ func (s *httpStream) line(key string, m proto.Message) error {
 		f.Flush()
 	}
 	return nil
+}
+
+// badRequest is INVALID_ARGUMENT for one request field, with the
+// contract's ErrorInfo and a BadRequest field violation.
+func badRequest(field, description string) *status.Status {
+	st := gatewayStatus(codes.InvalidArgument, "INVALID_ARGUMENT", field+": "+description)
+	if withBR, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}}}); err == nil {
+		return withBR
+	}
+	return st
 }

@@ -49,6 +49,13 @@ var defaultReasons = map[driver.Code]string{
 	driver.CodeCanceled:            "CANCELLED",
 }
 
+// Status is the gRPC status, with the contract's details, of an error the
+// transport layer raises before any RPC runs (no cloud known): the REST
+// front end uses it so that its own refusals look like the service's.
+func Status(err error) *status.Status {
+	return status.Convert(toStatus(nil, nil, err))
+}
+
 // toStatus converts any error from the portable layer or an adapter into a
 // gRPC status with the contract's details. cl may be nil (no cloud known).
 func toStatus(ctx context.Context, cl *cloud, err error) error {

@@ -214,7 +214,8 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 		}),
 		runtime.WithErrorHandler(restError),
 		runtime.WithRoutingErrorHandler(restRoutingError),
-		runtime.SetQueryParameterParser(&strictQueryParser{}), // process-wide in grpc-gateway; same parser for every mux,
+		// Process-wide in grpc-gateway: every mux gets the same parser.
+		runtime.SetQueryParameterParser(&strictQueryParser{}),
 	)
 	if err := pb.RegisterComputeServiceHandlerServer(context.Background(), mux, srv); err != nil {
 		return nil, err
@@ -242,7 +243,8 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 	root.Handle("/", mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {
-			writeStatus(w, gatewayStatus(codes.ResourceExhausted, "REQUEST_TOO_LARGE", fmt.Sprintf("request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes)))
+			writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
+				Message: fmt.Sprintf("request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes)}))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
@@ -251,11 +253,12 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 			// answer as a declared one.
 			body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
 			if err != nil {
-				writeStatus(w, gatewayStatus(codes.InvalidArgument, "INVALID_ARGUMENT", "reading the request body: "+err.Error()))
+				writeStatus(w, server.Status(&driver.Error{Code: driver.CodeInvalidArgument, Message: "reading the request body: " + err.Error()}))
 				return
 			}
 			if len(body) > MaxRequestBytes {
-				writeStatus(w, gatewayStatus(codes.ResourceExhausted, "REQUEST_TOO_LARGE", fmt.Sprintf("request body is over the gateway's limit of %d bytes", MaxRequestBytes)))
+				writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
+					Message: fmt.Sprintf("request body is over the gateway's limit of %d bytes", MaxRequestBytes)}))
 				return
 			}
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
@@ -290,17 +293,10 @@ func restError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, 
 	case codes.Unimplemented:
 		reason = "METHOD_NOT_ALLOWED"
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, gatewayStatus(st.Code(), reason, st.Message()).Err())
-}
-
-// gatewayStatus is an error of the gateway's own REST layer, with the
-// contract's ErrorInfo.
-func gatewayStatus(code codes.Code, reason, msg string) *status.Status {
-	st := status.New(code, msg)
-	if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: server.ErrorDomain}); err == nil {
-		return withInfo
+	if withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: server.ErrorDomain}); derr == nil {
+		st = withInfo
 	}
-	return st
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 }
 
 // restRoutingError answers a request that matches no REST route, naming

@@ -6,14 +6,13 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/server"
 )
@@ -28,7 +27,7 @@ func watchHandler(srv *server.Server) runtime.HandlerFunc {
 		q := r.URL.Query()
 		for key := range q {
 			if key != "targetStates" && key != "target_states" {
-				writeStatus(w, badRequest(key, "unknown query parameter: a watch takes only targetStates"))
+				writeStatus(w, server.Status(driver.InvalidArgument(key, "unknown query parameter: a watch takes only targetStates")))
 				return
 			}
 		}
@@ -37,7 +36,7 @@ func watchHandler(srv *server.Server) runtime.HandlerFunc {
 				for _, s := range strings.Split(v, ",") {
 					n, ok := pb.Instance_State_value[strings.TrimSpace(s)]
 					if !ok || n == 0 {
-						writeStatus(w, badRequest("target_states", "unknown state \""+s+"\""))
+						writeStatus(w, server.Status(driver.InvalidArgument("target_states", "unknown state \""+s+"\"")))
 						return
 					}
 					req.TargetStates = append(req.TargetStates, pb.Instance_State(n))
@@ -99,14 +98,4 @@ func (s *httpStream) line(key string, m proto.Message) error {
 		f.Flush()
 	}
 	return nil
-}
-
-// badRequest is INVALID_ARGUMENT for one request field, with the
-// contract's ErrorInfo and a BadRequest field violation.
-func badRequest(field, description string) *status.Status {
-	st := gatewayStatus(codes.InvalidArgument, "INVALID_ARGUMENT", field+": "+description)
-	if withBR, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: description}}}); err == nil {
-		return withBR
-	}
-	return st
 }

@@ -244,6 +244,9 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 			err = status.Error(codes.Internal, "internal error in computegw")
 		}
 		code := codes.OK
+		// The gateway's own backend credentials refused is an operator's
+		// problem, not the caller's: WARN although it is FAILED_PRECONDITION.
+		credentials := err != nil && driver.CodeOf(err) == driver.CodeCredentialsRejected
 		if err != nil {
 			err = toStatus(ctx, c.cloud, err)
 			code = status.Code(err)
@@ -260,6 +263,9 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 		level := slog.LevelInfo
 		switch code {
 		case codes.Internal, codes.Unknown, codes.Unavailable, codes.DataLoss:
+			level = slog.LevelWarn
+		}
+		if credentials {
 			level = slog.LevelWarn
 		}
 		if err != nil {

@@ -149,46 +149,43 @@ func TestReauthenticatesOnceOn401(t *testing.T) {
 
 func TestPersistent401IsCredentialsRejected(t *testing.T) {
 	unauthorized := exchange{method: "GET", path: "/flavors/1", status: 401, resp: `{"unauthorized": {"code": 401, "message": "Authentication required"}}`}
-	s := newScript(t, unauthorized, unauthorized)
+	s := newScript(t, unauthorized, unauthorized, unauthorized)
 	_, err := s.adapter(t).GetFlavor(context.Background(), "1")
 	e := asDriverError(t, err)
 	if e.Code != driver.CodeCredentialsRejected || e.Reason != "BACKEND_CREDENTIALS_REJECTED" || e.VendorHTTPStatus != 401 {
 		t.Fatalf("got %+v", e)
 	}
-	s.done(t) // exactly two compute attempts: no retry loop
-	if n := s.tokens(); n != 2 {
-		t.Errorf("%d token requests, want 2", n)
+	s.done(t) // exactly three compute attempts: no retry loop
+	if n := s.tokens(); n != 3 {
+		t.Errorf("%d token requests, want 3", n)
 	}
 }
 
-// When compute refuses even a freshly issued token, later calls do not log
-// in again each time (that would be one login per call): for a minute they
-// fail with the refusal, then one re-authentication is tried.
+// When compute refuses token after freshly issued token, later calls do not
+// log in again each time (that would be one login per call): after three
+// refused tokens the calls fail fast, without a request, for a second; then
+// one re-authentication is tried, and the pause doubles.
 func TestPersistent401DoesNotHammerIdentity(t *testing.T) {
 	clk := testclock.New(time.Now())
 	unauthorized := exchange{method: "GET", path: "/flavors/1", status: 401, resp: `{"unauthorized": {"code": 401, "message": "Authentication required"}}`}
-	steps := make([]exchange, 8)
-	for i := range steps {
-		steps[i] = unauthorized
-	}
-	s := newScript(t, steps...)
+	s := newScript(t, unauthorized, unauthorized, unauthorized, unauthorized)
 	a := s.adapter(t, func(c *Config) { c.Now = clk.Now })
 	ctx := context.Background()
-	for i := range 5 { // 2 + 4 compute requests
+	for i := range 5 { // 3 compute requests, then none
 		if _, err := a.GetFlavor(ctx, "1"); driver.CodeOf(err) != driver.CodeCredentialsRejected {
 			t.Fatalf("call %d: %v", i, err)
 		}
-		clk.Add(10 * time.Second)
+		clk.Add(150 * time.Millisecond)
 	}
-	if n := s.tokens(); n != 2 {
-		t.Fatalf("%d logins for 5 calls refused with fresh tokens within a minute, want 2", n)
+	if n := s.tokens(); n != 3 {
+		t.Fatalf("%d logins for 5 calls refused with fresh tokens within a second, want 3", n)
 	}
-	clk.Add(30 * time.Second) // more than a minute after the refusal
+	clk.Add(time.Second) // past the pause
 	if _, err := a.GetFlavor(ctx, "1"); driver.CodeOf(err) != driver.CodeCredentialsRejected {
 		t.Fatal(err)
 	}
-	if n := s.tokens(); n != 3 {
-		t.Fatalf("%d logins, want one more re-authentication after the hold", n)
+	if n := s.tokens(); n != 4 {
+		t.Fatalf("%d logins, want one more re-authentication after the pause", n)
 	}
 	s.done(t)
 }

@@ -30,11 +30,11 @@ var errMalformed = errors.New("k5: answer lacks the expected object")
 
 // call runs fn against the compute endpoint with a cached token. A 401 on
 // the cached token invalidates it, logs in again (shared with concurrent
-// callers) and runs fn once more; tokensource enforces the "once", and
-// when that fresh token is refused too (compute rejects this user
-// outright) it holds further logins for a minute, so that a stream of
-// calls does not hammer K5's identity service. Any failure comes back
-// classified as a *driver.Error.
+// callers) and runs fn again; tokensource never reuses a refused token, and
+// when three tokens in a row are refused before any is accepted (compute
+// rejects this user outright) it spaces further logins out (1s doubling to
+// 1m), so that a stream of calls does not hammer K5's identity service.
+// Any failure comes back classified as a *driver.Error.
 func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
 	isUnauthorized := func(err error) bool {
 		if gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {

@@ -188,8 +188,8 @@ func TestSecondUnauthorizedIsNotRetriedAgain(t *testing.T) {
 	if driver.CodeOf(err) != driver.CodeCredentialsRejected {
 		t.Fatalf("err = %v, want CodeCredentialsRejected", err)
 	}
-	if tokenCalls.Load() != 2 || computeCalls.Load() != 2 {
-		t.Fatalf("token calls %d, compute calls %d; want 2 and 2 (one re-authentication, one retry)", tokenCalls.Load(), computeCalls.Load())
+	if tokenCalls.Load() != 3 || computeCalls.Load() != 3 {
+		t.Fatalf("token calls %d, compute calls %d; want 3 and 3 (three tokens refused in a row end the call)", tokenCalls.Load(), computeCalls.Load())
 	}
 }
 

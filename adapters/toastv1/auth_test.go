@@ -200,16 +200,16 @@ func TestRefusedTwiceFails(t *testing.T) {
 	if de.VendorCode != "-3" {
 		t.Errorf("vendor code %q", de.VendorCode)
 	}
-	if n, c := srv.TokenRequests(), apiCalls.Load(); n != 2 || c != 2 {
-		t.Errorf("%d token requests and %d calls, want 2 and 2 (one re-login, one retry)", n, c)
+	if n, c := srv.TokenRequests(), apiCalls.Load(); n != 3 || c != 3 {
+		t.Errorf("%d token requests and %d calls, want 3 and 3 (refused tokens are never reused; three in a row end the call)", n, c)
 	}
 }
 
 // TestFreshTokenRefusedIsCredentialsRejected: when the token issued by the
-// re-login is refused as unauthenticated too (HTTP 401, with or without an
+// re-logins are refused as unauthenticated too (HTTP 401, with or without an
 // envelope, or an FF401 result code), the gateway's credentials do not work:
-// FAILED_PRECONDITION BACKEND_CREDENTIALS_REJECTED, after exactly one
-// re-login and one retry.
+// FAILED_PRECONDITION BACKEND_CREDENTIALS_REJECTED, after exactly three
+// tokens refused in a row (a single fresh token refused is a revocation race).
 func TestFreshTokenRefusedIsCredentialsRejected(t *testing.T) {
 	for name, answer := range map[string]func(http.ResponseWriter){
 		"401 bare": func(w http.ResponseWriter) {
@@ -242,8 +242,8 @@ func TestFreshTokenRefusedIsCredentialsRejected(t *testing.T) {
 			if de.Reason != "BACKEND_CREDENTIALS_REJECTED" || !strings.Contains(de.Message, "get instance i-1") {
 				t.Errorf("error %+v", de)
 			}
-			if n, c := srv.TokenRequests(), apiCalls.Load(); n != 2 || c != 2 {
-				t.Errorf("%d token requests and %d calls, want 2 and 2 (one re-login, one retry)", n, c)
+			if n, c := srv.TokenRequests(), apiCalls.Load(); n != 3 || c != 3 {
+				t.Errorf("%d token requests and %d calls, want 3 and 3 (three fresh tokens refused in a row end the call)", n, c)
 			}
 		})
 	}

@@ -12,8 +12,13 @@
 //     with the same error during a growing back-off, so an account with a
 //     lock-out policy (K5 locks after 5 failures in 15 minutes) is not locked
 //     by the gateway;
-//   - a token the backend refuses right after issuing it is not replaced on
-//     every further refusal: logins pause for RefusedHold.
+//   - a refused token is never served again, not even one issued a moment
+//     ago (it may have been revoked already: two revocations in quick
+//     succession cost two logins, not an outage);
+//   - when the backend refuses token after token it has just issued (the
+//     password works, the token does not: a role or project problem),
+//     logins are spaced out so a stream of calls is not a stream of logins;
+//     calls meanwhile fail fast with BACKEND_CREDENTIALS_REJECTED.
 package tokensource
 
 import (
@@ -51,10 +56,12 @@ type Options struct {
 	// on each further rejection up to MaxRejectBackoff. Defaults 1m and 15m.
 	RejectBackoff    time.Duration
 	MaxRejectBackoff time.Duration
-	// RefusedHold is how long a token the backend refused right after it
-	// was issued is kept on further refusals instead of logging in again
-	// (see Do). Default 1m.
-	RefusedHold time.Duration
+	// RefusedBackoff is the pause before the next login once
+	// RefusedStreak tokens in a row were refused without ever being
+	// accepted; it doubles with each further such token up to RefusedHold.
+	// Defaults 1s and 1m.
+	RefusedBackoff time.Duration
+	RefusedHold    time.Duration
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
 }
@@ -74,11 +81,21 @@ type Source struct {
 	retryAt    time.Time
 	backoff    time.Duration
 	fetchCount int
-	// refused: a token the backend refused on Do's retry, so right after
-	// it was issued; until refusedUntil a refusal of it logs in no more.
-	refused      string
+	// accepted: the cached token has been accepted by the backend at
+	// least once. streak: how many tokens in a row were refused without
+	// ever being accepted; from RefusedStreak on, logins wait for
+	// refusedUntil.
+	accepted     bool
+	streak       int
 	refusedUntil time.Time
 }
+
+// RefusedStreak is how many tokens in a row the backend may refuse without
+// ever accepting one before logins are spaced out. A single refused fresh
+// token is normal when tokens are revoked in quick succession (the one
+// issued after the first revocation dies in the second); three in a row
+// with none accepted means the backend does not take this user's tokens.
+const RefusedStreak = 3
 
 type call struct {
 	done chan struct{}
@@ -99,6 +116,9 @@ func New(fetch FetchFunc, opt Options) *Source {
 	}
 	if opt.MaxRejectBackoff <= 0 {
 		opt.MaxRejectBackoff = 15 * time.Minute
+	}
+	if opt.RefusedBackoff <= 0 {
+		opt.RefusedBackoff = time.Second
 	}
 	if opt.RefusedHold <= 0 {
 		opt.RefusedHold = time.Minute
@@ -138,6 +158,18 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 		e.RetryAfter = s.retryAt.Sub(now)
 		s.mu.Unlock()
 		return Token{}, &e
+	}
+	if s.inflight == nil && s.streak >= RefusedStreak && now.Before(s.refusedUntil) {
+		e := &driver.Error{
+			Code:   driver.CodeCredentialsRejected,
+			Reason: "BACKEND_CREDENTIALS_REJECTED",
+			Message: fmt.Sprintf("the backend refused the last %d tokens it issued to the gateway's user, each before accepting any "+
+				"(the password is accepted but its tokens are not: check the user's roles and project); next login at %s",
+				s.streak, s.refusedUntil.UTC().Format(time.RFC3339)),
+			RetryAfter: s.refusedUntil.Sub(now),
+		}
+		s.mu.Unlock()
+		return Token{}, e
 	}
 	c := s.inflight
 	if c == nil {
@@ -202,7 +234,7 @@ func (s *Source) run(c *call, base context.Context) {
 		close(c.done)
 		return
 	}
-	s.tok, s.valid, s.fetchedAt = tok, true, s.opt.Now()
+	s.tok, s.valid, s.fetchedAt, s.accepted = tok, true, s.opt.Now(), false
 	s.rejected, s.backoff = nil, 0
 	c.tok = tok
 	close(c.done)
@@ -227,42 +259,70 @@ func (s *Source) Fetches() int {
 }
 
 // Do runs fn with a token. If isUnauthorized(fn's error) says the backend
-// rejected the token (an HTTP 401), Do invalidates that
-// token, logs in again (shared with other callers) and runs fn once more.
+// refused the token (an HTTP 401), Do invalidates that token, logs in again
+// (shared with concurrent callers) and runs fn once more; a refused token is
+// never used again. fn runs at most three times: a token issued a moment ago
+// can be refused too when tokens are revoked in quick succession, and the
+// login after that one is the one that works.
 //
-// When the backend refuses that fresh token too, it rejects this user
-// outright (a role or project problem, not an expiry): for RefusedHold,
-// further refusals of the same token return fn's error without a login, so
-// a stream of calls does not become a stream of logins.
+// When RefusedStreak tokens in a row are refused without any being accepted,
+// Do stops retrying and returns fn's error, and the next login waits
+// (RefusedBackoff, doubling up to RefusedHold); calls meanwhile fail fast
+// (see Token). fn returning nil marks its token as accepted.
 func (s *Source) Do(ctx context.Context, isUnauthorized func(error) bool, fn func(ctx context.Context, tok Token) error) error {
-	tok, err := s.Token(ctx)
-	if err != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		tok, err := s.Token(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(ctx, tok)
+		if err == nil {
+			s.accept(tok.Value)
+			return nil
+		}
+		if !isUnauthorized(err) {
+			return err
+		}
+		if persistent := s.refuse(tok.Value); persistent || attempt == 3 {
+			return err
+		}
 	}
-	err = fn(ctx, tok)
-	if err == nil || !isUnauthorized(err) || s.heldRefused(tok.Value) {
-		return err
-	}
-	s.Invalidate(tok.Value)
-	tok, err = s.Token(ctx)
-	if err != nil {
-		return err
-	}
-	err = fn(ctx, tok)
-	if err != nil && isUnauthorized(err) {
-		s.mu.Lock()
-		s.refused, s.refusedUntil = tok.Value, s.opt.Now().Add(s.opt.RefusedHold)
-		s.mu.Unlock()
-	}
-	return err
 }
 
-// heldRefused reports whether value is a token refused right after its
-// login, less than RefusedHold ago.
-func (s *Source) heldRefused(value string) bool {
+// accept records that the backend took the token value.
+func (s *Source) accept(value string) {
+	s.mu.Lock()
+	if s.valid && s.tok.Value == value && !s.accepted {
+		s.accepted, s.streak = true, 0
+	}
+	s.mu.Unlock()
+}
+
+// refuse invalidates the token value after a 401 (once, however many callers
+// saw it) and reports whether refusals are persistent: RefusedStreak tokens
+// in a row refused without ever being accepted.
+func (s *Source) refuse(value string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return value != "" && value == s.refused && s.opt.Now().Before(s.refusedUntil)
+	if s.valid && s.tok.Value == value {
+		s.valid = false
+		if !s.accepted {
+			s.streak++
+			if s.streak >= RefusedStreak {
+				d := s.opt.RefusedBackoff << min(s.streak-RefusedStreak, 16)
+				s.refusedUntil = s.opt.Now().Add(min(d, s.opt.RefusedHold))
+			}
+		}
+	}
+	return s.streak >= RefusedStreak
+}
+
+// RefusedInARow reports how many tokens in a row the backend has refused
+// without accepting any (for tests and metrics).
+func (s *Source) RefusedInARow() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.streak
 }
 
 func contextError(ctx context.Context) error {

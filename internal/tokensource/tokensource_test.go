@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,49 +146,200 @@ func TestDoReauthenticatesOnceOn401(t *testing.T) {
 	if err != nil || calls != 2 || logins.Load() != 2 {
 		t.Errorf("err %v, calls %d, logins %d; want nil, 2, 2", err, calls, logins.Load())
 	}
-	// A token that keeps failing is tried twice, not in a loop.
+	// A call that keeps being refused is tried three times, not in a loop.
 	calls = 0
 	err = s.Do(context.Background(), isUnauth, func(ctx context.Context, tok Token) error { calls++; return unauthorized })
-	if !errors.Is(err, unauthorized) || calls != 2 {
-		t.Errorf("persistent 401: err %v after %d calls", err, calls)
+	if !errors.Is(err, unauthorized) || calls != 3 {
+		t.Errorf("persistent 401: err %v after %d calls, want the 401 after 3", err, calls)
 	}
 }
 
-// TestRefusedFreshTokenHoldsLogins: when the backend refuses even a token
-// it just issued, the next calls within RefusedHold fail at once with the
-// backend's answer instead of each logging in again; after the hold one
-// call tries a new login.
-func TestRefusedFreshTokenHoldsLogins(t *testing.T) {
+// backend is a token-checking backend for the revocation tests: logins
+// issue a new token, revoke kills every token issued so far.
+type backend struct {
+	mu     sync.Mutex
+	valid  map[string]bool
+	n      int
+	logins atomic.Int32
+	// afterLogin, if set, runs after each login (outside the lock).
+	afterLogin func(n int)
+}
+
+func newBackend() *backend { return &backend{valid: map[string]bool{}} }
+
+func (b *backend) login(ctx context.Context) (Token, error) {
+	time.Sleep(2 * time.Millisecond) // a login takes a moment
+	b.mu.Lock()
+	b.n++
+	n := b.n
+	v := fmt.Sprintf("tok-%d", n)
+	b.valid[v] = true
+	b.mu.Unlock()
+	b.logins.Add(1)
+	if b.afterLogin != nil {
+		b.afterLogin(n)
+	}
+	return Token{Value: v, Expires: time.Now().Add(time.Hour)}, nil
+}
+
+func (b *backend) revoke() {
+	b.mu.Lock()
+	clear(b.valid)
+	b.mu.Unlock()
+}
+
+var errUnauthorized = errors.New("401")
+
+func isUnauth(err error) bool { return errors.Is(err, errUnauthorized) }
+
+func (b *backend) use(ctx context.Context, tok Token) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.valid[tok.Value] {
+		return errUnauthorized
+	}
+	return nil
+}
+
+// TestRevokedFreshTokenIsNotServed: a call refused with the old token gets a
+// fresh one that is revoked before it can use it (a second revocation right
+// after the first). The call still succeeds with the next login, and that
+// dead fresh token is never handed out again: the calls after it succeed at
+// once instead of failing for a minute.
+func TestRevokedFreshTokenIsNotServed(t *testing.T) {
+	b := newBackend()
+	s := New(b.login, Options{})
+	ctx := context.Background()
+	if err := s.Do(ctx, isUnauth, b.use); err != nil {
+		t.Fatal(err)
+	}
+	b.revoke() // revocation 1
+	b.afterLogin = func(n int) {
+		if n == 2 {
+			b.revoke() // revocation 2 hits tok-2 before anyone used it
+		}
+	}
+	if err := s.Do(ctx, isUnauth, b.use); err != nil {
+		t.Fatalf("call across two revocations: %v", err)
+	}
+	for i := range 50 {
+		if err := s.Do(ctx, isUnauth, b.use); err != nil {
+			t.Fatalf("call %d after the revocations: %v", i, err)
+		}
+	}
+	if n := b.logins.Load(); n != 3 {
+		t.Errorf("%d logins, want 3 (one per revocation)", n)
+	}
+	if n := s.RefusedInARow(); n != 0 {
+		t.Errorf("refused streak %d after an accepted token, want 0", n)
+	}
+}
+
+// TestRevocationsUnderLoad: two and three revocations in quick succession
+// under 500 concurrent callers cost exactly one login each and fail no
+// call.
+func TestRevocationsUnderLoad(t *testing.T) {
+	for _, revocations := range []int{2, 3} {
+		t.Run(fmt.Sprint(revocations), func(t *testing.T) {
+			b := newBackend()
+			s := New(b.login, Options{})
+			ctx := context.Background()
+			if err := s.Do(ctx, isUnauth, b.use); err != nil {
+				t.Fatal(err)
+			}
+			stop := make(chan struct{})
+			var calls, failures atomic.Int64
+			var wg sync.WaitGroup
+			for range 500 {
+				wg.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						calls.Add(1)
+						if err := s.Do(ctx, isUnauth, b.use); err != nil {
+							failures.Add(1)
+						}
+						time.Sleep(time.Millisecond)
+					}
+				})
+			}
+			for range revocations {
+				time.Sleep(60 * time.Millisecond)
+				b.revoke()
+			}
+			time.Sleep(60 * time.Millisecond)
+			close(stop)
+			wg.Wait()
+			if n := b.logins.Load(); int(n) != 1+revocations {
+				t.Errorf("%d logins for %d revocations, want %d", n, revocations, 1+revocations)
+			}
+			if f := failures.Load(); f != 0 {
+				t.Errorf("%d of %d calls failed", f, calls.Load())
+			}
+		})
+	}
+}
+
+// TestPersistentRefusalSpacesLogins: when the backend refuses every token
+// it issues, one call makes three logins and returns the refusal; then
+// logins are spaced out (1s, 2s, ... up to RefusedHold) and the calls in
+// between fail fast with BACKEND_CREDENTIALS_REJECTED and a retry delay,
+// without a login. An accepted token ends it.
+func TestPersistentRefusalSpacesLogins(t *testing.T) {
 	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var logins atomic.Int32
 	s := New(func(ctx context.Context) (Token, error) {
 		return tokenAt(logins.Add(1), clk.Now().Add(time.Hour)), nil
-	}, Options{Now: clk.Now, RefusedHold: time.Minute})
-	unauthorized := errors.New("401")
-	isUnauth := func(err error) bool { return errors.Is(err, unauthorized) }
-	refuse := func(ctx context.Context, tok Token) error { return unauthorized }
-	if err := s.Do(context.Background(), isUnauth, refuse); !errors.Is(err, unauthorized) || logins.Load() != 2 {
-		t.Fatalf("first call: %v after %d logins, want the 401 after 2", err, logins.Load())
-	}
-	for range 20 {
-		if err := s.Do(context.Background(), isUnauth, refuse); !errors.Is(err, unauthorized) {
-			t.Fatalf("held call: %v", err)
-		}
-	}
-	if n := logins.Load(); n != 2 {
-		t.Errorf("%d logins for 21 refused calls within the hold, want 2", n)
-	}
-	clk.Add(61 * time.Second)
-	calls := 0
-	err := s.Do(context.Background(), isUnauth, func(ctx context.Context, tok Token) error {
-		calls++
-		if tok.Value == "tok-d" { // the login after the hold: accepted
+	}, Options{Now: clk.Now, RefusedBackoff: time.Second, RefusedHold: 4 * time.Second})
+	accept := false
+	var apiCalls int
+	use := func(ctx context.Context, tok Token) error {
+		apiCalls++
+		if accept {
 			return nil
 		}
-		return unauthorized
-	})
-	if err != nil || logins.Load() != 3 || calls != 2 {
-		t.Errorf("after the hold: err %v, %d logins, %d calls; want success after one more login", err, logins.Load(), calls)
+		return errUnauthorized
+	}
+	ctx := context.Background()
+	if err := s.Do(ctx, isUnauth, use); !errors.Is(err, errUnauthorized) || logins.Load() != 3 || apiCalls != 3 {
+		t.Fatalf("first call: %v after %d logins and %d calls, want the 401 after 3 and 3", err, logins.Load(), apiCalls)
+	}
+	for range 20 {
+		err := s.Do(ctx, isUnauth, use)
+		var de *driver.Error
+		if !errors.As(err, &de) || de.Code != driver.CodeCredentialsRejected || de.Reason != "BACKEND_CREDENTIALS_REJECTED" ||
+			de.RetryAfter <= 0 || de.RetryAfter > time.Second || !strings.Contains(de.Message, "refused the last 3 tokens") {
+			t.Fatalf("held call: %#v", err)
+		}
+	}
+	if logins.Load() != 3 || apiCalls != 3 {
+		t.Fatalf("%d logins and %d calls during the pause, want none", logins.Load()-3, apiCalls-3)
+	}
+	// After 1s one login, refused at once: no retry, and the pause doubles.
+	for i, pause := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
+		clk.Add(pause - time.Millisecond)
+		if err := s.Do(ctx, isUnauth, use); driver.CodeOf(err) != driver.CodeCredentialsRejected {
+			t.Fatalf("pause %d: before its end: %v", i, err)
+		}
+		clk.Add(time.Millisecond)
+		before := logins.Load()
+		if err := s.Do(ctx, isUnauth, use); !errors.Is(err, errUnauthorized) {
+			t.Fatalf("pause %d: after it: %v", i, err)
+		}
+		if n := logins.Load() - before; n != 1 {
+			t.Fatalf("pause %d: %d logins, want 1", i, n)
+		}
+	}
+	clk.Add(4 * time.Second)
+	accept = true
+	if err := s.Do(ctx, isUnauth, use); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.RefusedInARow(); n != 0 {
+		t.Errorf("streak %d after an accepted token", n)
 	}
 }
 

@@ -1,221 +1,305 @@
-// Package bench measures what the gateway costs per call: the same
-// GetInstance made directly to a fake NHN server over loopback, through the
-// gateway over gRPC, and through the gateway over REST.
-//
-//	go test -run '^$' -bench . -benchmem ./bench/
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
-	"github.com/computegw/computegw/internal/backendhttp"
-	"github.com/computegw/computegw/internal/gateway"
 )
 
-type env struct {
-	fake      *nhnfake.Server
-	httpAddr  string
-	grpcAddr  string
-	stop      func()
-	token     string
-	serverURL string
-}
+// Sub-benchmark names are path names the ratios tool groups by: "direct",
+// "floor", "grpc", "rest".
 
-func setup(b testing.TB) *env {
-	b.Helper()
-	fake := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
-	cfg := fmt.Sprintf("clouds:\n  - name: nhn\n    dialect: nhnv2\n    identity_endpoint: %s\n    tenant_id: %s\n    username: %s\n    password_env: BENCH_NHN_PASSWORD\n",
-		fake.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
-	path := filepath.Join(b.TempDir(), "c.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan [2]string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- gateway.Run(ctx, gateway.Options{
-			ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
-			OnReady: func(h, g string) { ready <- [2]string{h, g} },
-		})
-	}()
-	var addrs [2]string
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		b.Fatal(err)
-	}
-	e := &env{fake: fake, httpAddr: addrs[0], grpcAddr: addrs[1], stop: func() { cancel(); <-done; fake.Close() }}
-	// A token for the direct calls, obtained the way the adapter does.
-	body := fmt.Sprintf(`{"auth":{"tenantId":%q,"passwordCredentials":{"username":%q,"password":%q}}}`,
-		nhnfake.DemoTenantID, nhnfake.DemoUsername, nhnfake.DemoPassword)
-	res, err := http.Post(fake.URL+"/v2.0/tokens", "application/json", bytes.NewBufferString(body))
+func restGet(b *testing.B, c *http.Client, url string) {
+	res, err := c.Get(url)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var tok struct {
-		Access struct{ Token struct{ ID string } }
-	}
-	json.NewDecoder(res.Body).Decode(&tok)
+	_, err = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	e.token = tok.Access.Token.ID
-	e.serverURL = fake.URL + "/v2/" + nhnfake.DemoTenantID + "/servers/" + nhnfake.InstanceWebServer
-	return e
+	if err != nil || res.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %s %v", url, res.Status, err)
+	}
 }
 
 func BenchmarkGetInstance(b *testing.B) {
-	e := setup(b)
+	e := setup(b, false)
 	defer e.stop()
-
-	b.Run("direct-vendor-http", func(b *testing.B) {
-		client := backendhttp.NewClient()
+	req := &pb.GetInstanceRequest{Name: webServer}
+	b.Run("direct", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			req, _ := http.NewRequest(http.MethodGet, e.serverURL, nil)
-			req.Header.Set("X-Auth-Token", e.token)
-			req.Header.Set("Accept", "application/json")
-			res, err := client.Do(req)
-			if err != nil || res.StatusCode != 200 {
-				b.Fatalf("%v %v", res, err)
+			var body struct {
+				Server vendorServer `json:"server"`
 			}
-			var v map[string]any
-			json.NewDecoder(res.Body).Decode(&v)
-			res.Body.Close()
-		}
-	})
-
-	b.Run("gateway-grpc", func(b *testing.B) {
-		conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		c := pb.NewComputeServiceClient(conn)
-		name := "clouds/nhn/instances/" + nhnfake.InstanceWebServer
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := c.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name}); err != nil {
+			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+nhnfake.InstanceWebServer, e.token, nil, &body); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-
-	b.Run("gateway-rest", func(b *testing.B) {
-		client := backendhttp.NewClient()
-		url := "http://" + e.httpAddr + "/v1/clouds/nhn/instances/" + nhnfake.InstanceWebServer
+	b.Run("floor", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := client.Get(url)
-			if err != nil || res.StatusCode != 200 {
-				b.Fatalf("%v %v", res, err)
+			if _, err := e.floor.GetInstance(context.Background(), req); err != nil {
+				b.Fatal(err)
 			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
 		}
 	})
-
-	// For comparison only: REST through grpc-gateway's client registration,
-	// i.e. a loopback gRPC hop, which computegw deliberately does not use.
-	b.Run("rest-via-loopback-grpc-hop", func(b *testing.B) {
-		conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		mux := runtime.NewServeMux()
-		if err := pb.RegisterComputeServiceHandlerClient(context.Background(), mux, pb.NewComputeServiceClient(conn)); err != nil {
-			b.Fatal(err)
-		}
-		hop := httptest.NewServer(mux)
-		defer hop.Close()
-		client := backendhttp.NewClient()
-		url := hop.URL + "/v1/clouds/nhn/instances/" + nhnfake.InstanceWebServer
+	b.Run("grpc", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := client.Get(url)
-			if err != nil || res.StatusCode != 200 {
-				b.Fatalf("%v %v", res, err)
+			if _, err := e.gw.GetInstance(context.Background(), req); err != nil {
+				b.Fatal(err)
 			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
 		}
 	})
-
-	b.Run("gateway-grpc-parallel", func(b *testing.B) {
-		conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		c := pb.NewComputeServiceClient(conn)
-		name := "clouds/nhn/instances/" + nhnfake.InstanceWebServer
+	b.Run("rest", func(b *testing.B) {
+		u := "http://" + e.httpAddr + "/v1/" + webServer
 		b.ReportAllocs()
-		b.SetParallelism(8)
-		b.RunParallel(func(pb_ *testing.PB) {
-			for pb_.Next() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := c.GetInstance(ctx, &pb.GetInstanceRequest{Name: name})
-				cancel()
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		for b.Loop() {
+			restGet(b, e.http, u)
+		}
 	})
 }
 
-// TestPathsAgree keeps the benchmark honest: the direct call and both
-// gateway paths answer the same instance.
-func TestPathsAgree(t *testing.T) {
-	e := setup(t)
+func BenchmarkListInstances(b *testing.B) {
+	e := setup(b, true)
 	defer e.stop()
-	req, _ := http.NewRequest(http.MethodGet, e.serverURL, nil)
-	req.Header.Set("X-Auth-Token", e.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	for _, size := range []int{10, 50} {
+		b.Run(fmt.Sprintf("page=%d", size), func(b *testing.B) {
+			req := &pb.ListInstancesRequest{Parent: "clouds/nhn", PageSize: int32(size)}
+			check := func(b *testing.B, n int) {
+				// A gateway page may be short (it fills what one vendor
+				// page gives); the floor's never is.
+				if n == 0 || n > size {
+					b.Fatalf("page of %d, asked %d", n, size)
+				}
+			}
+			b.Run("direct", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					n := 0
+					if err := listVendor(e.http, e.vendor, e.token, size, func(*vendorServer) { n++ }); err != nil {
+						b.Fatal(err)
+					}
+					check(b, n)
+				}
+			})
+			b.Run("floor", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					out, err := e.floor.ListInstances(context.Background(), req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					check(b, len(out.Instances))
+				}
+			})
+			// The gateway's cost of size instances: follow next_page_token
+			// until size instances are in (one call when it fills pages).
+			b.Run("grpc", func(b *testing.B) {
+				b.ReportAllocs()
+				calls := 0
+				for b.Loop() {
+					n, tok := 0, ""
+					for n < size {
+						out, err := e.gw.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/nhn", PageSize: int32(size - n), PageToken: tok})
+						if err != nil {
+							b.Fatal(err)
+						}
+						calls++
+						n += len(out.Instances)
+						if tok = out.NextPageToken; tok == "" {
+							break
+						}
+					}
+					check(b, n)
+				}
+				b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+			})
+			b.Run("rest", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					n, tok := 0, ""
+					for n < size {
+						u := "http://" + e.httpAddr + "/v1/clouds/nhn/instances?page_size=" + strconv.Itoa(size-n)
+						if tok != "" {
+							u += "&page_token=" + url.QueryEscape(tok)
+						}
+						var out struct {
+							Instances     []struct{ Name string }
+							NextPageToken string
+						}
+						if err := vendorDo(e.http, http.MethodGet, u, "", nil, &out); err != nil {
+							b.Fatal(err)
+						}
+						n += len(out.Instances)
+						if tok = out.NextPageToken; tok == "" {
+							break
+						}
+					}
+					check(b, n)
+				}
+			})
+		})
 	}
-	var direct struct{ Server struct{ Name string } }
-	json.NewDecoder(res.Body).Decode(&direct)
-	res.Body.Close()
+}
 
-	conn, err := grpc.NewClient(e.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
+func BenchmarkListFlavors(b *testing.B) {
+	e := setup(b, false)
+	defer e.stop()
+	req := &pb.ListFlavorsRequest{Parent: "clouds/nhn"}
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var body struct {
+				Flavors []vendorFlavor `json:"flavors"`
+			}
+			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/flavors/detail", e.token, nil, &body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.floor.ListFlavors(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grpc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.gw.ListFlavors(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rest", func(b *testing.B) {
+		u := "http://" + e.httpAddr + "/v1/clouds/nhn/flavors"
+		b.ReportAllocs()
+		for b.Loop() {
+			restGet(b, e.http, u)
+		}
+	})
+}
+
+// BenchmarkCreateInstance creates (and, with the timer stopped, deletes)
+// one instance per iteration: a U2 flavor, on a warm flavor cache.
+func BenchmarkCreateInstance(b *testing.B) {
+	e := setup(b, false)
+	defer e.stop()
+	cleanup := func(b *testing.B, name string) {
+		b.StopTimer()
+		e.deleteDirect(b, name[len("clouds/nhn/instances/"):])
+		b.StartTimer()
 	}
-	defer conn.Close()
-	viaGRPC, err := pb.NewComputeServiceClient(conn).GetInstance(context.Background(), &pb.GetInstanceRequest{Name: "clouds/nhn/instances/" + nhnfake.InstanceWebServer})
-	if err != nil {
-		t.Fatal(err)
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			id := e.createDirect(b, "bench-create")
+			var body struct {
+				Server vendorServer `json:"server"`
+			}
+			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+id, e.token, nil, &body); err != nil {
+				b.Fatal(err)
+			}
+			cleanup(b, "clouds/nhn/instances/"+id)
+		}
+	})
+	for _, p := range []struct {
+		name string
+		c    pb.ComputeServiceClient
+	}{{"floor", e.floor}, {"grpc", e.gw}} {
+		b.Run(p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := p.c.CreateInstance(context.Background(), createRequest("bench-create"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				cleanup(b, out.GetName())
+			}
+		})
 	}
-	res, err = http.Get("http://" + e.httpAddr + "/v1/clouds/nhn/instances/" + nhnfake.InstanceWebServer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var viaREST struct{ DisplayName string }
-	json.NewDecoder(res.Body).Decode(&viaREST)
-	res.Body.Close()
-	if direct.Server.Name == "" || viaGRPC.GetDisplayName() != direct.Server.Name || viaREST.DisplayName != direct.Server.Name {
-		t.Errorf("direct %q, gRPC %q, REST %q", direct.Server.Name, viaGRPC.GetDisplayName(), viaREST.DisplayName)
+	b.Run("rest", func(b *testing.B) {
+		body := []byte(`{"displayName":"bench-create","flavor":"` + nhnfake.FlavorU2C1M2 + `","image":"` + nhnfake.ImageUbuntu +
+			`","keyPair":"` + nhnfake.KeyPairName + `","networks":[{"network":"` + nhnfake.NetworkVPC2 + `"}]}`)
+		u := "http://" + e.httpAddr + "/v1/clouds/nhn/instances"
+		b.ReportAllocs()
+		for b.Loop() {
+			var out struct{ Name string }
+			if err := vendorDo(e.http, http.MethodPost, u, "", body, &out); err != nil {
+				b.Fatal(err)
+			}
+			cleanup(b, out.Name)
+		}
+	})
+}
+
+// BenchmarkConcurrency runs GetInstance with 1, 16 and 64 calls in flight
+// (over one gRPC connection each, as a service's client would) and reports
+// calls/s and the latency percentiles.
+func BenchmarkConcurrency(b *testing.B) {
+	e := setup(b, false)
+	defer e.stop()
+	req := &pb.GetInstanceRequest{Name: webServer}
+	for _, inflight := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
+			for _, p := range []struct {
+				name string
+				c    pb.ComputeServiceClient
+			}{{"floor", e.floor}, {"grpc", e.gw}} {
+				b.Run(p.name, func(b *testing.B) {
+					b.ReportAllocs()
+					lat := make([]time.Duration, b.N)
+					var next atomic.Int64
+					var failed atomic.Value
+					var wg sync.WaitGroup
+					b.ResetTimer()
+					start := time.Now()
+					for range inflight {
+						wg.Go(func() {
+							for {
+								i := next.Add(1) - 1
+								if i >= int64(b.N) {
+									return
+								}
+								t := time.Now()
+								ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+								_, err := p.c.GetInstance(ctx, req)
+								cancel()
+								lat[i] = time.Since(t)
+								if err != nil {
+									failed.Store(err)
+									return
+								}
+							}
+						})
+					}
+					wg.Wait()
+					elapsed := time.Since(start)
+					b.StopTimer()
+					if err, _ := failed.Load().(error); err != nil {
+						b.Fatal(err)
+					}
+					slices.Sort(lat)
+					b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+					b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
+					b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)])/1e6, "p99-ms")
+				})
+			}
+		})
 	}
 }

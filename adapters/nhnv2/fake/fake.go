@@ -48,6 +48,10 @@ type Options struct {
 	// InstanceQuota is the most servers the tenant may have; creating more
 	// answers 413 overLimit. Default 100.
 	InstanceQuota int
+	// MaxLimit is the most servers one list page holds whatever limit the
+	// caller asks for, as Nova's osapi_max_limit caps pages (the answer
+	// then carries a "next" link). Default 1000.
+	MaxLimit int
 	// RecordRequests keeps every request (method, path, query, headers,
 	// body) for Requests(). Off by default: the demo runs for long.
 	RecordRequests bool

@@ -285,3 +285,22 @@ func TestChangesSinceListsDeletedServers(t *testing.T) {
 		t.Errorf("get deleted server: %d, want 404", st)
 	}
 }
+
+func TestMaxLimitCapsPages(t *testing.T) {
+	srv := NewServer(Options{SeedInstances: true, MaxLimit: 2})
+	defer srv.Close()
+	c := login(t, srv)
+	for _, q := range []string{"", "?limit=50"} {
+		st, body, _ := c.do("GET", v2+"/servers/detail"+q, "")
+		if st != 200 {
+			t.Fatalf("%s: %d", q, st)
+		}
+		if n := len(body["servers"].([]any)); n != 2 {
+			t.Errorf("%q: page of %d servers, want the cap of 2", q, n)
+		}
+		links, _ := body["servers_links"].([]any)
+		if len(links) != 1 || !strings.Contains(links[0].(map[string]any)["href"].(string), "limit=2") {
+			t.Errorf("%q: next link %v, want one with limit=2", q, links)
+		}
+	}
+}

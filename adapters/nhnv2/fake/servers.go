@@ -276,14 +276,18 @@ func serverOrder(a, b *server) int {
 func (s *Server) handleListServers(detail bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		limit := 1000
+		maxLimit := s.opt.MaxLimit
+		if maxLimit <= 0 {
+			maxLimit = 1000
+		}
+		limit := maxLimit
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
 				badRequest(w, "limit param must be an integer")
 				return
 			}
-			limit = min(n, 1000)
+			limit = min(n, maxLimit)
 		}
 		var nameRE *regexp.Regexp
 		if v := q.Get("name"); v != "" {

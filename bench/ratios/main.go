@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -103,14 +104,13 @@ func render(runs map[string]series, order []string) string {
 			return fmt.Sprintf("%.2f", median(s[unit])/median(bs[unit]))
 		}
 		var other []string
-		for unit, v := range s {
+		for _, unit := range slices.Sorted(maps.Keys(s)) {
 			switch unit {
 			case "ns/op", "B/op", "allocs/op":
 			default:
-				other = append(other, fmt.Sprintf("%s %s", num(median(v)), unit))
+				other = append(other, fmt.Sprintf("%s %s", num(median(s[unit])), unit))
 			}
 		}
-		slices.Sort(other)
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", group, path, len(s["ns/op"]),
 			num(median(s["ns/op"])), ratio("floor", "ns/op"), num(median(s["B/op"])), num(median(s["allocs/op"])),
 			ratio("direct", "allocs/op"), strings.Join(other, ", "))

@@ -168,8 +168,12 @@ type BootVolumeSpec struct {
 // has checked that Name, FlavorID and ImageID are set; the adapter checks
 // everything its vendor constrains further.
 type CreateInstanceRequest struct {
-	Name           string
-	FlavorID       string
+	Name     string
+	FlavorID string
+	// Flavor is flavor FlavorID as the portable layer's flavor cache holds
+	// it, or nil when the cache cannot tell. An adapter whose request shape
+	// depends on the flavor uses it instead of asking the vendor again.
+	Flavor         *Flavor
 	ImageID        string
 	Zone           string
 	KeyName        string

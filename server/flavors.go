@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -9,24 +10,39 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-// flavorCache keeps one cloud's flavor list so that every instance can
-// carry its flavor's sizes (Instance.flavor_details), also on dialects whose
-// instance reads name the flavor ID only (the Nova-derived ones).
+// flavorCache keeps one cloud's flavor list. It serves ListFlavors,
+// GetFlavor and the flavor CreateInstance hands its adapter, and lets every
+// instance carry its flavor's sizes (Instance.flavor_details), also on
+// dialects whose instance reads name the flavor ID only (the Nova-derived
+// ones).
 //
-// It never fails a read: a refresh runs on the server's own bounded context
-// (a caller that leaves does not waste it, and Close stops it); a reader
-// that has nothing cached waits for it only until Options.FlavorWait after
-// the refresh began and never past its own context, and otherwise gets the
-// cached entry at once; a
-// failed refresh is not retried for flavorRetry, so a broken flavor
-// endpoint costs one short wait now and then, not one per read.
+// Refreshes are single flight: concurrent readers share one backend read,
+// which runs on the server's own bounded context (a caller that leaves does
+// not waste it, and Close stops it). The list is read again when older than
+// flavorTTL (the old one is served meanwhile), when a read names an ID the
+// list lacks (at most once per flavorMissRefresh), and after a failed read
+// not before flavorRetry.
+//
+// Instance reads never fail on it: with nothing cached they wait for a
+// refresh only until Options.FlavorWait after it began and never past their
+// own context. Flavor reads (ListFlavors, GetFlavor) need the list: with
+// nothing cached they wait for the shared refresh within their own
+// deadline, starting one if none runs, and fail with its error.
 type flavorCache struct {
 	mu      sync.Mutex
+	list    []driver.Flavor // as the adapter listed them; never modified
 	byID    map[string]driver.Flavor
-	fetched time.Time     // last successful refresh; zero: never
-	tried   time.Time     // last refresh started, whatever its outcome
-	busy    chan struct{} // closed when the running refresh ends; nil when none runs
-	waitEnd time.Time     // wall time after which nobody waits for busy any more
+	fetched time.Time    // last successful refresh; zero: never
+	tried   time.Time    // last refresh started, whatever its outcome
+	busy    *flavorFetch // the running refresh; nil when none runs
+	waitEnd time.Time    // wall time after which instance reads no longer wait for busy
+}
+
+// flavorFetch is one refresh: done closes when it ends, err is then its
+// outcome.
+type flavorFetch struct {
+	done chan struct{}
+	err  error
 }
 
 const (
@@ -39,8 +55,9 @@ const (
 	flavorRetry = 30 * time.Second
 )
 
-// flavorOf returns the cached flavor id of cl, refreshing the cache first
-// when it is stale or lacks id (see flavorCache for the bounds).
+// flavorOf returns the cached flavor id of cl for an instance read,
+// refreshing the cache first when it is stale or lacks id (see flavorCache
+// for the bounds).
 func (s *Server) flavorOf(ctx context.Context, cl *cloud, id string) (driver.Flavor, bool) {
 	fc := &cl.flavors
 	waited := false
@@ -49,8 +66,7 @@ func (s *Server) flavorOf(ctx context.Context, cl *cloud, id string) (driver.Fla
 		now := s.opt.Now()
 		f, ok := fc.byID[id]
 		sinceTry := now.Sub(fc.tried)
-		stale := fc.fetched.IsZero() || now.Sub(fc.fetched) >= flavorTTL
-		want := (stale && sinceTry >= flavorRetry) || (!ok && sinceTry >= flavorMissRefresh)
+		want := (fc.stale(now) && sinceTry >= flavorRetry) || (!ok && sinceTry >= flavorMissRefresh)
 		if want && fc.busy == nil && !waited {
 			s.refreshFlavors(cl)
 		}
@@ -65,7 +81,7 @@ func (s *Server) flavorOf(ctx context.Context, cl *cloud, id string) (driver.Fla
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-busy:
+		case <-busy.done:
 		case <-t.C:
 		case <-ctx.Done():
 		}
@@ -74,12 +90,79 @@ func (s *Server) flavorOf(ctx context.Context, cl *cloud, id string) (driver.Fla
 	}
 }
 
+func (fc *flavorCache) stale(now time.Time) bool {
+	return fc.fetched.IsZero() || now.Sub(fc.fetched) >= flavorTTL
+}
+
+// flavorList returns cl's cached flavor list for a flavor read (the slice
+// is shared: callers must not modify it). A stale list is served while a
+// refresh runs in the background; with nothing cached the caller waits for
+// the shared refresh (starting one if none runs) within ctx, and gets its
+// error when it fails.
+func (s *Server) flavorList(ctx context.Context, cl *cloud) ([]driver.Flavor, error) {
+	fc := &cl.flavors
+	for {
+		fc.mu.Lock()
+		now := s.opt.Now()
+		have := !fc.fetched.IsZero()
+		if fc.busy == nil && (!have || (fc.stale(now) && now.Sub(fc.tried) >= flavorRetry)) {
+			s.refreshFlavors(cl)
+		}
+		list, busy := fc.list, fc.busy
+		fc.mu.Unlock()
+		if have {
+			return list, nil
+		}
+		select {
+		case <-busy.done:
+			if busy.err != nil {
+				return nil, busy.err
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// flavorByID returns one flavor of cl for a flavor read: from the cached
+// list, refreshed when id is missing (at most once per flavorMissRefresh,
+// waiting within ctx for a refresh already running). CodeNotFound when the
+// list still lacks it.
+func (s *Server) flavorByID(ctx context.Context, cl *cloud, id string) (driver.Flavor, error) {
+	if _, err := s.flavorList(ctx, cl); err != nil {
+		return driver.Flavor{}, err
+	}
+	fc := &cl.flavors
+	waited := false
+	for {
+		fc.mu.Lock()
+		f, ok := fc.byID[id]
+		if !ok && !waited && fc.busy == nil && s.opt.Now().Sub(fc.tried) >= flavorMissRefresh {
+			s.refreshFlavors(cl)
+		}
+		busy := fc.busy
+		fc.mu.Unlock()
+		if ok {
+			return f, nil
+		}
+		if busy == nil || waited {
+			return driver.Flavor{}, driver.Errorf(driver.CodeNotFound, "cloud %s has no flavor %q (see ListFlavors)", cl.name, id)
+		}
+		select {
+		case <-busy.done:
+		case <-ctx.Done():
+			return driver.Flavor{}, ctx.Err()
+		}
+		waited = true
+	}
+}
+
 // refreshFlavors starts one read of cl's flavor list. fc.mu is held.
 func (s *Server) refreshFlavors(cl *cloud) {
 	fc := &cl.flavors
 	fc.tried = s.opt.Now()
-	done := make(chan struct{})
-	fc.busy, fc.waitEnd = done, time.Now().Add(s.opt.FlavorWait)
+	fetch := &flavorFetch{done: make(chan struct{})}
+	fc.busy, fc.waitEnd = fetch, time.Now().Add(s.opt.FlavorWait)
 	s.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(s.bgCtx, cl.timeout)
 		defer cancel()
@@ -94,10 +177,11 @@ func (s *Server) refreshFlavors(cl *cloud) {
 			for _, f := range list {
 				byID[f.ID] = f
 			}
-			fc.byID, fc.fetched = byID, s.opt.Now()
+			fc.list, fc.byID, fc.fetched = slices.Clip(list), byID, s.opt.Now()
 		}
+		fetch.err = err
 		fc.busy = nil
-		close(done)
+		close(fetch.done)
 	})
 }
 

@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
@@ -235,5 +239,56 @@ func TestConcurrentColdReadsShareOneFlavorList(t *testing.T) {
 	}
 	if m := missing.Load(); m != 0 {
 		t.Errorf("%d of 50 concurrent reads came back without flavor details", m)
+	}
+}
+
+func TestFlavorReadsShareTheCacheAndItsRefreshRules(t *testing.T) {
+	spy := &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), err: driver.Errorf(driver.CodeUnavailable, "flavors down")}
+	s, clock, _ := flavorServer(t, spy, time.Second)
+	ctx := context.Background()
+	list := func() (*pb.ListFlavorsResponse, error) {
+		return s.ListFlavors(ctx, &pb.ListFlavorsRequest{Parent: "clouds/c"})
+	}
+	// Nothing cached and the read fails: the caller gets the vendor's error.
+	if _, err := list(); status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "flavors down") {
+		t.Fatalf("failed cold read: %v", err)
+	}
+	// A flavor read with nothing cached tries again at once (an instance
+	// read would wait flavorRetry).
+	spy.err = nil
+	first, err := list()
+	if err != nil || len(first.GetFlavors()) == 0 {
+		t.Fatalf("second read: %v %v", first, err)
+	}
+	if n := spy.calls.Load(); n != 2 {
+		t.Fatalf("%d flavor list calls, want 2", n)
+	}
+	// Warm: no calls.
+	for range 5 {
+		if _, err := list(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.GetFlavor(ctx, &pb.GetFlavorRequest{Name: "clouds/c/flavors/" + first.GetFlavors()[0].GetName()[len("clouds/c/flavors/"):]}); err != nil {
+		t.Fatal(err)
+	}
+	if n := spy.calls.Load(); n != 2 {
+		t.Fatalf("warm reads made %d flavor list calls, want still 2", n)
+	}
+	// Stale: served at once, refreshed once in the background, and a
+	// refresh failure keeps the old list.
+	clock.Add(flavorTTL)
+	spy.err = driver.Errorf(driver.CodeUnavailable, "flavors down")
+	for range 3 {
+		if out, err := list(); err != nil || len(out.GetFlavors()) != len(first.GetFlavors()) {
+			t.Fatalf("stale read: %v %v", out, err)
+		}
+	}
+	waitFor(t, func() bool { return spy.calls.Load() == 3 }, "one background refresh")
+	if out, err := list(); err != nil || len(out.GetFlavors()) != len(first.GetFlavors()) {
+		t.Fatalf("after a failed refresh: %v %v", out, err)
+	}
+	if n := spy.calls.Load(); n != 3 {
+		t.Errorf("%d flavor list calls within flavorRetry of a failed refresh, want 3", n)
 	}
 }

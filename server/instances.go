@@ -288,6 +288,12 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 		if err != nil {
 			return err
 		}
+		// The flavor from the cloud's cache, so the adapter need not list
+		// flavors again; a flavor the cache cannot confirm is the
+		// adapter's to judge (nil).
+		if f, err := backend(ctx, cl, func(ctx context.Context) (driver.Flavor, error) { return s.flavorByID(ctx, cl, dreq.FlavorID) }); err == nil {
+			dreq.Flavor = &f
+		}
 		create := func() (*pb.Instance, error) {
 			// A create that reached the vendor must finish or fail on its
 			// own terms: it is not cut short when the caller goes away,

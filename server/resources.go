@@ -117,14 +117,19 @@ func (s *Server) ListFlavors(ctx context.Context, req *pb.ListFlavorsRequest) (*
 			return err
 		}
 		f := driver.FlavorFilter{MinDiskGB: int(req.GetMinDiskGb()), MinRAMMB: int(req.GetMinRamMb())}
-		all, err := backend(ctx, cl, func(ctx context.Context) ([]driver.Flavor, error) { return cl.adapter.ListFlavors(ctx, f) })
+		// From the cloud's flavor cache (one shared backend read for
+		// concurrent callers), filtered here.
+		all, err := backend(ctx, cl, func(ctx context.Context) ([]driver.Flavor, error) { return s.flavorList(ctx, cl) })
 		if err != nil {
 			return err
 		}
-		kept := all[:0:0]
-		for _, fl := range all {
-			if fl.DiskGB >= f.MinDiskGB && fl.RAMMB >= f.MinRAMMB {
-				kept = append(kept, fl)
+		kept := all
+		if f.MinDiskGB > 0 || f.MinRAMMB > 0 {
+			kept = nil
+			for _, fl := range all {
+				if fl.DiskGB >= f.MinDiskGB && fl.RAMMB >= f.MinRAMMB {
+					kept = append(kept, fl)
+				}
 			}
 		}
 		fh := hashFilter(strconv.Itoa(int(req.GetMinDiskGb())), strconv.Itoa(int(req.GetMinRamMb())))
@@ -149,11 +154,11 @@ func (s *Server) GetFlavor(ctx context.Context, req *pb.GetFlavorRequest) (*pb.F
 		if err != nil {
 			return err
 		}
-		f, err := backend(ctx, cl, func(ctx context.Context) (*driver.Flavor, error) { return cl.adapter.GetFlavor(ctx, ids[0]) })
+		f, err := backend(ctx, cl, func(ctx context.Context) (driver.Flavor, error) { return s.flavorByID(ctx, cl, ids[0]) })
 		if err != nil {
 			return err
 		}
-		out = flavorToProto(cl.name, f)
+		out = flavorToProto(cl.name, &f)
 		return nil
 	})
 	return out, err

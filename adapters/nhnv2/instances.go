@@ -103,7 +103,8 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 }
 
 // CreateInstance is POST /servers. It validates everything the guide
-// constrains first, then looks the flavor up (GET /flavors/detail) to know
+// constrains first, then takes the flavor from req.Flavor, or looks it up
+// (GET /flavors/detail) when the gateway's cache did not know it, to know
 // whether it is a U2 flavor (no block_device_mapping_v2) or needs a root
 // volume, creates, and reads the new server back. The create itself is never
 // retried, except by tokensource on a 401 (which NHN answers before doing
@@ -112,14 +113,20 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	if err := validateCreate(req); err != nil {
 		return nil, err
 	}
-	fl, err := a.findFlavor(ctx, req.FlavorID)
-	if err != nil {
-		if driver.IsNotFound(err) {
-			return nil, driver.InvalidArgument("instance.flavor", fmt.Sprintf("NHN Cloud has no flavor %q", req.FlavorID))
+	name, disk := "", 0
+	if f := req.Flavor; f != nil && f.ID == req.FlavorID {
+		name, disk = f.Name, f.DiskGB // the gateway's flavor cache knows it
+	} else {
+		fl, err := a.findFlavor(ctx, req.FlavorID)
+		if err != nil {
+			if driver.IsNotFound(err) {
+				return nil, driver.InvalidArgument("instance.flavor", fmt.Sprintf("NHN Cloud has no flavor %q", req.FlavorID))
+			}
+			return nil, err
 		}
-		return nil, err
+		name, disk = fl.Name, fl.Disk
 	}
-	opts := createOptsFor(req, isU2(fl.Name), fl.Disk)
+	opts := createOptsFor(req, isU2(name), disk)
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/internal/dialects"
 	"github.com/computegw/computegw/internal/gateway"
 )
 
@@ -776,7 +777,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		t.Fatal(err)
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	file, err := config.Load(rootedConfig, lookup)
+	file, err := config.Load(rootedConfig, lookup, dialects.All)
 	if err != nil {
 		t.Fatalf("ConfigMap %s key %s does not load in the container: %v", cmName, cmKey, err)
 	}

@@ -1,6 +1,5 @@
 // Package driver defines the contract between computegw's portable compute
-// layer and the per-dialect adapters (adapters/nhnv2, adapters/toastv1,
-// adapters/k5). It is for adapter authors: the portable layer (package
+// layer and the per-dialect adapters (the packages under adapters/). It is for adapter authors: the portable layer (package
 // server) owns resource names, validation, paging tokens, error conversion
 // and UNIMPLEMENTED answers, so an adapter only speaks its vendor's dialect.
 //
@@ -31,15 +30,10 @@ import (
 	"time"
 )
 
-// Dialect names a vendor API dialect, as written in the config file.
+// Dialect names a vendor API dialect, as written in the config file. Each
+// adapter package declares its own (its Name constant); the list of dialects
+// the gateway serves is internal/dialects.All.
 type Dialect string
-
-// The dialects computegw speaks.
-const (
-	DialectNHNv2   Dialect = "nhnv2"
-	DialectTOASTv1 Dialect = "toastv1"
-	DialectK5      Dialect = "k5"
-)
 
 // State is the unified instance state. The values mirror the
 // computegw.v1.Instance.State enum of contract section 4.

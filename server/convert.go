@@ -1,6 +1,8 @@
 package server
 
 import (
+	"regexp"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -9,10 +11,19 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-var dialects = map[driver.Dialect]pb.Cloud_Dialect{
-	driver.DialectNHNv2:   pb.Cloud_NHN_V2,
-	driver.DialectTOASTv1: pb.Cloud_TOAST_V1,
-	driver.DialectK5:      pb.Cloud_K5,
+var trailingVersion = regexp.MustCompile(`^(.*[a-z])(v[0-9]+)$`)
+
+// DialectEnum is the API's Cloud.Dialect value of a dialect: the enum
+// value named like the dialect in upper case, with "_" before a trailing
+// version "vN" (a dialect "acmev2" is ACME_V2, "acme" is ACME).
+// DIALECT_UNSPECIFIED for a dialect the API has no value for, such as the
+// in-memory reference adapter's.
+func DialectEnum(d driver.Dialect) pb.Cloud_Dialect {
+	s := string(d)
+	if m := trailingVersion.FindStringSubmatch(s); m != nil {
+		s = m[1] + "_" + m[2]
+	}
+	return pb.Cloud_Dialect(pb.Cloud_Dialect_value[strings.ToUpper(s)])
 }
 
 // The proto State enum and driver.State share numbering; a test keeps the

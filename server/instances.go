@@ -349,9 +349,9 @@ func (s *Server) UpdateInstance(ctx context.Context, req *pb.UpdateInstanceReque
 		if len(in.GetDisplayName()) > 255 {
 			return driver.InvalidArgument("instance.display_name", "at most 255 characters")
 		}
-		r, ok := cl.adapter.(driver.InstanceRenamer)
-		if !ok {
-			return driver.Unsupported(cl.dialect, "UpdateInstance (rename)")
+		r, err := optional[driver.InstanceRenamer](cl, "UpdateInstance")
+		if err != nil {
+			return err
 		}
 		got, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) {
 			return r.RenameInstance(ctx, id, in.GetDisplayName())
@@ -452,15 +452,6 @@ func (s *Server) ResizeInstance(ctx context.Context, req *pb.ResizeInstanceReque
 	return s.action(ctx, "ResizeInstance", req.GetName(), required("flavor", req.GetFlavor()), func(ctx context.Context, cl *cloud, id string) error {
 		return cl.adapter.ResizeInstance(ctx, id, req.GetFlavor())
 	})
-}
-
-// optional resolves an optional adapter interface or answers UNIMPLEMENTED.
-func optional[T any](cl *cloud, op string) (T, error) {
-	v, ok := cl.adapter.(T)
-	if !ok {
-		return v, driver.Unsupported(cl.dialect, op)
-	}
-	return v, nil
 }
 
 // ConfirmResizeInstance implements pb.ComputeServiceServer.

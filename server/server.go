@@ -66,7 +66,8 @@ type cloud struct {
 	adapter driver.Adapter
 	timeout time.Duration
 	zones   []string
-	caps    []string
+	caps    []string          // the RPCs it supports (GetCloud)
+	lacks   map[string]string // the optional RPCs it lacks -> name in messages
 	flavors flavorCache
 }
 
@@ -147,7 +148,8 @@ func New(opt Options) (*Server, error) {
 			c.Timeout = 30 * time.Second
 		}
 		cl := &cloud{name: c.Name, dialect: c.Adapter.Dialect(), adapter: c.Adapter,
-			timeout: c.Timeout, zones: c.Zones, caps: capabilities(c.Adapter)}
+			timeout: c.Timeout, zones: c.Zones}
+		cl.caps, cl.lacks = capabilities(c.Adapter)
 		s.clouds = append(s.clouds, cl)
 		s.byName[c.Name] = cl
 	}
@@ -172,37 +174,6 @@ func (s *Server) Close() error {
 		}
 	})
 	return errors.Join(errs...)
-}
-
-// capabilities lists the cloud-scoped RPCs the adapter supports.
-func capabilities(a driver.Adapter) []string {
-	caps := []string{"ListInstances", "GetInstance", "CreateInstance"}
-	if _, ok := a.(driver.InstanceRenamer); ok {
-		caps = append(caps, "UpdateInstance")
-	}
-	caps = append(caps, "DeleteInstance", "StartInstance", "StopInstance", "RebootInstance", "ResizeInstance")
-	if _, ok := a.(driver.ResizeConfirmer); ok {
-		caps = append(caps, "ConfirmResizeInstance", "RevertResizeInstance")
-	}
-	if _, ok := a.(driver.Shelver); ok {
-		caps = append(caps, "ShelveInstance", "UnshelveInstance")
-	}
-	if _, ok := a.(driver.Rebuilder); ok {
-		caps = append(caps, "RebuildInstance")
-	}
-	if _, ok := a.(driver.ImageCreator); ok {
-		caps = append(caps, "CreateInstanceImage")
-	}
-	if _, ok := a.(driver.SecurityGroupManager); ok {
-		caps = append(caps, "AddSecurityGroup", "RemoveSecurityGroup")
-	}
-	if _, ok := a.(driver.FloatingIPManager); ok {
-		caps = append(caps, "AddFloatingIp", "RemoveFloatingIp")
-	}
-	return append(caps, "WatchInstance",
-		"ListVolumeAttachments", "GetVolumeAttachment", "AttachVolume", "DetachVolume",
-		"ListFlavors", "GetFlavor", "ListZones",
-		"ListKeyPairs", "GetKeyPair", "CreateKeyPair", "DeleteKeyPair")
 }
 
 // --- the call layer shared by gRPC and REST ---------------------------------
@@ -291,7 +262,7 @@ func backendErr(ctx context.Context, cl *cloud, fn func(ctx context.Context) err
 // --- clouds -----------------------------------------------------------------
 
 func (s *Server) cloudToProto(cl *cloud) *pb.Cloud {
-	return &pb.Cloud{Name: "clouds/" + cl.name, Dialect: dialects[cl.dialect], Capabilities: cl.caps, ConfiguredZones: cl.zones}
+	return &pb.Cloud{Name: "clouds/" + cl.name, Dialect: DialectEnum(cl.dialect), Capabilities: cl.caps, ConfiguredZones: cl.zones}
 }
 
 // ListClouds implements pb.ComputeServiceServer.

@@ -301,7 +301,7 @@ func TestUnknownCloudAndUnsupported(t *testing.T) {
 		t.Fatalf("shelve on an adapter without Shelver: %v", err)
 	}
 	info := errInfo(t, err)
-	if info.GetReason() != "UNSUPPORTED_BY_DIALECT" || info.GetMetadata()["dialect"] != "nhnv2" || info.GetMetadata()["cloud"] != "a" {
+	if info.GetReason() != "UNSUPPORTED_BY_DIALECT" || info.GetMetadata()["dialect"] != string(memory.Name) || info.GetMetadata()["cloud"] != "a" {
 		t.Errorf("ErrorInfo %v", info)
 	}
 	c, _ := s.GetCloud(context.Background(), &pb.GetCloudRequest{Name: "clouds/a"})
@@ -315,7 +315,7 @@ func TestUnknownCloudAndUnsupported(t *testing.T) {
 func TestErrorDetails(t *testing.T) {
 	e := &driver.Error{Code: driver.CodeResourceExhausted, Message: "quota", VendorHTTPStatus: 413, VendorCode: "overLimit",
 		VendorMessage: "Quota exceeded", RetryAfter: 30 * time.Second, Err: errors.New("password=hunter2")}
-	err := toStatus(context.Background(), &cloud{name: "k", dialect: driver.DialectK5}, e)
+	err := toStatus(context.Background(), &cloud{name: "k", dialect: driver.Dialect("k5")}, e)
 	st := status.Convert(err)
 	if st.Code() != codes.ResourceExhausted || strings.Contains(st.Message(), "hunter2") {
 		t.Fatalf("status %v", st)
@@ -543,5 +543,16 @@ func TestIdempotencyForgetsAfterTTLAndBound(t *testing.T) {
 	}
 	if len(s.idem.entries) > 2 {
 		t.Errorf("%d entries kept, bound is 2", len(s.idem.entries))
+	}
+}
+
+func TestDialectEnum(t *testing.T) {
+	for d, want := range map[driver.Dialect]pb.Cloud_Dialect{
+		"nhnv2": pb.Cloud_NHN_V2, "toastv1": pb.Cloud_TOAST_V1, "k5": pb.Cloud_K5,
+		"memory": pb.Cloud_DIALECT_UNSPECIFIED, "": pb.Cloud_DIALECT_UNSPECIFIED, "v2": pb.Cloud_DIALECT_UNSPECIFIED,
+	} {
+		if got := DialectEnum(d); got != want {
+			t.Errorf("DialectEnum(%q) = %v, want %v", d, got, want)
+		}
 	}
 }

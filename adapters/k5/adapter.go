@@ -39,26 +39,26 @@ const (
 // Config is one k5 cloud.
 type Config struct {
 	// Name is the cloud name, used in messages.
-	Name string
+	Name string `yaml:"-"`
 	// IdentityEndpoint is K5's identity service; Keystone v3 lives at
 	// /v3/auth/tokens under it.
-	IdentityEndpoint string
+	IdentityEndpoint string `yaml:"identity_endpoint" check:"required,url"`
 	// ComputeEndpoint is optional: the compute host, with /v2/{ProjectID}
 	// under it. Empty: taken from the token's service catalog (type
 	// "compute", interface "public").
-	ComputeEndpoint string
+	ComputeEndpoint string `yaml:"compute_endpoint" check:"url"`
 	// Region picks the catalog's public compute endpoint when the catalog
 	// lists several regions (e.g. "uk-1"). Optional: empty takes the first.
-	Region string
+	Region string `yaml:"region"`
 	// DomainName is the K5 contract number (the user's domain).
-	DomainName string
+	DomainName string `yaml:"domain_name" check:"required"`
 	// ProjectID scopes the token; it is also the {tenant_id} of compute URLs.
-	ProjectID string
-	Username  string
-	Password  string
+	ProjectID string `yaml:"project_id" check:"required"`
+	Username  string `yaml:"username" check:"required"`
+	Password  string `yaml:"-"`
 	// Zones is the static zone list, answered by ListZones when K5 does not
 	// list zones (404 on os-availability-zone).
-	Zones []string
+	Zones []string `yaml:"-"`
 
 	// HTTPClient is the client for every backend call; nil uses
 	// backendhttp.NewClient().
@@ -155,8 +155,8 @@ func New(cfg Config) (*Adapter, error) {
 	return a, nil
 }
 
-// Dialect reports driver.DialectK5.
-func (a *Adapter) Dialect() driver.Dialect { return driver.DialectK5 }
+// Dialect reports Name.
+func (a *Adapter) Dialect() driver.Dialect { return Name }
 
 // Close releases idle connections.
 func (a *Adapter) Close() error {

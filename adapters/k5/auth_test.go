@@ -361,7 +361,7 @@ func TestNewValidatesWithoutNetwork(t *testing.T) {
 		}
 	}
 	a, err := New(base) // unreachable host: must not be contacted
-	if err != nil || a.TokenFetches() != 0 || a.Dialect() != driver.DialectK5 {
+	if err != nil || a.TokenFetches() != 0 || a.Dialect() != Name {
 		t.Fatalf("New: %v, fetches %d", err, a.TokenFetches())
 	}
 }

@@ -220,31 +220,6 @@ func TestUnknownStatusKeepsVendorStatus(t *testing.T) {
 	}
 }
 
-func TestNewDemo(t *testing.T) {
-	a, stop, err := NewDemo(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	ctx := context.Background()
-	p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 100})
-	if err != nil || len(p.Instances) < 2 {
-		t.Fatalf("demo instances: %v %+v", err, p)
-	}
-	zs, err := a.ListZones(ctx)
-	if err != nil || len(zs) != 2 || zs[0].Name != fake.ZoneA {
-		t.Fatalf("demo zones: %v %+v", err, zs)
-	}
-	ks, err := a.ListKeyPairs(ctx)
-	if err != nil || len(ks) != 1 || ks[0].Name != fake.KeyPairName {
-		t.Fatalf("demo key pairs: %v %+v", err, ks)
-	}
-	fs, err := a.ListFlavors(ctx, driver.FlavorFilter{})
-	if err != nil || len(fs) < 2 {
-		t.Fatalf("demo flavors: %v %+v", err, fs)
-	}
-}
-
 // The quirk mappings (image 500 → PERMISSION_DENIED, image 404 → bad image,
 // zone 404 → configured zones, key pair 409 → ALREADY_EXISTS) belong to
 // compute's own answer, not to the login that may precede the call.

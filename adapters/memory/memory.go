@@ -25,6 +25,10 @@ import (
 	"github.com/computegw/computegw/driver"
 )
 
+// Name is the dialect the reference adapter reports by default. It is not
+// one of the API's dialects: GetCloud reports it as DIALECT_UNSPECIFIED.
+const Name driver.Dialect = "memory"
+
 // Seeded fixture IDs.
 const (
 	FlavorSmall   = "m1.small"
@@ -41,7 +45,7 @@ const (
 
 // Options configure an Adapter.
 type Options struct {
-	// Dialect the adapter reports (default nhnv2; the reference adapter
+	// Dialect the adapter reports (default Name; the reference adapter
 	// speaks no wire format, so this is only a label).
 	Dialect driver.Dialect
 	// Delay is how long each transitional state lasts (default 50ms).
@@ -89,7 +93,7 @@ var (
 // New returns an empty (or seeded) in-memory cloud.
 func New(opt Options) *Adapter {
 	if opt.Dialect == "" {
-		opt.Dialect = driver.DialectNHNv2
+		opt.Dialect = Name
 	}
 	if opt.Delay <= 0 {
 		opt.Delay = 50 * time.Millisecond

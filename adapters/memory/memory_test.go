@@ -21,6 +21,7 @@ func (harness) Fixtures() drivertest.Fixtures {
 		FlavorID: memory.FlavorSmall, ResizeFlavorID: memory.FlavorLarge, ImageID: memory.ImageUbuntu,
 		Zone: memory.Zone, Networks: []driver.NetworkSpec{{NetworkID: memory.NetworkID}},
 		VolumeIDs: []string{memory.VolumeA}, FloatingIP: memory.FloatingIP, SecurityGroup: memory.SecurityGroup,
+		NotAnAPIDialect: true,
 	}
 }
 

@@ -31,21 +31,21 @@ import (
 // Config configures one nhnv2 cloud.
 type Config struct {
 	// Name is the cloud's name, used in messages and logs.
-	Name string
+	Name string `yaml:"-"`
 	// IdentityEndpoint is the Keystone base URL; tokens are requested from
 	// IdentityEndpoint + "/v2.0/tokens" (a trailing "/v2.0" is accepted).
-	IdentityEndpoint string
+	IdentityEndpoint string `yaml:"identity_endpoint" check:"required,url"`
 	// ComputeEndpoint is the Instance API base URL; calls go to
 	// ComputeEndpoint + "/v2/{TenantID}/...". Optional: when empty, the
 	// token's service catalog entry of type "compute" is used.
-	ComputeEndpoint string
+	ComputeEndpoint string `yaml:"compute_endpoint" check:"url"`
 	// Region picks the catalog's compute endpoint when the catalog lists
 	// several (e.g. "KR1"). Optional: empty takes the first.
-	Region string
+	Region string `yaml:"region"`
 	// TenantID, Username and Password are the Keystone v2.0 credentials.
-	TenantID string
-	Username string
-	Password string
+	TenantID string `yaml:"tenant_id" check:"required"`
+	Username string `yaml:"username" check:"required"`
+	Password string `yaml:"-"`
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient().
@@ -158,8 +158,8 @@ func computeBase(u, tenant string) string {
 	return u + "/"
 }
 
-// Dialect reports driver.DialectNHNv2.
-func (a *Adapter) Dialect() driver.Dialect { return driver.DialectNHNv2 }
+// Dialect reports Name.
+func (a *Adapter) Dialect() driver.Dialect { return Name }
 
 // Close releases idle connections.
 func (a *Adapter) Close() error {

@@ -395,22 +395,6 @@ func TestResourcesAgainstFake(t *testing.T) {
 	}
 }
 
-func TestDemo(t *testing.T) {
-	a, stop, err := NewDemo(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	p, err := a.ListInstances(ctxT(t), driver.ListInstancesOptions{PageSize: 100})
-	if err != nil || len(p.Instances) < 2 {
-		t.Fatalf("demo list: %v %+v", err, p)
-	}
-	kps, err := a.ListKeyPairs(ctxT(t))
-	if err != nil || len(kps) != 1 {
-		t.Fatalf("demo key pairs: %v %+v", err, kps)
-	}
-}
-
 // TestOptionalInterfaces pins which optional operations nhnv2 has: the
 // portable layer answers UNIMPLEMENTED for the others (confirm/revert
 // resize: NHN confirms by itself; rebuild and floating IPs: not in the

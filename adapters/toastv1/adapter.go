@@ -12,7 +12,7 @@
 // (errors.go), pages instance lists locally (the API has none), validates
 // what TOAST constrains before sending, and maps TOAST statuses to the
 // unified states. The fake TOAST server in the fake subpackage backs its
-// tests, the conformance suite and the gateway's demo mode (NewDemo).
+// tests, the conformance suite and the gateway's demo mode (internal/demo).
 package toastv1
 
 import (
@@ -37,22 +37,22 @@ import (
 type Config struct {
 	// Name is the cloud's name in the gateway. Messages and logs leave it
 	// out: the portable layer and the caller's logger add it.
-	Name string
+	Name string `yaml:"-"`
 	// Endpoint is the API prefix, e.g.
 	// https://api-compute.cloud.toast.com/compute; calls go to
 	// {Endpoint}/v1.0/appkeys/{AppKey}/...
-	Endpoint string
+	Endpoint string `yaml:"endpoint" check:"required,url"`
 	// AppKey is the Compute appkey from the TOAST console.
-	AppKey string
+	AppKey string `yaml:"appkey" check:"required"`
 	// Username is the TOAST ID (e-mail) and Password the API password set
 	// under "Set API Endpoint" in the console.
-	Username string
-	Password string
+	Username string `yaml:"username" check:"required"`
+	Password string `yaml:"-"`
 
 	// WindowsImageIDs lists image IDs known to be Windows images, whose
 	// instance names TOAST limits to 12 characters (20 otherwise). The API
 	// guide has no image lookup, so the limit is applied only to these.
-	WindowsImageIDs []string
+	WindowsImageIDs []string `yaml:"windows_image_ids" item:"an image ID"`
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient().
@@ -139,8 +139,8 @@ func New(cfg Config) (*Adapter, error) {
 	return a, nil
 }
 
-// Dialect reports driver.DialectTOASTv1.
-func (a *Adapter) Dialect() driver.Dialect { return driver.DialectTOASTv1 }
+// Dialect reports Name.
+func (a *Adapter) Dialect() driver.Dialect { return Name }
 
 // Close releases idle connections of a client the adapter created.
 func (a *Adapter) Close() error {

@@ -36,6 +36,10 @@ type Fixtures struct {
 	// PublicKey is an OpenSSH public key the vendor accepts for import;
 	// empty uses the suite's own.
 	PublicKey string
+	// NotAnAPIDialect says the adapter's dialect has no value in the API's
+	// Cloud.Dialect enum (the in-memory reference adapter): GetCloud must
+	// then report DIALECT_UNSPECIFIED rather than pretend to be another.
+	NotAnAPIDialect bool
 }
 
 // Harness connects the suite to one adapter and its fake vendor server.

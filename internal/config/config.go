@@ -1,19 +1,27 @@
-// Package config loads and checks the gateway's YAML config file (contract
-// section 2). It is strict: an unknown key, a key the cloud's dialect does
-// not use, a missing credential or an unreadable secret is an error naming
-// the offending key, on one line, without the secret's value.
+// Package config loads and checks the gateway's YAML config file. It is
+// strict: an unknown key, a key the cloud's dialect does not use, a missing
+// credential or an unreadable secret is an error naming the offending key,
+// the cloud and the line, on one line, without the secret's value.
+//
+// It parses the top-level keys and each cloud's common keys (name, dialect,
+// the credential in its inline, _env and _file forms, timeout, zones) and
+// hands the rest of a cloud entry to the cloud's dialect (a
+// dialect.Descriptor); it names no dialect.
 package config
 
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/dialect"
 )
 
 // File is a parsed config file.
@@ -30,44 +38,29 @@ type File struct {
 	Warnings []string
 }
 
-// Cloud is one entry of `clouds`.
+// Cloud is one entry of `clouds`: the common keys, parsed here, and the
+// dialect's own keys, decoded and checked by its Descriptor.
 type Cloud struct {
-	Name             string
-	Dialect          string // nhnv2 | toastv1 | k5
-	IdentityEndpoint string
-	ComputeEndpoint  string
-	// Region (nhnv2, k5) picks the token catalog's compute endpoint when
-	// compute_endpoint is not given and the catalog lists several regions.
-	Region     string
-	Endpoint   string
-	AppKey     string
-	TenantID   string
-	DomainName string
-	ProjectID  string
-	Username   string
-	Password   string // resolved from password, password_env or password_file
-	Timeout    time.Duration
-	Zones      []string
-	// WindowsImageIDs (toastv1) are image IDs known to be Windows, whose
-	// instance names TOAST limits to 12 characters.
-	WindowsImageIDs []string
+	// Common holds name, the resolved credential, timeout and zones.
+	dialect.Common
+	Dialect string
+	// Descriptor is the cloud's dialect; Options is what its Decode made of
+	// the dialect's keys (the adapter package's config struct).
+	Descriptor dialect.Descriptor
+	Options    any
 }
 
-// Dialects and the keys each one requires and allows (beyond the common
-// ones: name, dialect, username, password*, timeout, zones).
-var dialectKeys = map[string]struct{ required, optional []string }{
-	"nhnv2":   {required: []string{"identity_endpoint", "tenant_id"}, optional: []string{"compute_endpoint", "region"}},
-	"toastv1": {required: []string{"endpoint", "appkey"}, optional: []string{"windows_image_ids"}},
-	"k5":      {required: []string{"identity_endpoint", "domain_name", "project_id"}, optional: []string{"compute_endpoint", "region"}},
+// Open builds the cloud's adapter.
+func (c Cloud) Open(deps dialect.Deps) (driver.Adapter, error) {
+	return c.Descriptor.OpenAdapter(c.Common, c.Options, deps)
 }
 
-var commonKeys = []string{"name", "dialect", "username", "password", "password_env", "password_file", "timeout", "zones"}
+// commonKeys are the keys every cloud entry has, besides its dialect's
+// secret (<secret>, <secret>_env, <secret>_file) and its own keys.
+var commonKeys = []string{"name", "dialect", "timeout", "zones"}
 
-var dialectSpecific = []string{"identity_endpoint", "compute_endpoint", "region", "endpoint", "appkey", "tenant_id", "domain_name", "project_id", "windows_image_ids"}
-
-// listKeys hold lists rather than single values.
-var listKeys = []string{"zones", "windows_image_ids"}
-
+// To add a top-level section (tls, auth, ...): add its key to topKeys and
+// one line in Parse calling a parse function in the section's own file.
 var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout"}
 
 var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
@@ -102,17 +95,18 @@ func (e *Error) Error() string {
 // Env looks up environment variables (os.LookupEnv in production).
 type Env func(string) (string, bool)
 
-// Load reads and checks the config file at path.
-func Load(path string, env Env) (*File, error) {
+// Load reads and checks the config file at path. dialects are the dialects
+// a cloud may name (internal/dialects.All in the gateway).
+func Load(path string, env Env, dialects []dialect.Descriptor) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{Msg: fmt.Sprintf("cannot read config file: %v", errors.Unwrap(err))}
 	}
-	return Parse(data, env)
+	return Parse(data, env, dialects)
 }
 
-// Parse checks a config document.
-func Parse(data []byte, env Env) (*File, error) {
+// Parse checks a config document; see Load.
+func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
@@ -169,7 +163,7 @@ func Parse(data []byte, env Env) (*File, error) {
 	}
 	seen := map[string]int{}
 	for i, n := range cn.Content {
-		c, warns, err := parseCloud(fmt.Sprintf("clouds[%d]", i), n, env)
+		c, warns, err := parseCloud(fmt.Sprintf("clouds[%d]", i), n, env, dialects)
 		if err != nil {
 			return nil, err
 		}
@@ -290,30 +284,35 @@ func secret(fields map[string]*yaml.Node, path, base string, env Env, inline boo
 	}
 }
 
-func parseCloud(path string, n *yaml.Node, env Env) (*Cloud, []string, error) {
+func parseCloud(path string, n *yaml.Node, env Env, dialects []dialect.Descriptor) (*Cloud, []string, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, nil, &Error{Key: path, Line: n.Line, Msg: "must be a mapping with name, dialect and credentials"}
 	}
-	fields, err := mapping(n, path, append(append([]string{}, commonKeys...), dialectSpecific...))
+	// Every key some dialect uses is known here; whether this cloud's
+	// dialect uses it is checked once the dialect is known.
+	known := append([]string{}, commonKeys...)
+	for _, d := range dialects {
+		known = append(known, secretForms(d.SecretKey())...)
+		known = append(known, d.Keys()...)
+	}
+	fields, err := mapping(n, path, known)
 	if err != nil {
 		return nil, nil, err
 	}
-	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
-	for k := range fields {
-		if !contains(listKeys, k) {
-			if _, err := scalar(fields, path, k); err != nil {
-				return nil, nil, err
-			}
+	for _, k := range []string{"name", "dialect"} {
+		if _, err := scalar(fields, path, k); err != nil {
+			return nil, nil, err
 		}
 	}
-	c := &Cloud{Name: get("name"), Dialect: get("dialect")}
+	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
+	c := &Cloud{Common: dialect.Common{Name: get("name")}, Dialect: get("dialect")}
 	if c.Name == "" {
 		return nil, nil, &Error{Key: path + ".name", Line: n.Line, Msg: "required"}
 	}
 	if !cloudNamePattern.MatchString(c.Name) {
 		return nil, nil, &Error{Key: path + ".name", Line: fields["name"].Line, Msg: fmt.Sprintf("%q must match [a-z][a-z0-9-]{0,62}", c.Name)}
 	}
-	cl, warns, err := parseCloudFields(path, n, fields, c, env)
+	cl, warns, err := parseCloudFields(path, n, fields, c, env, dialects)
 	var ce *Error
 	if errors.As(err, &ce) {
 		ce.Cloud = c.Name
@@ -321,46 +320,75 @@ func parseCloud(path string, n *yaml.Node, env Env) (*Cloud, []string, error) {
 	return cl, warns, err
 }
 
-func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c *Cloud, env Env) (*Cloud, []string, error) {
+func secretForms(base string) []string { return []string{base, base + "_env", base + "_file"} }
+
+func dialectNames(dialects []dialect.Descriptor, sep, last string) string {
+	var b strings.Builder
+	for i, d := range dialects {
+		switch {
+		case i == 0:
+		case i == len(dialects)-1:
+			b.WriteString(last)
+		default:
+			b.WriteString(sep)
+		}
+		b.WriteString(string(d.DialectName()))
+	}
+	return b.String()
+}
+
+func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c *Cloud, env Env, dialects []dialect.Descriptor) (*Cloud, []string, error) {
 	get := func(k string) string { v, _ := scalar(fields, path, k); return v }
 	if c.Dialect == "" {
-		return nil, nil, &Error{Key: path + ".dialect", Line: n.Line, Msg: "required: one of nhnv2, toastv1, k5"}
+		return nil, nil, &Error{Key: path + ".dialect", Line: n.Line, Msg: "required: one of " + dialectNames(dialects, ", ", ", ")}
 	}
-	keys, ok := dialectKeys[c.Dialect]
-	if !ok {
-		return nil, nil, &Error{Key: path + ".dialect", Line: fields["dialect"].Line, Msg: fmt.Sprintf("unknown dialect %q: use nhnv2, toastv1 or k5", c.Dialect)}
+	i := slices.IndexFunc(dialects, func(d dialect.Descriptor) bool { return string(d.DialectName()) == c.Dialect })
+	if i < 0 {
+		return nil, nil, &Error{Key: path + ".dialect", Line: fields["dialect"].Line, Msg: fmt.Sprintf("unknown dialect %q: use %s", c.Dialect, dialectNames(dialects, ", ", " or "))}
 	}
-	for _, k := range dialectSpecific {
-		if _, given := fields[k]; given && !contains(keys.required, k) && !contains(keys.optional, k) {
+	d := dialects[i]
+	c.Descriptor = d
+	own := d.Keys()
+	base := d.SecretKey()
+	dialectFields := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		switch {
+		case contains(commonKeys, k) || contains(secretForms(base), k):
+		case contains(own, k):
+			dialectFields[k] = fields[k]
+		default:
 			return nil, nil, &Error{Key: path + "." + k, Line: fields[k].Line, Msg: "is not used by dialect " + c.Dialect}
 		}
 	}
-	for _, k := range append([]string{"username"}, keys.required...) {
-		if get(k) == "" {
-			return nil, nil, &Error{Key: path + "." + k, Line: n.Line, Msg: "required for dialect " + c.Dialect}
+	for _, k := range secretForms(base) {
+		if _, err := scalar(fields, path, k); err != nil {
+			return nil, nil, err
 		}
 	}
-	c.IdentityEndpoint, c.ComputeEndpoint, c.Endpoint, c.Region = get("identity_endpoint"), get("compute_endpoint"), get("endpoint"), get("region")
-	c.AppKey, c.TenantID, c.DomainName, c.ProjectID, c.Username = get("appkey"), get("tenant_id"), get("domain_name"), get("project_id"), get("username")
-	for _, k := range []string{"identity_endpoint", "compute_endpoint", "endpoint"} {
-		if v := get(k); v != "" {
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				return nil, nil, &Error{Key: path + "." + k, Line: fields[k].Line, Msg: fmt.Sprintf("%q is not an http(s) URL", v)}
-			}
-		}
+	if _, err := scalar(fields, path, "timeout"); err != nil {
+		return nil, nil, err
 	}
-	pw, err := secret(fields, path, "password", env, true)
+	opts, err := d.Decode(dialectFields, n.Line)
+	if err != nil {
+		var fe *dialect.FieldError
+		if errors.As(err, &fe) {
+			return nil, nil, &Error{Key: path + "." + fe.Key, Line: fe.Line, Msg: fe.Msg}
+		}
+		return nil, nil, &Error{Key: path, Line: n.Line, Msg: err.Error()}
+	}
+	c.Options = opts
+	secret, err := secret(fields, path, base, env, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	if pw == "" {
-		return nil, nil, &Error{Key: path + ".password_env", Line: n.Line, Msg: "missing credential: give password_env or password_file"}
+	if secret == "" {
+		return nil, nil, &Error{Key: path + "." + base + "_env", Line: n.Line, Msg: "missing credential: give " + base + "_env or " + base + "_file"}
 	}
-	c.Password = pw
+	c.Secret = secret
 	var warns []string
-	if _, inline := fields["password"]; inline {
-		warns = append(warns, path+".password: the password is inline in the config file; prefer password_env or password_file")
+	if _, inline := fields[base]; inline {
+		warns = append(warns, path+"."+base+": the "+base+" is inline in the config file; prefer "+base+"_env or "+base+"_file")
 	}
 	if s := get("timeout"); s != "" {
 		d, err := time.ParseDuration(s)
@@ -369,16 +397,11 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 		}
 		c.Timeout = d
 	}
-	if c.WindowsImageIDs, err = stringList(fields, path, "windows_image_ids", "an image ID"); err != nil {
-		return nil, nil, err
-	}
 	if c.Zones, err = stringList(fields, path, "zones", "a zone name"); err != nil {
 		return nil, nil, err
 	}
-	if _, ok := fields["zones"]; ok {
-		if c.Dialect != "k5" {
-			warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
-		}
+	if _, ok := fields["zones"]; ok && !d.UsesConfiguredZones() {
+		warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
 	}
 	return c, warns, nil
 }

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -7,11 +7,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/adapters/k5"
+	"github.com/computegw/computegw/adapters/nhnv2"
+	"github.com/computegw/computegw/adapters/toastv1"
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/internal/dialect"
+	"github.com/computegw/computegw/internal/dialects"
 )
 
 const secretValue = "s3cr3t-Hunter2"
 
-func env(m map[string]string) Env {
+func env(m map[string]string) config.Env {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
@@ -48,22 +56,25 @@ clouds:
 var validEnv = env(map[string]string{"NHN_API_PASSWORD": secretValue, "TOAST_API_PASSWORD": secretValue, "K5_PASSWORD": secretValue})
 
 func TestParseValid(t *testing.T) {
-	f, err := Parse([]byte(valid), validEnv)
+	f, err := config.Parse([]byte(valid), validEnv, dialects.All)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.HTTPAddr != "127.0.0.1:8080" || f.GRPCAddr != "127.0.0.1:9090" || len(f.Clouds) != 3 {
 		t.Fatalf("parsed %+v", f)
 	}
-	nhn, toast, k5 := f.Clouds[0], f.Clouds[1], f.Clouds[2]
-	if nhn.Dialect != "nhnv2" || nhn.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Password != secretValue || nhn.Timeout != 15*time.Second || nhn.Region != "KR1" {
+	nhn, toast, k5c := f.Clouds[0], f.Clouds[1], f.Clouds[2]
+	nhnOpts, _ := nhn.Options.(nhnv2.Config)
+	if nhn.Dialect != "nhnv2" || nhnOpts.TenantID != "6cdebe3eb0094910bc41f1d42ebe4cb7" || nhn.Secret != secretValue || nhn.Timeout != 15*time.Second || nhnOpts.Region != "KR1" {
 		t.Errorf("nhn %+v", nhn)
 	}
-	if toast.AppKey != "AbCdEf012345" || toast.Endpoint == "" || len(toast.WindowsImageIDs) != 1 {
+	toastOpts, _ := toast.Options.(toastv1.Config)
+	if toastOpts.AppKey != "AbCdEf012345" || toastOpts.Endpoint == "" || len(toastOpts.WindowsImageIDs) != 1 {
 		t.Errorf("toast %+v", toast)
 	}
-	if k5.DomainName != "123456789" || k5.ComputeEndpoint != "" || strings.Join(k5.Zones, ",") != "uk-1a,uk-1b" {
-		t.Errorf("k5 %+v", k5)
+	k5Opts, _ := k5c.Options.(k5.Config)
+	if k5Opts.DomainName != "123456789" || k5Opts.ComputeEndpoint != "" || strings.Join(k5c.Zones, ",") != "uk-1a,uk-1b" {
+		t.Errorf("k5 %+v", k5c)
 	}
 	if len(f.Warnings) != 0 {
 		t.Errorf("warnings %v", f.Warnings)
@@ -103,7 +114,7 @@ func TestParseErrors(t *testing.T) {
 			if !strings.Contains(doc, "clouds:") {
 				doc = valid + doc
 			}
-			_, err := Parse([]byte(doc), validEnv)
+			_, err := config.Parse([]byte(doc), validEnv, dialects.All)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -112,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error is not one line: %q", msg)
 			}
 			if !strings.HasPrefix(msg, c.wantKey) && !strings.Contains(msg, c.wantKey+":") {
-				var ce *Error
+				var ce *config.Error
 				if !errors.As(err, &ce) || ce.Key != c.wantKey {
 					t.Errorf("error %q does not name key %s", msg, c.wantKey)
 				}
@@ -134,14 +145,65 @@ func TestSecretFileAndInlineWarning(t *testing.T) {
 	}
 	doc := strings.Replace(valid, "password_env: NHN_API_PASSWORD", "password_file: "+secretFile, 1)
 	doc = strings.Replace(doc, "password_env: K5_PASSWORD", "password: inline-one", 1)
-	f, err := Parse([]byte(doc), validEnv)
+	f, err := config.Parse([]byte(doc), validEnv, dialects.All)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Clouds[0].Password != secretValue {
+	if f.Clouds[0].Secret != secretValue {
 		t.Errorf("password_file value not read (trailing newline must be trimmed)")
 	}
 	if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "clouds[2].password") || strings.Contains(f.Warnings[0], "inline-one") {
 		t.Errorf("warnings %v: want the inline-password warning (without the password) only", f.Warnings)
+	}
+}
+
+// acmeConfig is a dialect the gateway does not have, plugged in the way an
+// adapter package plugs its own: its keys, its credential key, its checks.
+type acmeConfig struct {
+	Endpoint string `yaml:"endpoint" check:"url"`
+	Project  int    `yaml:"project_id" check:"required"`
+}
+
+var acme = dialect.Spec[acmeConfig]{Name: "acme", Secret: "api_key",
+	Open: func(dialect.Common, acmeConfig, dialect.Deps) (driver.Adapter, error) { return nil, nil }}
+
+func TestAnotherDialectPlugsIn(t *testing.T) {
+	all := append(append([]dialect.Descriptor{}, dialects.All...), acme)
+	doc := valid + `  - name: acme-1
+    dialect: acme
+    project_id: 111
+    api_key_env: ACME_KEY
+    zones: [z1]
+`
+	e := env(map[string]string{"NHN_API_PASSWORD": secretValue, "TOAST_API_PASSWORD": secretValue, "K5_PASSWORD": secretValue, "ACME_KEY": "k-" + secretValue})
+	f, err := config.Parse([]byte(doc), e, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Clouds[3]
+	if opts, _ := c.Options.(acmeConfig); opts.Project != 111 || c.Secret != "k-"+secretValue || c.Descriptor.DialectName() != "acme" {
+		t.Errorf("acme cloud %+v", c)
+	}
+	if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "clouds[3].zones: dialect acme lists zones itself") {
+		t.Errorf("warnings %v", f.Warnings)
+	}
+	for _, bad := range []struct{ edit, want string }{
+		{"    api_key_env: ACME_KEY\n", "clouds[3].api_key_env: missing credential: give api_key_env or api_key_file (cloud acme-1, line 29)"},
+		{"    project_id: 111\n", "clouds[3].project_id: required for dialect acme (cloud acme-1, line 29)"},
+		{"    zones: [z1]\n", "clouds[3].password_env: is not used by dialect acme (cloud acme-1, line 33)"},
+	} {
+		d := doc
+		if bad.edit == "    zones: [z1]\n" {
+			d = strings.Replace(doc, bad.edit, "    password_env: K5_PASSWORD\n", 1)
+		} else {
+			d = strings.Replace(doc, bad.edit, "", 1)
+		}
+		if _, err := config.Parse([]byte(d), e, all); err == nil || err.Error() != bad.want {
+			t.Errorf("got %v, want %s", err, bad.want)
+		}
+	}
+	// Without acme in the list, the same file is refused, naming the ones there are.
+	if _, err := config.Parse([]byte(doc), e, dialects.All); err == nil || !strings.Contains(err.Error(), `clouds[3].api_key_env: unknown key`) {
+		t.Errorf("without the acme dialect: %v", err)
 	}
 }

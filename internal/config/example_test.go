@@ -1,10 +1,13 @@
-package config
+package config_test
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/internal/dialects"
 )
 
 // TestDeployExamplesParse keeps the shipped example configs valid.
@@ -20,7 +23,7 @@ func TestDeployExamplesParse(t *testing.T) {
 	}
 	// The example points at /run/secrets/computegw; read them from dir.
 	data = []byte(strings.ReplaceAll(string(data), "/run/secrets/computegw", dir))
-	f, err := Parse(data, env)
+	f, err := config.Parse(data, env, dialects.All)
 	if err != nil {
 		t.Fatalf("deploy/computegw.example.yaml: %v", err)
 	}

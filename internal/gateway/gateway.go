@@ -27,14 +27,14 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/computegw/computegw/adapters/k5"
-	"github.com/computegw/computegw/adapters/nhnv2"
-	"github.com/computegw/computegw/adapters/toastv1"
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/gen"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/internal/demo"
+	"github.com/computegw/computegw/internal/dialect"
+	"github.com/computegw/computegw/internal/dialects"
 	"github.com/computegw/computegw/server"
 )
 
@@ -322,7 +322,7 @@ func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	file, err := config.Load(opt.ConfigPath, getenv)
+	file, err := config.Load(opt.ConfigPath, getenv, dialects.All)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("config %s: %w", opt.ConfigPath, err)
 	}
@@ -346,55 +346,17 @@ func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config
 	return clouds, cleanup, file, nil
 }
 
-// newAdapter builds a cloud's adapter. Each cloud gets its own keep-alive
-// HTTP client, so one slow vendor cannot exhaust another's connections.
+// newAdapter builds a cloud's adapter through its dialect. Each cloud gets
+// its own keep-alive HTTP client, so one slow vendor cannot exhaust
+// another's connections.
 func newAdapter(c config.Cloud, log *slog.Logger) (driver.Adapter, error) {
-	client := backendhttp.NewClient()
-	l := log.With("cloud", c.Name, "dialect", c.Dialect)
-	switch c.Dialect {
-	case "nhnv2":
-		return nhnv2.New(nhnv2.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint, Region: c.Region,
-			TenantID: c.TenantID, Username: c.Username, Password: c.Password, HTTPClient: client, Logger: l})
-	case "toastv1":
-		return toastv1.New(toastv1.Config{Name: c.Name, Endpoint: c.Endpoint, AppKey: c.AppKey,
-			Username: c.Username, Password: c.Password, WindowsImageIDs: c.WindowsImageIDs, HTTPClient: client, Logger: l})
-	case "k5":
-		return k5.New(k5.Config{Name: c.Name, IdentityEndpoint: c.IdentityEndpoint, ComputeEndpoint: c.ComputeEndpoint, Region: c.Region,
-			DomainName: c.DomainName, ProjectID: c.ProjectID, Username: c.Username, Password: c.Password,
-			Zones: c.Zones, HTTPClient: client, Logger: l})
-	}
-	return nil, fmt.Errorf("dialect: unknown dialect %q", c.Dialect)
+	return c.Open(dialect.Deps{HTTPClient: backendhttp.NewClient(), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
 }
 
 // demoClouds starts one emulated vendor per dialect on loopback.
 func demoClouds(log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
-	var stops []func()
-	cleanup := func() {
-		for _, s := range stops {
-			s()
-		}
-	}
-	type demo struct {
-		name    string
-		dialect driver.Dialect
-		make    func(*slog.Logger) (driver.Adapter, func(), error)
-	}
-	demos := []demo{
-		{"nhn-demo", driver.DialectNHNv2, func(l *slog.Logger) (driver.Adapter, func(), error) { return nhnv2.NewDemo(l) }},
-		{"toast-demo", driver.DialectTOASTv1, func(l *slog.Logger) (driver.Adapter, func(), error) { return toastv1.NewDemo(l) }},
-		{"k5-demo", driver.DialectK5, func(l *slog.Logger) (driver.Adapter, func(), error) { return k5.NewDemo(l) }},
-	}
-	var clouds []server.Cloud
-	for _, d := range demos {
-		a, stop, err := d.make(log.With("cloud", d.name, "dialect", string(d.dialect)))
-		if err != nil {
-			cleanup()
-			return nil, nil, nil, fmt.Errorf("demo cloud %s: %w", d.name, err)
-		}
-		stops = append(stops, stop)
-		clouds = append(clouds, server.Cloud{Name: d.name, Adapter: a, Timeout: 10 * time.Second})
-	}
-	return clouds, cleanup, nil, nil
+	clouds, cleanup, err := demo.Start(log)
+	return clouds, cleanup, nil, err
 }
 
 func printBanner(w io.Writer, httpAddr, grpcAddr string, clouds []server.Cloud) {

@@ -1,7 +1,7 @@
 // Package fake is a stateful, in-memory TOAST Compute Instance API v1.0
 // server. It is for the toastv1 adapter's tests, the shared conformance
 // suite (driver/drivertest), the gateway's end-to-end tests and its demo
-// mode (toastv1.NewDemo): it speaks the wire format of the vendor's API
+// mode (internal/demo): it speaks the wire format of the vendor's API
 // guide (appkey URLs, X-Auth-Token, the {"header": {"isSuccessful",
 // "resultCode", "resultMessage"}} envelope on every answer, failures as
 // isSuccessful: false with the vendor's documented result codes, numbers

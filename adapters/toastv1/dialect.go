@@ -1,0 +1,22 @@
+package toastv1
+
+import (
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/dialect"
+)
+
+// Name is the dialect's name in the config file (API enum TOAST_V1).
+const Name driver.Dialect = "toastv1"
+
+// Dialect plugs toastv1 into the gateway (listed in internal/dialects): a
+// cloud entry's toastv1 keys are Config's yaml-tagged fields, and its
+// credential is password (password_env, password_file).
+var Dialect = dialect.Spec[Config]{
+	Name:   Name,
+	Secret: "password",
+	Open: func(c dialect.Common, cfg Config, deps dialect.Deps) (driver.Adapter, error) {
+		cfg.Name, cfg.Password = c.Name, c.Secret
+		cfg.HTTPClient, cfg.Logger = deps.HTTPClient, deps.Logger
+		return New(cfg)
+	},
+}

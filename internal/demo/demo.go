@@ -1,0 +1,164 @@
+// Package demo is the gateway's demo mode: one emulated cloud per dialect,
+// each an in-process fake vendor server (the adapters' fake packages) on
+// 127.0.0.1 speaking the vendor's real wire format, seeded with flavors,
+// zones, images, networks, volumes, a key pair and some instances, with
+// short but visible transitions. It lives here so that the production
+// adapter packages never import their fakes.
+package demo
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/computegw/computegw/adapters/k5"
+	k5fake "github.com/computegw/computegw/adapters/k5/fake"
+	"github.com/computegw/computegw/adapters/nhnv2"
+	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	"github.com/computegw/computegw/adapters/toastv1"
+	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/server"
+)
+
+// Cloud is one demo cloud: its name and how to start its fake vendor and
+// an adapter against it.
+type Cloud struct {
+	Name    string
+	Dialect driver.Dialect
+	// Start starts the fake vendor and returns an adapter talking to it
+	// and a function that stops both.
+	Start func(log *slog.Logger) (driver.Adapter, func(), error)
+}
+
+// Clouds are the demo clouds, in the order the gateway serves them. A new
+// dialect adds its demo cloud here.
+var Clouds = []Cloud{
+	{"nhn-demo", nhnv2.Name, adapter(NHN)},
+	{"toast-demo", toastv1.Name, adapter(TOAST)},
+	{"k5-demo", k5.Name, adapter(K5)},
+}
+
+func adapter[A driver.Adapter](start func(*slog.Logger) (A, func(), error)) func(*slog.Logger) (driver.Adapter, func(), error) {
+	return func(log *slog.Logger) (driver.Adapter, func(), error) {
+		a, stop, err := start(log)
+		return a, stop, err
+	}
+}
+
+// Start starts every demo cloud (each call timeout 10s) and returns them
+// with a function that stops them all. A nil log discards.
+func Start(log *slog.Logger) ([]server.Cloud, func(), error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var stops []func()
+	cleanup := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	var clouds []server.Cloud
+	for _, d := range Clouds {
+		a, stop, err := d.Start(log.With("cloud", d.Name, "dialect", string(d.Dialect)))
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("demo cloud %s: %w", d.Name, err)
+		}
+		stops = append(stops, stop)
+		clouds = append(clouds, server.Cloud{Name: d.Name, Adapter: a, Timeout: 10 * time.Second})
+	}
+	return clouds, cleanup, nil
+}
+
+// stopBoth closes the adapter, then the fake server.
+func stopBoth(a driver.Adapter, srvClose func()) func() {
+	return func() {
+		_ = a.Close()
+		srvClose()
+	}
+}
+
+// NHN starts the fake NHN Cloud seeded with flavors, zones, images,
+// networks, volumes, a key pair and three instances (BUILD → ACTIVE in
+// 2.5 s). The adapter finds the compute URL in the token's service catalog,
+// as in production without compute_endpoint.
+func NHN(logger *slog.Logger) (*nhnv2.Adapter, func(), error) {
+	srv := nhnfake.NewServer(nhnfake.Options{
+		BuildDelay:    2500 * time.Millisecond,
+		ActionDelay:   2 * time.Second,
+		DeleteDelay:   2 * time.Second,
+		SeedInstances: true,
+	})
+	a, err := nhnv2.New(nhnv2.Config{
+		Name:             "nhn-demo",
+		IdentityEndpoint: srv.URL,
+		TenantID:         srv.TenantID(),
+		Username:         nhnfake.DemoUsername,
+		Password:         nhnfake.DemoPassword,
+		Logger:           logger,
+	})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return a, stopBoth(a, srv.Close), nil
+}
+
+// TOAST starts a fake TOAST server seeded with flavors, zones, images, a
+// network, volumes, floating IPs, the key pair toastfake.DemoKeyPair and
+// two instances.
+func TOAST(logger *slog.Logger) (*toastv1.Adapter, func(), error) {
+	srv := toastfake.NewServer(toastfake.Options{
+		Demo:        true,
+		BuildDelay:  3 * time.Second,
+		PowerDelay:  2 * time.Second,
+		RebootDelay: 2 * time.Second,
+		ResizeDelay: 3 * time.Second,
+		DeleteDelay: 2 * time.Second,
+	})
+	a, err := toastv1.New(toastv1.Config{
+		Name:            "toast-demo",
+		Endpoint:        srv.URL,
+		AppKey:          toastfake.DemoAppKey,
+		Username:        toastfake.DemoUsername,
+		Password:        toastfake.DemoPassword,
+		WindowsImageIDs: []string{toastfake.WindowsImageID},
+		Logger:          logger,
+	})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return a, stopBoth(a, srv.Close), nil
+}
+
+// K5 starts the fake K5 server seeded with flavors, zones uk-1a/uk-1b,
+// images, networks, volumes, key pair demo-key and instances web-1 and
+// db-1. The cloud has no compute_endpoint (compute comes from the token's
+// catalog), and the fake answers 404 to zone listing, as K5's guide
+// documents none, so ListZones answers the configured zones.
+func K5(logger *slog.Logger) (*k5.Adapter, func(), error) {
+	srv := k5fake.NewServer(k5fake.Options{
+		SeedInstances: true,
+		BuildDelay:    2500 * time.Millisecond,
+		ActionDelay:   2 * time.Second,
+		DeleteDelay:   1500 * time.Millisecond,
+		Zones:         []string{k5fake.ZoneA, k5fake.ZoneB},
+	})
+	a, err := k5.New(k5.Config{
+		Name:             "k5-demo",
+		IdentityEndpoint: srv.URL,
+		DomainName:       k5fake.DemoDomainName,
+		ProjectID:        k5fake.DemoProjectID,
+		Username:         k5fake.DemoUsername,
+		Password:         k5fake.DemoPassword,
+		Zones:            []string{k5fake.ZoneA, k5fake.ZoneB},
+		Logger:           logger,
+	})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return a, stopBoth(a, srv.Close), nil
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"context"
+
+	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// Operation is one cloud-scoped RPC as GetCloud lists it in capabilities.
+// An optional one says how to tell whether an adapter has it (Has, usually
+// an optional driver interface) and how to call it (Probe), so that one
+// table drives GetCloud.capabilities, the UNIMPLEMENTED answers (see
+// optional) and the conformance suite's checks of both (driver/drivertest).
+type Operation struct {
+	// RPC is the method's short name, e.g. "ShelveInstance".
+	RPC string
+	// Has reports whether an adapter has the operation; nil: every adapter
+	// has it.
+	Has func(driver.Adapter) bool
+	// Probe calls the RPC on the instance named instance with arguments
+	// that pass the portable layer's validation (optional operations only).
+	Probe func(ctx context.Context, s *Server, instance string) error
+	// What names the operation in the UNIMPLEMENTED message (default RPC).
+	What string
+}
+
+// operations lists every cloud-scoped RPC in the order GetCloud reports
+// them. To add an optional operation: its driver interface, one entry here
+// (Has: implements[driver.X], a Probe), and the RPC's handler resolving the
+// interface with optional[driver.X](cl, "RPC").
+var operations = []Operation{
+	{RPC: "ListInstances"},
+	{RPC: "GetInstance"},
+	{RPC: "CreateInstance"},
+	{RPC: "UpdateInstance", Has: implements[driver.InstanceRenamer], What: "UpdateInstance (rename)", Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.UpdateInstance(ctx, &pb.UpdateInstanceRequest{Instance: &pb.Instance{Name: n, DisplayName: "x"}})
+		return err
+	}},
+	{RPC: "DeleteInstance"},
+	{RPC: "StartInstance"},
+	{RPC: "StopInstance"},
+	{RPC: "RebootInstance"},
+	{RPC: "ResizeInstance"},
+	{RPC: "ConfirmResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ConfirmResizeInstance(ctx, &pb.ConfirmResizeInstanceRequest{Name: n})
+		return err
+	}},
+	{RPC: "RevertResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.RevertResizeInstance(ctx, &pb.RevertResizeInstanceRequest{Name: n})
+		return err
+	}},
+	{RPC: "ShelveInstance", Has: implements[driver.Shelver], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ShelveInstance(ctx, &pb.ShelveInstanceRequest{Name: n})
+		return err
+	}},
+	{RPC: "UnshelveInstance", Has: implements[driver.Shelver], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.UnshelveInstance(ctx, &pb.UnshelveInstanceRequest{Name: n})
+		return err
+	}},
+	{RPC: "RebuildInstance", Has: implements[driver.Rebuilder], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.RebuildInstance(ctx, &pb.RebuildInstanceRequest{Name: n, Image: "probe-image"})
+		return err
+	}},
+	{RPC: "CreateInstanceImage", Has: implements[driver.ImageCreator], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.CreateInstanceImage(ctx, &pb.CreateInstanceImageRequest{Name: n, ImageName: "x"})
+		return err
+	}},
+	{RPC: "AddSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.AddSecurityGroup(ctx, &pb.AddSecurityGroupRequest{Name: n, SecurityGroup: "x"})
+		return err
+	}},
+	{RPC: "RemoveSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.RemoveSecurityGroup(ctx, &pb.RemoveSecurityGroupRequest{Name: n, SecurityGroup: "x"})
+		return err
+	}},
+	{RPC: "AddFloatingIp", Has: implements[driver.FloatingIPManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.AddFloatingIp(ctx, &pb.AddFloatingIpRequest{Name: n, Address: "203.0.113.1"})
+		return err
+	}},
+	{RPC: "RemoveFloatingIp", Has: implements[driver.FloatingIPManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.RemoveFloatingIp(ctx, &pb.RemoveFloatingIpRequest{Name: n, Address: "203.0.113.1"})
+		return err
+	}},
+	{RPC: "WatchInstance"},
+	{RPC: "ListVolumeAttachments"},
+	{RPC: "GetVolumeAttachment"},
+	{RPC: "AttachVolume"},
+	{RPC: "DetachVolume"},
+	{RPC: "ListFlavors"},
+	{RPC: "GetFlavor"},
+	{RPC: "ListZones"},
+	{RPC: "ListKeyPairs"},
+	{RPC: "GetKeyPair"},
+	{RPC: "CreateKeyPair"},
+	{RPC: "DeleteKeyPair"},
+}
+
+// Operations returns the table of cloud-scoped RPCs (a copy), for the
+// conformance suite.
+func Operations() []Operation { return append([]Operation(nil), operations...) }
+
+func implements[T any](a driver.Adapter) bool {
+	_, ok := a.(T)
+	return ok
+}
+
+// capabilities lists the cloud-scoped RPCs the adapter supports, and how
+// the UNIMPLEMENTED answer names each one it lacks.
+func capabilities(a driver.Adapter) (caps []string, lacks map[string]string) {
+	lacks = map[string]string{}
+	for _, op := range operations {
+		switch {
+		case op.Has == nil || op.Has(a):
+			caps = append(caps, op.RPC)
+		case op.What != "":
+			lacks[op.RPC] = op.What
+		default:
+			lacks[op.RPC] = op.RPC
+		}
+	}
+	return caps, lacks
+}
+
+// optional resolves the optional adapter interface behind rpc, or answers
+// UNIMPLEMENTED (reason UNSUPPORTED_BY_DIALECT) when the cloud's
+// capabilities lack rpc.
+func optional[T any](cl *cloud, rpc string) (T, error) {
+	v, ok := cl.adapter.(T)
+	if what, lacked := cl.lacks[rpc]; lacked || !ok {
+		if what == "" {
+			what = rpc
+		}
+		var zero T
+		return zero, driver.Unsupported(cl.dialect, what)
+	}
+	return v, nil
+}

@@ -69,16 +69,70 @@ func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest
 
 type cloudPage struct {
 	items   []driver.Instance // after the gateway's own filtering
-	out     []*pb.Instance    // items converted, with flavor details
 	rawLast string            // ID of the last instance the adapter returned
 	more    bool
 	err     error
 }
 
-// listAcross reads one page from each cloud in cursors concurrently and
-// merges them in configuration order, at most size instances. For a
-// cross-cloud list a failing cloud is reported in unreachable and dropped
-// from the rest of the listing; for a single cloud its error is the answer.
+// fillPage reads up to size instances of cl after marker that pass filter,
+// from as many consecutive vendor pages as that takes (a vendor may cap its
+// pages below size, and the gateway's filter may drop some): it stops when
+// the page is full, the vendor has no more, or the next vendor page would
+// likely not come back before ctx's deadline. A failure after the first
+// vendor page ends the page early instead of failing it (the next page
+// resumes there); a failure of the first is the page's error.
+func (s *Server) fillPage(ctx context.Context, cl *cloud, filter driver.InstanceFilter, size int, marker string) cloudPage {
+	var p cloudPage
+	// The whole fill is bounded like one backend call: by the cloud's
+	// timeout and the caller's deadline, whichever comes first.
+	until := time.Now().Add(cl.timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
+		until = dl
+	}
+	for {
+		start := time.Now()
+		page, err := backend(ctx, cl, func(ctx context.Context) (*driver.InstancePage, error) {
+			return cl.adapter.ListInstances(ctx, driver.ListInstancesOptions{Filter: filter, PageSize: size - len(p.items), Marker: marker})
+		})
+		if err != nil {
+			if p.rawLast == "" {
+				p.err = err
+			} else {
+				s.log.WarnContext(ctx, "list page ends early: the next vendor page failed", "cloud", cl.name, "error", err.Error())
+				p.more = true
+			}
+			return p
+		}
+		if n := len(page.Instances); n > 0 {
+			p.rawLast = page.Instances[n-1].ID
+		}
+		p.more = page.More && len(page.Instances) > 0
+		if p.items == nil {
+			p.items = make([]driver.Instance, 0, min(size, max(len(page.Instances), 1)))
+		}
+		for j := range page.Instances {
+			if filter.Match(&page.Instances[j]) {
+				p.items = append(p.items, page.Instances[j])
+			}
+		}
+		if len(p.items) >= size || !p.more {
+			return p
+		}
+		// Another vendor page only when it can be back in time: allow twice
+		// what this one took.
+		if time.Until(until) < 2*time.Since(start) {
+			return p
+		}
+		marker = p.rawLast
+	}
+}
+
+// listAcross reads one page from each cloud in cursors concurrently
+// (filling it from consecutive vendor pages), merges them in configuration
+// order, at most size instances, and converts only the instances it
+// returns. For a cross-cloud list a failing cloud is reported in
+// unreachable and dropped from the rest of the listing; for a single cloud
+// its error is the answer.
 func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor, filter driver.InstanceFilter, size int, parent, fh string) (*pb.ListInstancesResponse, error) {
 	pages := make([]cloudPage, len(cursors))
 	fanCtx := ctx
@@ -92,36 +146,20 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 			defer cancel()
 		}
 	}
-	var wg sync.WaitGroup
-	for i, cu := range cursors {
-		cl := s.byName[cu.Cloud]
-		wg.Go(func() {
-			page, err := backend(fanCtx, cl, func(ctx context.Context) (*driver.InstancePage, error) {
-				return cl.adapter.ListInstances(ctx, driver.ListInstancesOptions{Filter: filter, PageSize: size, Marker: cu.Marker})
-			})
-			if err != nil {
-				pages[i].err = err
-				return
-			}
-			if n := len(page.Instances); n > 0 {
-				pages[i].rawLast = page.Instances[n-1].ID
-			}
-			pages[i].more = page.More && len(page.Instances) > 0
-			for j := range page.Instances {
-				if filter.Match(&page.Instances[j]) {
-					pages[i].items = append(pages[i].items, page.Instances[j])
-				}
-			}
-			// Converted here, so clouds fill their flavor caches concurrently.
-			for j := range pages[i].items[:min(size, len(pages[i].items))] {
-				pages[i].out = append(pages[i].out, s.instanceOut(fanCtx, cl, &pages[i].items[j]))
-			}
-		})
+	if len(cursors) == 1 {
+		pages[0] = s.fillPage(fanCtx, s.byName[cursors[0].Cloud], filter, size, cursors[0].Marker)
+	} else {
+		var wg sync.WaitGroup
+		for i, cu := range cursors {
+			wg.Go(func() { pages[i] = s.fillPage(fanCtx, s.byName[cu.Cloud], filter, size, cu.Marker) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	out := &pb.ListInstancesResponse{}
 	var next []cursor
+	takes := make([]int, len(cursors))
+	total := 0
 	for i, cu := range cursors {
 		p := pages[i]
 		if p.err != nil {
@@ -132,11 +170,9 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 			out.Unreachable = append(out.Unreachable, "clouds/"+cu.Cloud)
 			continue
 		}
-		room := size - len(out.Instances)
-		take := min(room, len(p.items))
-		for j := range take {
-			out.Instances = append(out.Instances, p.out[j])
-		}
+		take := min(size-total, len(p.items))
+		takes[i] = take
+		total += take
 		switch {
 		case take < len(p.items):
 			marker := cu.Marker
@@ -148,6 +184,29 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 			next = append(next, cursor{Cloud: cu.Cloud, Marker: p.rawLast})
 		}
 	}
+	// Convert what is returned, each cloud's share concurrently (so clouds
+	// fill their flavor caches concurrently).
+	out.Instances = make([]*pb.Instance, total)
+	var wg sync.WaitGroup
+	at := 0
+	for i, cu := range cursors {
+		if takes[i] == 0 {
+			continue
+		}
+		cl, items, dst := s.byName[cu.Cloud], pages[i].items[:takes[i]], out.Instances[at:at+takes[i]]
+		at += takes[i]
+		convert := func() {
+			for j := range items {
+				dst[j] = s.instanceOut(fanCtx, cl, &items[j])
+			}
+		}
+		if takes[i] == total { // one cloud's share: no goroutine
+			convert()
+			continue
+		}
+		wg.Go(convert)
+	}
+	wg.Wait()
 	if len(next) > 0 {
 		out.NextPageToken = s.tokens.encode(pageState{Kind: "instances", Parent: parent, Filter: fh, Cursors: next})
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -84,6 +85,7 @@ type Adapter struct {
 	provider *gophercloud.ProviderClient // shared and token-less: tokens travel per call
 	identity *gophercloud.ServiceClient
 	tokens   *tokensource.Source
+	secrets  *redact.Set // the password and recent tokens, masked in every error and log
 }
 
 // Compile-time checks of the interfaces the k5 dialect implements. K5 has
@@ -129,6 +131,8 @@ func New(cfg Config) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	a.secrets = redact.New(cfg.Password)
+	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -145,6 +149,7 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	topt := cfg.TokenOptions
 	topt.Now = a.now
+	topt.Secrets = a.secrets
 	if topt.RejectBackoff <= 0 {
 		topt.RejectBackoff = rejectBackoff
 	}

@@ -49,7 +49,7 @@ func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Conte
 	if err == nil {
 		return nil
 	}
-	return a.classify(ctx, op, err)
+	return a.secrets.Error(a.classify(ctx, op, err))
 }
 
 // computeClient is a per-call ServiceClient carrying the token as

@@ -25,6 +25,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -65,6 +66,7 @@ type Adapter struct {
 	identityURL string // ends with "/v2.0/"
 	computeURL  string // from config, ends with "/v2/{tenant}/"; empty: catalog
 	tokens      *tokensource.Source
+	secrets     *redact.Set // the password and recent tokens, masked in every error and log
 }
 
 // Compile-time checks of the optional interfaces nhnv2 supports. It does not
@@ -118,10 +120,12 @@ func New(cfg Config) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	a.secrets = redact.New(cfg.Password)
+	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
 	if a.cfg.Now == nil {
 		a.cfg.Now = time.Now
 	}
-	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now})
+	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now, Secrets: a.secrets})
 	return a, nil
 }
 
@@ -184,7 +188,7 @@ func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Conte
 		}
 		return fn(ctx, sc)
 	})
-	return a.classify(ctx, op, err)
+	return a.secrets.Error(a.classify(ctx, op, err))
 }
 
 // computeClient builds a per-call ProviderClient with the token injected.

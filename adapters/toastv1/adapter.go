@@ -30,6 +30,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -76,6 +77,7 @@ type Adapter struct {
 	log        *slog.Logger
 	now        func() time.Time
 	tokens     *tokensource.Source
+	secrets    *redact.Set // the password, appkey and recent tokens, masked in every error and log
 }
 
 // Compile-time checks: the optional interfaces TOAST has, and only those.
@@ -132,10 +134,12 @@ func New(cfg Config) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.secrets = redact.New(cfg.Password, cfg.AppKey)
+	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now})
+	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now, Secrets: a.secrets})
 	return a, nil
 }
 
@@ -175,6 +179,11 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 	if err == nil {
 		return nil
 	}
+	return a.secrets.Error(a.classifyCall(req, err))
+}
+
+// classifyCall turns the error of a call into the one returned.
+func (a *Adapter) classifyCall(req request, err error) error {
 	var de *driver.Error
 	if errors.As(err, &de) && de.Code == driver.CodeCredentialsRejected {
 		return err // already says what happened, with no operation to add
@@ -259,7 +268,7 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 	attrs := []any{"op", req.op, "method", req.method, "path", req.path,
 		"status", resp.StatusCode, "duration", a.now().Sub(start)}
 	if derr != nil {
-		derr.VendorMessage = a.redact(derr.VendorMessage, token)
+		derr.VendorMessage = a.secrets.String(derr.VendorMessage)
 		attrs = append(attrs, "code", derr.Code.String(), "vendor_code", derr.VendorCode)
 		a.log.DebugContext(ctx, "toastv1 call answered with a failure", attrs...)
 		return derr
@@ -277,20 +286,6 @@ func stripURL(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// redact removes the password and token from vendor text echoed to callers.
-func (a *Adapter) redact(s, token string) string {
-	if s == "" {
-		return s
-	}
-	if a.password != "" {
-		s = strings.ReplaceAll(s, a.password, "[REDACTED]")
-	}
-	if token != "" {
-		s = strings.ReplaceAll(s, token, "[REDACTED]")
-	}
-	return s
 }
 
 // login issues a token: POST /tokens {"auth":{"username","password"}}.

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/redact"
 )
 
 // Token is a backend token. Catalog is whatever else the login returned that
@@ -64,6 +65,9 @@ type Options struct {
 	RefusedHold    time.Duration
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+	// Secrets, when set, is told every token this Source obtains, so that
+	// the adapter's redaction masks current and recent tokens.
+	Secrets *redact.Set
 }
 
 // Source hands out a cached token. The zero value is not usable; use New.
@@ -234,6 +238,7 @@ func (s *Source) run(c *call, base context.Context) {
 		close(c.done)
 		return
 	}
+	s.opt.Secrets.AddToken(tok.Value)
 	s.tok, s.valid, s.fetchedAt, s.accepted = tok, true, s.opt.Now(), false
 	s.rejected, s.backoff = nil, 0
 	c.tok = tok

@@ -27,7 +27,9 @@ func TestVendorEchoIsRedacted(t *testing.T) {
 			Body: func(d string) string { return `{"badRequest":{"code":400,"message":` + quote(d) + `}}` }},
 		"compute page": {Match: compute, Status: 400},
 		"login fault": {Match: login, Status: 400, ContentType: "application/json",
-			Body: func(d string) string { return `{"error":{"code":400,"title":"Bad Request","message":` + quote(d) + `}}` }},
+			Body: func(d string) string {
+				return `{"error":{"code":400,"title":"Bad Request","message":` + quote(d) + `}}`
+			}},
 		"login page": {Match: login, Status: 400},
 	} {
 		t.Run(name, func(t *testing.T) {

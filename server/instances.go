@@ -36,7 +36,7 @@ func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest
 		fh := hashFilter(req.GetFilter())
 		var targets []*cloud
 		if ids[0] == AllClouds {
-			targets = s.clouds
+			targets = c.visible(s.clouds)
 		} else {
 			cl, err := c.lookup(ids[0])
 			if err != nil {
@@ -51,6 +51,9 @@ func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest
 		cursors := make([]cursor, 0, len(targets))
 		if resumed {
 			for _, cu := range st.Cursors {
+				if !c.sees(cu.Cloud) {
+					continue // a token made for another caller; never named
+				}
 				if _, ok := s.byName[cu.Cloud]; !ok {
 					return driver.InvalidArgument("page_token", "page token names cloud "+cu.Cloud+", which is no longer configured")
 				}
@@ -220,6 +223,7 @@ func (c *call) resolve(field, name string, collections ...string) (*cloud, []str
 	if err != nil {
 		return nil, nil, err
 	}
+	c.resource = name
 	if ids[0] == AllClouds {
 		// AIP-159: only ListInstances reads across clouds.
 		return nil, nil, driver.InvalidArgument(field, "the cloud wildcard \"-\" (every cloud) is only supported by ListInstances; name one cloud")
@@ -339,6 +343,7 @@ func violations(v []driver.FieldViolation) error {
 func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceRequest) (*pb.Instance, error) {
 	var out *pb.Instance
 	err := s.do(ctx, "CreateInstance", func(ctx context.Context, c *call) error {
+		c.requestID = req.GetRequestId()
 		cl, _, err := c.resolve("parent", req.GetParent())
 		if err != nil {
 			return err

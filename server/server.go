@@ -23,6 +23,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/auth"
 )
 
 // Cloud is one configured cloud.
@@ -58,6 +59,9 @@ type Options struct {
 	// past it the instance is answered without them.
 	FlavorWait time.Duration
 	Now        func() time.Time
+	// Guard authenticates callers and holds the per-cloud roles (contract
+	// section 6); nil serves every caller.
+	Guard *auth.Guard
 }
 
 type cloud struct {
@@ -190,10 +194,14 @@ func WithTransport(ctx context.Context, t string) context.Context {
 type call struct {
 	s     *Server
 	cloud *cloud
+	authz // caller security: authz.go
 }
 
 // lookup resolves a cloud name and remembers it for the log line.
 func (c *call) lookup(name string) (*cloud, error) {
+	if err := c.authorize(name); err != nil {
+		return nil, err
+	}
 	cl, ok := c.s.byName[name]
 	if !ok {
 		return nil, &driver.Error{Code: driver.CodeNotFound, Reason: "CLOUD_NOT_FOUND",
@@ -243,7 +251,11 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 			attrs = append(attrs, "error", status.Convert(err).Message())
 		}
 		s.log.Log(ctx, level, "rpc", attrs...)
+		c.audit(ctx, code)
 	}()
+	if err := c.authenticate(ctx, method); err != nil {
+		return err
+	}
 	return fn(ctx, c)
 }
 
@@ -269,7 +281,7 @@ func (s *Server) cloudToProto(cl *cloud) *pb.Cloud {
 func (s *Server) ListClouds(ctx context.Context, _ *pb.ListCloudsRequest) (*pb.ListCloudsResponse, error) {
 	out := &pb.ListCloudsResponse{}
 	err := s.do(ctx, "ListClouds", func(ctx context.Context, c *call) error {
-		for _, cl := range s.clouds {
+		for _, cl := range c.visible(s.clouds) {
 			out.Clouds = append(out.Clouds, s.cloudToProto(cl))
 		}
 		return nil

@@ -34,6 +34,7 @@ type File struct {
 	// ShutdownTimeout bounds the drain of in-flight calls on SIGTERM.
 	ShutdownTimeout time.Duration
 	Clouds          []Cloud
+	Security        // tls, auth, policy: security.go
 	// Warnings are non-fatal findings (inline passwords, ignored keys).
 	Warnings []string
 }
@@ -173,6 +174,9 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 		seen[c.Name] = i
 		f.Clouds = append(f.Clouds, *c)
 		f.Warnings = append(f.Warnings, warns...)
+	}
+	if err := parseSecurity(f, fields); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

@@ -117,7 +117,11 @@ func Run(ctx context.Context, opt Options) error {
 		shutdown = opt.ShutdownTimeout
 	}
 
-	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval})
+	guard, tlsCfg, err := security(ctx, file, httpAddr, grpcAddr, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard})
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func Run(ctx context.Context, opt Options) error {
 		return fmt.Errorf("http_addr %s: %w", httpAddr, err)
 	}
 
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(grpcOptions(tlsCfg)...)
 	pb.RegisterComputeServiceServer(gs, srv)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
@@ -149,7 +153,7 @@ func Run(ctx context.Context, opt Options) error {
 
 	errc := make(chan error, 2)
 	go func() { errc <- gs.Serve(grpcLis) }()
-	go func() { errc <- hsrv.Serve(httpLis) }()
+	go func() { errc <- serveHTTP(hsrv, httpLis, tlsCfg) }()
 
 	if opt.ConfigPath == "" && opt.Clouds == nil {
 		banner := opt.Banner
@@ -241,7 +245,7 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	root.Handle("/", mux)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return callerCredentials(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {
 			writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
 				Message: fmt.Sprintf("request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes)}))
@@ -264,7 +268,7 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		}
 		root.ServeHTTP(w, r.WithContext(server.WithTransport(r.Context(), "rest")))
-	}), nil
+	})), nil
 }
 
 // MaxRequestBytes bounds a REST request body, as gRPC's default 4 MiB

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/computegw/computegw/internal/auth"
+	"github.com/computegw/computegw/internal/config"
+	"github.com/computegw/computegw/internal/dialects"
 )
 
 const securityOK = `
@@ -30,7 +32,7 @@ policy:
 `
 
 func TestParseSecurity(t *testing.T) {
-	f, err := Parse([]byte(valid+securityOK), validEnv)
+	f, err := config.Parse([]byte(valid+securityOK), validEnv, dialects.All)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func TestParseSecurity(t *testing.T) {
 	if !f.Guarded() {
 		t.Error("not guarded")
 	}
-	plain, err := Parse([]byte(valid), validEnv)
+	plain, err := config.Parse([]byte(valid), validEnv, dialects.All)
 	if err != nil || plain.Guarded() || plain.TLS != nil || plain.Auth != nil {
 		t.Errorf("no security sections: %+v, %v", plain.Security, err)
 	}
@@ -77,8 +79,8 @@ func TestSecurityErrors(t *testing.T) {
 		{jwt + "policy:\n  - principals: [user:a]\n    clouds: ['*']\n    role: viewer\n    when: always\n", "policy[0].when", "unknown key"},
 		{"policy:\n  - principals: [user:a]\n    clouds: ['*']\n    role: viewer\n", "policy", "add an auth section"},
 	} {
-		_, err := Parse([]byte(valid+c.doc), validEnv)
-		var ce *Error
+		_, err := config.Parse([]byte(valid+c.doc), validEnv, dialects.All)
+		var ce *config.Error
 		if !errors.As(err, &ce) || ce.Key != c.key || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%q:\n got %v\nwant key %s saying %q", c.doc, err, c.key, c.says)
 		}
@@ -89,7 +91,7 @@ func TestSecurityErrors(t *testing.T) {
 }
 
 func TestSecurityWarnings(t *testing.T) {
-	f, err := Parse([]byte(valid+"auth:\n  jwt: {issuer: https://i.example, audience: a}\n"), validEnv)
+	f, err := config.Parse([]byte(valid+"auth:\n  jwt: {issuer: https://i.example, audience: a}\n"), validEnv, dialects.All)
 	if err != nil {
 		t.Fatal(err)
 	}

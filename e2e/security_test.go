@@ -561,4 +561,3 @@ func (s *secured) serverCert(t *testing.T) string {
 	defer conn.Close()
 	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
 }
-

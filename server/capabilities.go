@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
@@ -94,6 +95,36 @@ var operations = []Operation{
 	{RPC: "GetKeyPair"},
 	{RPC: "CreateKeyPair"},
 	{RPC: "DeleteKeyPair"},
+	// Discovery (contract section 10).
+	{RPC: "ListImages", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListImages(ctx, &pb.ListImagesRequest{Parent: cloudOf(n)})
+		return err
+	}},
+	{RPC: "GetImage", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.GetImage(ctx, &pb.GetImageRequest{Name: cloudOf(n) + "/images/probe-image"})
+		return err
+	}},
+	{RPC: "ListNetworks", Has: implements[driver.NetworkLister], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListNetworks(ctx, &pb.ListNetworksRequest{Parent: cloudOf(n)})
+		return err
+	}},
+	{RPC: "ListVolumes", Has: implements[driver.VolumeLister], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListVolumes(ctx, &pb.ListVolumesRequest{Parent: cloudOf(n)})
+		return err
+	}},
+	{RPC: "ListSecurityGroups", Has: implements[driver.SecurityGroupLister], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListSecurityGroups(ctx, &pb.ListSecurityGroupsRequest{Parent: cloudOf(n)})
+		return err
+	}},
+}
+
+// cloudOf is the "clouds/{cloud}" prefix of a resource name.
+func cloudOf(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 2 {
+		return name
+	}
+	return parts[0] + "/" + parts[1]
 }
 
 // Operations returns the table of cloud-scoped RPCs (a copy), for the

@@ -18,6 +18,9 @@ import (
 // every call of that token goes to (base URL ending in "/").
 type session struct {
 	compute string
+	// blockStorage is the catalog's public "blockstoragev2" endpoint (guide
+	// Part 2 section 2.1.1), ending in "/"; "" when the catalog has none.
+	blockStorage string
 }
 
 // fetchToken logs in with Keystone v3 password authentication scoped to the
@@ -51,7 +54,8 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 		return tokensource.Token{}, err
 	}
 	a.log.Info("k5: logged in", "expires", tok.ExpiresAt, "compute_endpoint", compute)
-	return tokensource.Token{Value: value, Expires: tok.ExpiresAt, Catalog: session{compute: compute}}, nil
+	return tokensource.Token{Value: value, Expires: tok.ExpiresAt,
+		Catalog: session{compute: compute, blockStorage: a.catalogURL(res, "blockstoragev2")}}, nil
 }
 
 // computeEndpoint is the configured ComputeEndpoint (a host with

@@ -129,6 +129,7 @@ type k5Image struct {
 	Status  string `json:"status"`
 	MinDisk int    `json:"minDisk"`
 	MinRAM  int    `json:"minRam"`
+	Created string `json:"created"`
 }
 
 func getImage(ctx context.Context, sc *gophercloud.ServiceClient, id string) (*k5Image, error) {

@@ -20,6 +20,9 @@ import (
 // (tokensource.Token.Catalog).
 type session struct {
 	computeURL string // "…/v2/{tenant}/" from the service catalog; "" if absent
+	// catalog is the whole service catalog: the image, network and
+	// block-storage endpoints of the discovery calls (discovery.go).
+	catalog []tokens.CatalogEntry
 }
 
 // tokenResponse is the part of the Keystone v2.0 answer the adapter reads.
@@ -62,7 +65,8 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 		a.log.Warn("NHN Cloud token has no readable expiry; relying on 401 to refresh it",
 			"expires", body.Access.Token.Expires)
 	}
-	sess := &session{computeURL: catalogCompute(body.Access.ServiceCatalog, a.cfg.Region, a.cfg.TenantID)}
+	sess := &session{computeURL: catalogCompute(body.Access.ServiceCatalog, a.cfg.Region, a.cfg.TenantID),
+		catalog: body.Access.ServiceCatalog}
 	if a.computeURL == "" && sess.computeURL == "" {
 		return tokensource.Token{}, &driver.Error{Code: driver.CodeFailedPrecondition,
 			Message: "NHN Cloud token's service catalog has no compute endpoint" + regionHint(a.cfg.Region) +

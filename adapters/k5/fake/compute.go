@@ -117,6 +117,12 @@ func (s *Server) handleCompute(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.flavorsHandler(w, p[1:])
+	case len(p) == 2 && p[0] == "images" && p[1] == "detail":
+		if m != http.MethodGet {
+			badMethod(w)
+			return
+		}
+		s.listImages(w)
 	case len(p) == 2 && p[0] == "images":
 		if m != http.MethodGet {
 			badMethod(w)

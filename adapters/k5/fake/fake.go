@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -302,6 +303,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/v3/auth/tokens":
 		s.handleToken(w, r)
+	case strings.HasPrefix(r.URL.Path, blockStoragePrefix):
+		s.handleBlockStorage(w, r)
 	default:
 		s.handleCompute(w, r)
 	}

@@ -114,6 +114,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 					{"id": randomHex(16), "interface": "internal", "region": Region, "region_id": Region, "url": "http://nova.internal.invalid/v2/" + s.opt.ProjectID},
 				}},
 				{"id": randomHex(16), "type": "image", "name": "glance", "endpoints": []map[string]any{endpoint("glance", s.URL)}},
+				{"id": randomHex(16), "type": "blockstoragev2", "name": "cinderv2", "endpoints": []map[string]any{endpoint("cinderv2", s.BlockStorageURL())}},
 			},
 		},
 	}

@@ -248,6 +248,7 @@ func (s *Server) routes() {
 	c("POST /os-keypairs", s.handleCreateKeypair)
 	c("GET /os-keypairs/{name}", s.handleGetKeypair)
 	c("DELETE /os-keypairs/{name}", s.handleDeleteKeypair)
+	s.discoveryRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, http.StatusNotFound, "itemNotFound", "The resource could not be found.")
 	})
@@ -343,6 +344,9 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 			}},
 			map[string]any{"type": "image", "name": "glance", "endpoints": []any{
 				map[string]any{"region": s.opt.Region, "publicURL": base + "/image"},
+			}},
+			map[string]any{"type": "volumev2", "name": "cinderv2", "endpoints": []any{
+				map[string]any{"region": s.opt.Region, "publicURL": base + "/volume/v2/" + t},
 			}},
 		},
 		"user": map[string]any{

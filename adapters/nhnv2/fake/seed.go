@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -74,6 +75,8 @@ type port struct {
 
 type volume struct {
 	ID         string
+	Name       string // Cinder display name ("" for root volumes)
+	SizeGB     int
 	AttachedTo string
 	Device     string
 	Root       bool // created for a server's block_device_mapping_v2
@@ -108,8 +111,8 @@ func (s *Server) seed() {
 	s.secGroups["default"] = true
 	s.secGroups[SecurityGroupWeb] = true
 	s.secGroups["db"] = true
-	for _, id := range FreeVolumeIDs() {
-		s.volumes[id] = &volume{ID: id}
+	for i, id := range FreeVolumeIDs() {
+		s.volumes[id] = &volume{ID: id, Name: fmt.Sprintf("data-%d", i+1), SizeGB: 10 * (i + 1)}
 	}
 	now := s.opt.Now().UTC()
 	s.keypairSeq = 51 // the guide's example key pair ID
@@ -126,12 +129,14 @@ func (s *Server) seed() {
 	s.attachNIC(web, s.networks[0], "172.16.0.40", "fa:16:3e:54:a7:64")
 	web.Floating = "133.186.150.20"
 	s.addRootVolume(web, "90712f4f-2faa-4e4f-8eb1-9313a8595570", true)
+	s.volumes["90712f4f-2faa-4e4f-8eb1-9313a8595570"].SizeGB = 50
 	web.Status, web.TaskState, web.PowerState, web.Launched = "ACTIVE", "", 1, now.Add(-48*time.Hour)
 
 	db := s.newServer(InstanceDBMaster, "DB-Master", ImageUbuntu, FlavorM2C1M2, ZoneA, KeyPairName,
 		[]string{"default", "db"}, map[string]string{"role": "database"}, now.Add(-24*time.Hour))
 	s.attachNIC(db, s.networks[1], "192.168.10.11", "fa:16:3e:11:22:33")
 	s.addRootVolume(db, "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", true)
+	s.volumes["5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"].SizeGB = 50
 	db.Status, db.TaskState, db.PowerState, db.Launched = "SHUTOFF", "", 4, now.Add(-24*time.Hour)
 
 	batch := s.newServer(InstanceBatch, "batch-u2", ImageUbuntu, FlavorU2C1M2, ZoneA, KeyPairName,

@@ -692,7 +692,9 @@ func (s *Server) handleCreateServer(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if rootSize > 0 {
-			s.addRootVolume(sv, newUUID(), rootDelete)
+			vid := newUUID()
+			s.addRootVolume(sv, vid, rootDelete)
+			s.volumes[vid].SizeGB = rootSize
 		}
 		s.schedule(sv, s.opt.BuildDelay, func(sv *server) {
 			sv.Status, sv.TaskState, sv.PowerState, sv.Launched = "ACTIVE", "", 1, s.opt.Now()

@@ -3466,6 +3466,955 @@ func (x *DeleteKeyPairRequest) GetName() string {
 	return ""
 }
 
+// An image instances boot from.
+type Image struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}/images/{image}`; `{image}` is the vendor's image ID, the
+	// value CreateInstance's and RebuildInstance's `image` take.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The image's name as the vendor shows it.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The smallest root disk the image boots from, in GB (0: not reported).
+	MinDiskGb int32 `protobuf:"varint,3,opt,name=min_disk_gb,json=minDiskGb,proto3" json:"min_disk_gb,omitempty"`
+	// The least memory the image needs, in MB (0: not reported).
+	MinRamMb int32 `protobuf:"varint,4,opt,name=min_ram_mb,json=minRamMb,proto3" json:"min_ram_mb,omitempty"`
+	// The vendor's image status, upper-cased: `ACTIVE` images can be used.
+	Status string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	// The image file's size in bytes, when reported.
+	SizeBytes int64 `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// When the image was created, when reported.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// `public`, `private`, `shared` or `community`, when reported.
+	Visibility    string `protobuf:"bytes,8,opt,name=visibility,proto3" json:"visibility,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Image) Reset() {
+	*x = Image{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Image) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Image) ProtoMessage() {}
+
+func (x *Image) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Image.ProtoReflect.Descriptor instead.
+func (*Image) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *Image) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Image) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Image) GetMinDiskGb() int32 {
+	if x != nil {
+		return x.MinDiskGb
+	}
+	return 0
+}
+
+func (x *Image) GetMinRamMb() int32 {
+	if x != nil {
+		return x.MinRamMb
+	}
+	return 0
+}
+
+func (x *Image) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Image) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Image) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Image) GetVisibility() string {
+	if x != nil {
+		return x.Visibility
+	}
+	return ""
+}
+
+// A network instances can be attached to.
+type Network struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}/networks/{network}`; `{network}` is the vendor's network
+	// ID, the value CreateInstance's `networks[].network` takes.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The network's name as the vendor shows it.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The network's subnets.
+	Subnets []*Network_Subnet `protobuf:"bytes,3,rep,name=subnets,proto3" json:"subnets,omitempty"`
+	// The vendor's network status, upper-cased (e.g. `ACTIVE`), when reported.
+	Status        string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Network) Reset() {
+	*x = Network{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Network) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Network) ProtoMessage() {}
+
+func (x *Network) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Network.ProtoReflect.Descriptor instead.
+func (*Network) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *Network) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Network) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Network) GetSubnets() []*Network_Subnet {
+	if x != nil {
+		return x.Subnets
+	}
+	return nil
+}
+
+func (x *Network) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+// A block-storage volume.
+type Volume struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}/volumes/{volume}`; `{volume}` is the vendor's volume ID,
+	// the value AttachVolume's `volume_id` takes.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The volume's name as the vendor shows it.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The volume's size in GB.
+	SizeGb int32 `protobuf:"varint,3,opt,name=size_gb,json=sizeGb,proto3" json:"size_gb,omitempty"`
+	// The vendor's volume status, upper-cased: `AVAILABLE` volumes can be
+	// attached, `IN-USE` ones are attached.
+	Status string `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	// The instances the volume is attached to, as
+	// `clouds/{cloud}/instances/{instance}`.
+	AttachedInstances []string `protobuf:"bytes,5,rep,name=attached_instances,json=attachedInstances,proto3" json:"attached_instances,omitempty"`
+	// The volume type (e.g. `General SSD`), when reported.
+	Type string `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	// The availability zone, when reported.
+	Zone string `protobuf:"bytes,7,opt,name=zone,proto3" json:"zone,omitempty"`
+	// Whether an instance can boot from it, when reported.
+	Bootable      bool `protobuf:"varint,8,opt,name=bootable,proto3" json:"bootable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Volume) Reset() {
+	*x = Volume{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Volume) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Volume) ProtoMessage() {}
+
+func (x *Volume) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Volume.ProtoReflect.Descriptor instead.
+func (*Volume) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *Volume) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Volume) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Volume) GetSizeGb() int32 {
+	if x != nil {
+		return x.SizeGb
+	}
+	return 0
+}
+
+func (x *Volume) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Volume) GetAttachedInstances() []string {
+	if x != nil {
+		return x.AttachedInstances
+	}
+	return nil
+}
+
+func (x *Volume) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Volume) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *Volume) GetBootable() bool {
+	if x != nil {
+		return x.Bootable
+	}
+	return false
+}
+
+// A security group.
+type SecurityGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}/securityGroups/{security_group}`; `{security_group}` is
+	// the vendor's ID.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The group's name: the value AddSecurityGroup's `security_group` and
+	// CreateInstance's `security_groups` take.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The group's description, when it has one.
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecurityGroup) Reset() {
+	*x = SecurityGroup{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecurityGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecurityGroup) ProtoMessage() {}
+
+func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecurityGroup.ProtoReflect.Descriptor instead.
+func (*SecurityGroup) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *SecurityGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// Request for ListImages.
+type ListImagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from the previous call.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImagesRequest) Reset() {
+	*x = ListImagesRequest{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImagesRequest) ProtoMessage() {}
+
+func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImagesRequest.ProtoReflect.Descriptor instead.
+func (*ListImagesRequest) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListImagesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListImagesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListImagesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListImages.
+type ListImagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The images.
+	Images []*Image `protobuf:"bytes,1,rep,name=images,proto3" json:"images,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImagesResponse) Reset() {
+	*x = ListImagesResponse{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImagesResponse) ProtoMessage() {}
+
+func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImagesResponse.ProtoReflect.Descriptor instead.
+func (*ListImagesResponse) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListImagesResponse) GetImages() []*Image {
+	if x != nil {
+		return x.Images
+	}
+	return nil
+}
+
+func (x *ListImagesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for GetImage.
+type GetImageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}/images/{image}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetImageRequest) Reset() {
+	*x = GetImageRequest{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetImageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetImageRequest) ProtoMessage() {}
+
+func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetImageRequest.ProtoReflect.Descriptor instead.
+func (*GetImageRequest) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *GetImageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request for ListNetworks.
+type ListNetworksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from the previous call.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNetworksRequest) Reset() {
+	*x = ListNetworksRequest{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNetworksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNetworksRequest) ProtoMessage() {}
+
+func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNetworksRequest.ProtoReflect.Descriptor instead.
+func (*ListNetworksRequest) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ListNetworksRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListNetworksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListNetworksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListNetworks.
+type ListNetworksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The networks.
+	Networks []*Network `protobuf:"bytes,1,rep,name=networks,proto3" json:"networks,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListNetworksResponse) Reset() {
+	*x = ListNetworksResponse{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListNetworksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListNetworksResponse) ProtoMessage() {}
+
+func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListNetworksResponse.ProtoReflect.Descriptor instead.
+func (*ListNetworksResponse) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ListNetworksResponse) GetNetworks() []*Network {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *ListNetworksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ListVolumes.
+type ListVolumesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from the previous call.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVolumesRequest) Reset() {
+	*x = ListVolumesRequest{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVolumesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVolumesRequest) ProtoMessage() {}
+
+func (x *ListVolumesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVolumesRequest.ProtoReflect.Descriptor instead.
+func (*ListVolumesRequest) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ListVolumesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListVolumesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListVolumesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListVolumes.
+type ListVolumesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The volumes.
+	Volumes []*Volume `protobuf:"bytes,1,rep,name=volumes,proto3" json:"volumes,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVolumesResponse) Reset() {
+	*x = ListVolumesResponse{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVolumesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVolumesResponse) ProtoMessage() {}
+
+func (x *ListVolumesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVolumesResponse.ProtoReflect.Descriptor instead.
+func (*ListVolumesResponse) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListVolumesResponse) GetVolumes() []*Volume {
+	if x != nil {
+		return x.Volumes
+	}
+	return nil
+}
+
+func (x *ListVolumesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ListSecurityGroups.
+type ListSecurityGroupsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from the previous call.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecurityGroupsRequest) Reset() {
+	*x = ListSecurityGroupsRequest{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityGroupsRequest) ProtoMessage() {}
+
+func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListSecurityGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListSecurityGroupsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListSecurityGroupsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSecurityGroupsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// Response for ListSecurityGroups.
+type ListSecurityGroupsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The security groups.
+	SecurityGroups []*SecurityGroup `protobuf:"bytes,1,rep,name=security_groups,json=securityGroups,proto3" json:"security_groups,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecurityGroupsResponse) Reset() {
+	*x = ListSecurityGroupsResponse{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityGroupsResponse) ProtoMessage() {}
+
+func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListSecurityGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ListSecurityGroupsResponse) GetSecurityGroups() []*SecurityGroup {
+	if x != nil {
+		return x.SecurityGroups
+	}
+	return nil
+}
+
+func (x *ListSecurityGroupsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// A subnet of a network.
+type Network_Subnet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The vendor's subnet ID, the value CreateInstance's
+	// `networks[].subnet` takes.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The subnet's address range, e.g. `172.16.0.0/24`.
+	Cidr string `protobuf:"bytes,2,opt,name=cidr,proto3" json:"cidr,omitempty"`
+	// The subnet's name, when it has one.
+	DisplayName   string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Network_Subnet) Reset() {
+	*x = Network_Subnet{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Network_Subnet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Network_Subnet) ProtoMessage() {}
+
+func (x *Network_Subnet) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Network_Subnet.ProtoReflect.Descriptor instead.
+func (*Network_Subnet) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51, 0}
+}
+
+func (x *Network_Subnet) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Network_Subnet) GetCidr() string {
+	if x != nil {
+		return x.Cidr
+	}
+	return ""
+}
+
+func (x *Network_Subnet) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
 var File_computegw_v1_compute_proto protoreflect.FileDescriptor
 
 const file_computegw_v1_compute_proto_rawDesc = "" +
@@ -3756,7 +4705,82 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\vkey_pair_id\x18\x03 \x01(\tB\x03\xe0A\x02R\tkeyPairId\"H\n" +
 	"\x14DeleteKeyPairRequest\x120\n" +
 	"\x04name\x18\x01 \x01(\tB\x1c\xe0A\x02\xfaA\x16\n" +
-	"\x14computegw.io/KeyPairR\x04name2\xdc#\n" +
+	"\x14computegw.io/KeyPairR\x04name\"\xff\x02\n" +
+	"\x05Image\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x03R\vdisplayName\x12#\n" +
+	"\vmin_disk_gb\x18\x03 \x01(\x05B\x03\xe0A\x03R\tminDiskGb\x12!\n" +
+	"\n" +
+	"min_ram_mb\x18\x04 \x01(\x05B\x03\xe0A\x03R\bminRamMb\x12\x1b\n" +
+	"\x06status\x18\x05 \x01(\tB\x03\xe0A\x03R\x06status\x12\"\n" +
+	"\n" +
+	"size_bytes\x18\x06 \x01(\x03B\x03\xe0A\x03R\tsizeBytes\x12@\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12#\n" +
+	"\n" +
+	"visibility\x18\b \x01(\tB\x03\xe0A\x03R\n" +
+	"visibility:E\xeaAB\n" +
+	"\x12computegw.io/Image\x12\x1dclouds/{cloud}/images/{image}*\x06images2\x05image\"\xd5\x02\n" +
+	"\aNetwork\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x03R\vdisplayName\x12;\n" +
+	"\asubnets\x18\x03 \x03(\v2\x1c.computegw.v1.Network.SubnetB\x03\xe0A\x03R\asubnets\x12\x1b\n" +
+	"\x06status\x18\x04 \x01(\tB\x03\xe0A\x03R\x06status\x1a^\n" +
+	"\x06Subnet\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x03R\x02id\x12\x17\n" +
+	"\x04cidr\x18\x02 \x01(\tB\x03\xe0A\x03R\x04cidr\x12&\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\x03\xe0A\x03R\vdisplayName:O\xeaAL\n" +
+	"\x14computegw.io/Network\x12!clouds/{cloud}/networks/{network}*\bnetworks2\anetwork\"\xd7\x02\n" +
+	"\x06Volume\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x03R\vdisplayName\x12\x1c\n" +
+	"\asize_gb\x18\x03 \x01(\x05B\x03\xe0A\x03R\x06sizeGb\x12\x1b\n" +
+	"\x06status\x18\x04 \x01(\tB\x03\xe0A\x03R\x06status\x122\n" +
+	"\x12attached_instances\x18\x05 \x03(\tB\x03\xe0A\x03R\x11attachedInstances\x12\x17\n" +
+	"\x04type\x18\x06 \x01(\tB\x03\xe0A\x03R\x04type\x12\x17\n" +
+	"\x04zone\x18\a \x01(\tB\x03\xe0A\x03R\x04zone\x12\x1f\n" +
+	"\bbootable\x18\b \x01(\bB\x03\xe0A\x03R\bbootable:J\xeaAG\n" +
+	"\x13computegw.io/Volume\x12\x1fclouds/{cloud}/volumes/{volume}*\avolumes2\x06volume\"\xe7\x01\n" +
+	"\rSecurityGroup\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x03R\vdisplayName\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x03R\vdescription:n\xeaAk\n" +
+	"\x1acomputegw.io/SecurityGroup\x12.clouds/{cloud}/securityGroups/{security_group}*\x0esecurityGroups2\rsecurityGroup\"\x8d\x01\n" +
+	"\x11ListImagesRequest\x122\n" +
+	"\x06parent\x18\x01 \x01(\tB\x1a\xe0A\x02\xfaA\x14\x12\x12computegw.io/ImageR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"i\n" +
+	"\x12ListImagesResponse\x12+\n" +
+	"\x06images\x18\x01 \x03(\v2\x13.computegw.v1.ImageR\x06images\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"A\n" +
+	"\x0fGetImageRequest\x12.\n" +
+	"\x04name\x18\x01 \x01(\tB\x1a\xe0A\x02\xfaA\x14\n" +
+	"\x12computegw.io/ImageR\x04name\"\x91\x01\n" +
+	"\x13ListNetworksRequest\x124\n" +
+	"\x06parent\x18\x01 \x01(\tB\x1c\xe0A\x02\xfaA\x16\x12\x14computegw.io/NetworkR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"q\n" +
+	"\x14ListNetworksResponse\x121\n" +
+	"\bnetworks\x18\x01 \x03(\v2\x15.computegw.v1.NetworkR\bnetworks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
+	"\x12ListVolumesRequest\x123\n" +
+	"\x06parent\x18\x01 \x01(\tB\x1b\xe0A\x02\xfaA\x15\x12\x13computegw.io/VolumeR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"m\n" +
+	"\x13ListVolumesResponse\x12.\n" +
+	"\avolumes\x18\x01 \x03(\v2\x14.computegw.v1.VolumeR\avolumes\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
+	"\x19ListSecurityGroupsRequest\x12:\n" +
+	"\x06parent\x18\x01 \x01(\tB\"\xe0A\x02\xfaA\x1c\x12\x1acomputegw.io/SecurityGroupR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"\x8a\x01\n" +
+	"\x1aListSecurityGroupsResponse\x12D\n" +
+	"\x0fsecurity_groups\x18\x01 \x03(\v2\x1b.computegw.v1.SecurityGroupR\x0esecurityGroups\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf8(\n" +
 	"\x0eComputeService\x12c\n" +
 	"\n" +
 	"ListClouds\x12\x1f.computegw.v1.ListCloudsRequest\x1a .computegw.v1.ListCloudsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
@@ -3793,7 +4817,13 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\n" +
 	"GetKeyPair\x12\x1f.computegw.v1.GetKeyPairRequest\x1a\x15.computegw.v1.KeyPair\"-\xdaA\x04name\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{name=clouds/*/keyPairs/*}\x12\x9a\x01\n" +
 	"\rCreateKeyPair\x12\".computegw.v1.CreateKeyPairRequest\x1a\x15.computegw.v1.KeyPair\"N\xdaA\x1bparent,key_pair,key_pair_id\x82\xd3\xe4\x93\x02*:\bkey_pair\"\x1e/v1/{parent=clouds/*}/keyPairs\x12z\n" +
-	"\rDeleteKeyPair\x12\".computegw.v1.DeleteKeyPairRequest\x1a\x16.google.protobuf.Empty\"-\xdaA\x04name\x82\xd3\xe4\x93\x02 *\x1e/v1/{name=clouds/*/keyPairs/*}B=Z;github.com/computegw/computegw/gen/computegw/v1;computegwv1b\x06proto3"
+	"\rDeleteKeyPair\x12\".computegw.v1.DeleteKeyPairRequest\x1a\x16.google.protobuf.Empty\"-\xdaA\x04name\x82\xd3\xe4\x93\x02 *\x1e/v1/{name=clouds/*/keyPairs/*}\x12~\n" +
+	"\n" +
+	"ListImages\x12\x1f.computegw.v1.ListImagesRequest\x1a .computegw.v1.ListImagesResponse\"-\xdaA\x06parent\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{parent=clouds/*}/images\x12k\n" +
+	"\bGetImage\x12\x1d.computegw.v1.GetImageRequest\x1a\x13.computegw.v1.Image\"+\xdaA\x04name\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/{name=clouds/*/images/*}\x12\x86\x01\n" +
+	"\fListNetworks\x12!.computegw.v1.ListNetworksRequest\x1a\".computegw.v1.ListNetworksResponse\"/\xdaA\x06parent\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{parent=clouds/*}/networks\x12\x82\x01\n" +
+	"\vListVolumes\x12 .computegw.v1.ListVolumesRequest\x1a!.computegw.v1.ListVolumesResponse\".\xdaA\x06parent\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=clouds/*}/volumes\x12\x9e\x01\n" +
+	"\x12ListSecurityGroups\x12'.computegw.v1.ListSecurityGroupsRequest\x1a(.computegw.v1.ListSecurityGroupsResponse\"5\xdaA\x06parent\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=clouds/*}/securityGroupsB=Z;github.com/computegw/computegw/gen/computegw/v1;computegwv1b\x06proto3"
 
 var (
 	file_computegw_v1_compute_proto_rawDescOnce sync.Once
@@ -3808,7 +4838,7 @@ func file_computegw_v1_compute_proto_rawDescGZIP() []byte {
 }
 
 var file_computegw_v1_compute_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_computegw_v1_compute_proto_goTypes = []any{
 	(Cloud_Dialect)(0),                    // 0: computegw.v1.Cloud.Dialect
 	(Instance_State)(0),                   // 1: computegw.v1.Instance.State
@@ -3864,110 +4894,140 @@ var file_computegw_v1_compute_proto_goTypes = []any{
 	(*GetKeyPairRequest)(nil),             // 51: computegw.v1.GetKeyPairRequest
 	(*CreateKeyPairRequest)(nil),          // 52: computegw.v1.CreateKeyPairRequest
 	(*DeleteKeyPairRequest)(nil),          // 53: computegw.v1.DeleteKeyPairRequest
-	nil,                                   // 54: computegw.v1.Instance.MetadataEntry
-	nil,                                   // 55: computegw.v1.RebuildInstanceRequest.MetadataEntry
-	nil,                                   // 56: computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	(*timestamppb.Timestamp)(nil),         // 57: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 58: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                 // 59: google.protobuf.Empty
+	(*Image)(nil),                         // 54: computegw.v1.Image
+	(*Network)(nil),                       // 55: computegw.v1.Network
+	(*Volume)(nil),                        // 56: computegw.v1.Volume
+	(*SecurityGroup)(nil),                 // 57: computegw.v1.SecurityGroup
+	(*ListImagesRequest)(nil),             // 58: computegw.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),            // 59: computegw.v1.ListImagesResponse
+	(*GetImageRequest)(nil),               // 60: computegw.v1.GetImageRequest
+	(*ListNetworksRequest)(nil),           // 61: computegw.v1.ListNetworksRequest
+	(*ListNetworksResponse)(nil),          // 62: computegw.v1.ListNetworksResponse
+	(*ListVolumesRequest)(nil),            // 63: computegw.v1.ListVolumesRequest
+	(*ListVolumesResponse)(nil),           // 64: computegw.v1.ListVolumesResponse
+	(*ListSecurityGroupsRequest)(nil),     // 65: computegw.v1.ListSecurityGroupsRequest
+	(*ListSecurityGroupsResponse)(nil),    // 66: computegw.v1.ListSecurityGroupsResponse
+	nil,                                   // 67: computegw.v1.Instance.MetadataEntry
+	nil,                                   // 68: computegw.v1.RebuildInstanceRequest.MetadataEntry
+	nil,                                   // 69: computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	(*Network_Subnet)(nil),                // 70: computegw.v1.Network.Subnet
+	(*timestamppb.Timestamp)(nil),         // 71: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 72: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                 // 73: google.protobuf.Empty
 }
 var file_computegw_v1_compute_proto_depIdxs = []int32{
 	0,  // 0: computegw.v1.Cloud.dialect:type_name -> computegw.v1.Cloud.Dialect
 	1,  // 1: computegw.v1.Instance.state:type_name -> computegw.v1.Instance.State
 	9,  // 2: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
-	57, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
-	57, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
-	57, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
+	71, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
+	71, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
+	71, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
 	7,  // 6: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
 	8,  // 7: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
-	54, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
+	67, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
 	6,  // 9: computegw.v1.Instance.flavor_details:type_name -> computegw.v1.InstanceFlavor
 	2,  // 10: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
 	4,  // 11: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
 	5,  // 12: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
 	5,  // 13: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
 	5,  // 14: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	58, // 15: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	72, // 15: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,  // 16: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
-	55, // 17: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
-	56, // 18: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	68, // 17: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
+	69, // 18: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
 	1,  // 19: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
 	10, // 20: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
 	11, // 21: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
 	12, // 22: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
 	13, // 23: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
 	13, // 24: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
-	14, // 25: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
-	16, // 26: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
-	17, // 27: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
-	19, // 28: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
-	20, // 29: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
-	21, // 30: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
-	22, // 31: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
-	23, // 32: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
-	24, // 33: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
-	25, // 34: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
-	26, // 35: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
-	27, // 36: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
-	28, // 37: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
-	29, // 38: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
-	30, // 39: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
-	31, // 40: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
-	32, // 41: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
-	34, // 42: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
-	35, // 43: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
-	36, // 44: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
-	37, // 45: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
-	38, // 46: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
-	39, // 47: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
-	41, // 48: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
-	42, // 49: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
-	43, // 50: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
-	44, // 51: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
-	46, // 52: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
-	47, // 53: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
-	49, // 54: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
-	51, // 55: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
-	52, // 56: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
-	53, // 57: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
-	15, // 58: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
-	4,  // 59: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
-	18, // 60: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
-	5,  // 61: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
-	5,  // 62: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
-	5,  // 63: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
-	59, // 64: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
-	5,  // 65: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
-	5,  // 66: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
-	5,  // 67: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
-	5,  // 68: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 69: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 70: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 71: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
-	5,  // 72: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
-	5,  // 73: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
-	33, // 74: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
-	5,  // 75: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 76: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 77: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 78: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 79: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
-	40, // 80: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
-	10, // 81: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
-	10, // 82: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
-	59, // 83: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
-	45, // 84: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
-	11, // 85: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
-	48, // 86: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
-	50, // 87: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
-	13, // 88: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
-	13, // 89: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
-	59, // 90: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
-	58, // [58:91] is the sub-list for method output_type
-	25, // [25:58] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	71, // 25: computegw.v1.Image.create_time:type_name -> google.protobuf.Timestamp
+	70, // 26: computegw.v1.Network.subnets:type_name -> computegw.v1.Network.Subnet
+	54, // 27: computegw.v1.ListImagesResponse.images:type_name -> computegw.v1.Image
+	55, // 28: computegw.v1.ListNetworksResponse.networks:type_name -> computegw.v1.Network
+	56, // 29: computegw.v1.ListVolumesResponse.volumes:type_name -> computegw.v1.Volume
+	57, // 30: computegw.v1.ListSecurityGroupsResponse.security_groups:type_name -> computegw.v1.SecurityGroup
+	14, // 31: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
+	16, // 32: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
+	17, // 33: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
+	19, // 34: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
+	20, // 35: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
+	21, // 36: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
+	22, // 37: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
+	23, // 38: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
+	24, // 39: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
+	25, // 40: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
+	26, // 41: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
+	27, // 42: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
+	28, // 43: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
+	29, // 44: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
+	30, // 45: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
+	31, // 46: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
+	32, // 47: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
+	34, // 48: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
+	35, // 49: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
+	36, // 50: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
+	37, // 51: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
+	38, // 52: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
+	39, // 53: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
+	41, // 54: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
+	42, // 55: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
+	43, // 56: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
+	44, // 57: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
+	46, // 58: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
+	47, // 59: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
+	49, // 60: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
+	51, // 61: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
+	52, // 62: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
+	53, // 63: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
+	58, // 64: computegw.v1.ComputeService.ListImages:input_type -> computegw.v1.ListImagesRequest
+	60, // 65: computegw.v1.ComputeService.GetImage:input_type -> computegw.v1.GetImageRequest
+	61, // 66: computegw.v1.ComputeService.ListNetworks:input_type -> computegw.v1.ListNetworksRequest
+	63, // 67: computegw.v1.ComputeService.ListVolumes:input_type -> computegw.v1.ListVolumesRequest
+	65, // 68: computegw.v1.ComputeService.ListSecurityGroups:input_type -> computegw.v1.ListSecurityGroupsRequest
+	15, // 69: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
+	4,  // 70: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
+	18, // 71: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
+	5,  // 72: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
+	5,  // 73: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
+	5,  // 74: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
+	73, // 75: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
+	5,  // 76: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
+	5,  // 77: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
+	5,  // 78: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
+	5,  // 79: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 80: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 81: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 82: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
+	5,  // 83: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
+	5,  // 84: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
+	33, // 85: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
+	5,  // 86: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 87: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 88: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 89: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 90: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
+	40, // 91: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
+	10, // 92: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
+	10, // 93: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
+	73, // 94: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
+	45, // 95: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
+	11, // 96: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
+	48, // 97: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
+	50, // 98: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
+	13, // 99: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
+	13, // 100: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
+	73, // 101: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
+	59, // 102: computegw.v1.ComputeService.ListImages:output_type -> computegw.v1.ListImagesResponse
+	54, // 103: computegw.v1.ComputeService.GetImage:output_type -> computegw.v1.Image
+	62, // 104: computegw.v1.ComputeService.ListNetworks:output_type -> computegw.v1.ListNetworksResponse
+	64, // 105: computegw.v1.ComputeService.ListVolumes:output_type -> computegw.v1.ListVolumesResponse
+	66, // 106: computegw.v1.ComputeService.ListSecurityGroups:output_type -> computegw.v1.ListSecurityGroupsResponse
+	69, // [69:107] is the sub-list for method output_type
+	31, // [31:69] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_computegw_v1_compute_proto_init() }
@@ -3981,7 +5041,7 @@ func file_computegw_v1_compute_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_computegw_v1_compute_proto_rawDesc), len(file_computegw_v1_compute_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   53,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -62,6 +62,11 @@ const (
 	ComputeService_GetKeyPair_FullMethodName            = "/computegw.v1.ComputeService/GetKeyPair"
 	ComputeService_CreateKeyPair_FullMethodName         = "/computegw.v1.ComputeService/CreateKeyPair"
 	ComputeService_DeleteKeyPair_FullMethodName         = "/computegw.v1.ComputeService/DeleteKeyPair"
+	ComputeService_ListImages_FullMethodName            = "/computegw.v1.ComputeService/ListImages"
+	ComputeService_GetImage_FullMethodName              = "/computegw.v1.ComputeService/GetImage"
+	ComputeService_ListNetworks_FullMethodName          = "/computegw.v1.ComputeService/ListNetworks"
+	ComputeService_ListVolumes_FullMethodName           = "/computegw.v1.ComputeService/ListVolumes"
+	ComputeService_ListSecurityGroups_FullMethodName    = "/computegw.v1.ComputeService/ListSecurityGroups"
 )
 
 // ComputeServiceClient is the client API for ComputeService service.
@@ -183,6 +188,21 @@ type ComputeServiceClient interface {
 	CreateKeyPair(ctx context.Context, in *CreateKeyPairRequest, opts ...grpc.CallOption) (*KeyPair, error)
 	// Deletes a key pair. NOT_FOUND if it does not exist.
 	DeleteKeyPair(ctx context.Context, in *DeleteKeyPairRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// Lists the images a create or rebuild can use (the vendor's image
+	// service). UNIMPLEMENTED (UNSUPPORTED_BY_DIALECT) where the dialect
+	// documents no image listing; see Cloud.capabilities.
+	ListImages(ctx context.Context, in *ListImagesRequest, opts ...grpc.CallOption) (*ListImagesResponse, error)
+	// Gets one image. NOT_FOUND if the backend does not know it.
+	GetImage(ctx context.Context, in *GetImageRequest, opts ...grpc.CallOption) (*Image, error)
+	// Lists the networks, with their subnets, an instance can be created on.
+	// UNIMPLEMENTED where the dialect documents no network listing.
+	ListNetworks(ctx context.Context, in *ListNetworksRequest, opts ...grpc.CallOption) (*ListNetworksResponse, error)
+	// Lists block-storage volumes, with the instance each is attached to.
+	// UNIMPLEMENTED where the dialect documents no volume listing.
+	ListVolumes(ctx context.Context, in *ListVolumesRequest, opts ...grpc.CallOption) (*ListVolumesResponse, error)
+	// Lists security groups (AddSecurityGroup and CreateInstance take their
+	// display_name). UNIMPLEMENTED where the dialect documents no listing.
+	ListSecurityGroups(ctx context.Context, in *ListSecurityGroupsRequest, opts ...grpc.CallOption) (*ListSecurityGroupsResponse, error)
 }
 
 type computeServiceClient struct {
@@ -532,6 +552,56 @@ func (c *computeServiceClient) DeleteKeyPair(ctx context.Context, in *DeleteKeyP
 	return out, nil
 }
 
+func (c *computeServiceClient) ListImages(ctx context.Context, in *ListImagesRequest, opts ...grpc.CallOption) (*ListImagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListImagesResponse)
+	err := c.cc.Invoke(ctx, ComputeService_ListImages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *computeServiceClient) GetImage(ctx context.Context, in *GetImageRequest, opts ...grpc.CallOption) (*Image, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Image)
+	err := c.cc.Invoke(ctx, ComputeService_GetImage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *computeServiceClient) ListNetworks(ctx context.Context, in *ListNetworksRequest, opts ...grpc.CallOption) (*ListNetworksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListNetworksResponse)
+	err := c.cc.Invoke(ctx, ComputeService_ListNetworks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *computeServiceClient) ListVolumes(ctx context.Context, in *ListVolumesRequest, opts ...grpc.CallOption) (*ListVolumesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVolumesResponse)
+	err := c.cc.Invoke(ctx, ComputeService_ListVolumes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *computeServiceClient) ListSecurityGroups(ctx context.Context, in *ListSecurityGroupsRequest, opts ...grpc.CallOption) (*ListSecurityGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSecurityGroupsResponse)
+	err := c.cc.Invoke(ctx, ComputeService_ListSecurityGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ComputeServiceServer is the server API for ComputeService service.
 // All implementations must embed UnimplementedComputeServiceServer
 // for forward compatibility.
@@ -651,6 +721,21 @@ type ComputeServiceServer interface {
 	CreateKeyPair(context.Context, *CreateKeyPairRequest) (*KeyPair, error)
 	// Deletes a key pair. NOT_FOUND if it does not exist.
 	DeleteKeyPair(context.Context, *DeleteKeyPairRequest) (*emptypb.Empty, error)
+	// Lists the images a create or rebuild can use (the vendor's image
+	// service). UNIMPLEMENTED (UNSUPPORTED_BY_DIALECT) where the dialect
+	// documents no image listing; see Cloud.capabilities.
+	ListImages(context.Context, *ListImagesRequest) (*ListImagesResponse, error)
+	// Gets one image. NOT_FOUND if the backend does not know it.
+	GetImage(context.Context, *GetImageRequest) (*Image, error)
+	// Lists the networks, with their subnets, an instance can be created on.
+	// UNIMPLEMENTED where the dialect documents no network listing.
+	ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error)
+	// Lists block-storage volumes, with the instance each is attached to.
+	// UNIMPLEMENTED where the dialect documents no volume listing.
+	ListVolumes(context.Context, *ListVolumesRequest) (*ListVolumesResponse, error)
+	// Lists security groups (AddSecurityGroup and CreateInstance take their
+	// display_name). UNIMPLEMENTED where the dialect documents no listing.
+	ListSecurityGroups(context.Context, *ListSecurityGroupsRequest) (*ListSecurityGroupsResponse, error)
 	mustEmbedUnimplementedComputeServiceServer()
 }
 
@@ -759,6 +844,21 @@ func (UnimplementedComputeServiceServer) CreateKeyPair(context.Context, *CreateK
 }
 func (UnimplementedComputeServiceServer) DeleteKeyPair(context.Context, *DeleteKeyPairRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteKeyPair not implemented")
+}
+func (UnimplementedComputeServiceServer) ListImages(context.Context, *ListImagesRequest) (*ListImagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListImages not implemented")
+}
+func (UnimplementedComputeServiceServer) GetImage(context.Context, *GetImageRequest) (*Image, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetImage not implemented")
+}
+func (UnimplementedComputeServiceServer) ListNetworks(context.Context, *ListNetworksRequest) (*ListNetworksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListNetworks not implemented")
+}
+func (UnimplementedComputeServiceServer) ListVolumes(context.Context, *ListVolumesRequest) (*ListVolumesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVolumes not implemented")
+}
+func (UnimplementedComputeServiceServer) ListSecurityGroups(context.Context, *ListSecurityGroupsRequest) (*ListSecurityGroupsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSecurityGroups not implemented")
 }
 func (UnimplementedComputeServiceServer) mustEmbedUnimplementedComputeServiceServer() {}
 func (UnimplementedComputeServiceServer) testEmbeddedByValue()                        {}
@@ -1368,6 +1468,96 @@ func _ComputeService_DeleteKeyPair_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ComputeService_ListImages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListImagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ComputeServiceServer).ListImages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ComputeService_ListImages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ComputeServiceServer).ListImages(ctx, req.(*ListImagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ComputeService_GetImage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetImageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ComputeServiceServer).GetImage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ComputeService_GetImage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ComputeServiceServer).GetImage(ctx, req.(*GetImageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ComputeService_ListNetworks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListNetworksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ComputeServiceServer).ListNetworks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ComputeService_ListNetworks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ComputeServiceServer).ListNetworks(ctx, req.(*ListNetworksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ComputeService_ListVolumes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVolumesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ComputeServiceServer).ListVolumes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ComputeService_ListVolumes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ComputeServiceServer).ListVolumes(ctx, req.(*ListVolumesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ComputeService_ListSecurityGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSecurityGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ComputeServiceServer).ListSecurityGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ComputeService_ListSecurityGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ComputeServiceServer).ListSecurityGroups(ctx, req.(*ListSecurityGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ComputeService_ServiceDesc is the grpc.ServiceDesc for ComputeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1502,6 +1692,26 @@ var ComputeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteKeyPair",
 			Handler:    _ComputeService_DeleteKeyPair_Handler,
+		},
+		{
+			MethodName: "ListImages",
+			Handler:    _ComputeService_ListImages_Handler,
+		},
+		{
+			MethodName: "GetImage",
+			Handler:    _ComputeService_GetImage_Handler,
+		},
+		{
+			MethodName: "ListNetworks",
+			Handler:    _ComputeService_ListNetworks_Handler,
+		},
+		{
+			MethodName: "ListVolumes",
+			Handler:    _ComputeService_ListVolumes_Handler,
+		},
+		{
+			MethodName: "ListSecurityGroups",
+			Handler:    _ComputeService_ListSecurityGroups_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,132 @@
+package k5
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v2/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/tokensource"
+)
+
+// Discovery on K5, from what its guide documents: images through the
+// compute API's image calls (Part 1 section 1.2.6.11 "List images details"
+// and 1.2.6.12 "Get image details"), volumes through System storage (Part 2
+// section 2.1, "blockstoragev2" endpoint of the token's catalog). K5's
+// networks and security groups are in its separate Network API reference,
+// not in this guide, so ListNetworks and ListSecurityGroups are not
+// implemented (UNSUPPORTED_BY_DIALECT).
+
+var (
+	_ driver.ImageLister  = (*Adapter)(nil)
+	_ driver.VolumeLister = (*Adapter)(nil)
+)
+
+// catalogURL is the catalog's public endpoint of type typ in the
+// configured region, ending in "/"; "" when there is none.
+func (a *Adapter) catalogURL(res tokens.CreateResult, typ string) string {
+	catalog, err := res.ExtractServiceCatalog()
+	if err != nil {
+		return ""
+	}
+	u, err := openstack.V3EndpointURL(catalog, gophercloud.EndpointOpts{
+		Type: typ, Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
+	})
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+func (im *k5Image) driver() driver.Image {
+	out := driver.Image{ID: im.ID, Name: im.Name, Status: im.Status, MinDiskGB: im.MinDisk, MinRAMMB: im.MinRAM}
+	if t, err := time.Parse(time.RFC3339, im.Created); err == nil {
+		out.Created = t
+	}
+	return out
+}
+
+// ListImages implements driver.ImageLister: GET /v2/{tenant}/images/detail
+// (200 or 203).
+func (a *Adapter) ListImages(ctx context.Context) ([]driver.Image, error) {
+	var out []driver.Image
+	err := a.call(ctx, "list images", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var body struct {
+			Images []k5Image `json:"images"`
+		}
+		if _, err := sc.Get(ctx, sc.ServiceURL("images", "detail"), &body, &gophercloud.RequestOpts{OkCodes: []int{200, 203}}); err != nil {
+			return err
+		}
+		out = out[:0]
+		for i := range body.Images {
+			out = append(out, body.Images[i].driver())
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetImage implements driver.ImageLister: GET /v2/{tenant}/images/{id}.
+func (a *Adapter) GetImage(ctx context.Context, id string) (*driver.Image, error) {
+	var out driver.Image
+	err := a.call(ctx, "get image "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		im, err := getImage(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		out = im.driver()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListVolumes implements driver.VolumeLister: GET
+// {blockstoragev2}/volumes/detail (guide 2.1.6.4).
+func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
+	var out []driver.Volume
+	err := a.tokens.Do(ctx, func(err error) bool { return gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) },
+		func(ctx context.Context, tok tokensource.Token) error {
+			s, _ := tok.Catalog.(session)
+			if s.blockStorage == "" {
+				return &driver.Error{Code: driver.CodeFailedPrecondition,
+					Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public blockstoragev2 endpoint%s, so volumes cannot be listed",
+						a.cfg.Name, regionHint(a.cfg.Region))}
+			}
+			sc := &gophercloud.ServiceClient{ProviderClient: a.provider, Endpoint: s.blockStorage,
+				ResourceBase: s.blockStorage, MoreHeaders: map[string]string{"X-Auth-Token": tok.Value}}
+			pages, err := volumes.List(sc, volumes.ListOpts{}).AllPages(ctx)
+			if err != nil {
+				return err
+			}
+			vs, err := volumes.ExtractVolumes(pages)
+			if err != nil {
+				return err
+			}
+			out = out[:0]
+			for _, v := range vs {
+				dv := driver.Volume{ID: v.ID, Name: v.Name, Status: v.Status, SizeGB: v.Size, Type: v.VolumeType,
+					Zone: v.AvailabilityZone, Bootable: strings.EqualFold(v.Bootable, "true")}
+				for _, at := range v.Attachments {
+					if at.ServerID != "" {
+						dv.AttachedTo = append(dv.AttachedTo, at.ServerID)
+					}
+				}
+				out = append(out, dv)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, a.classify(ctx, "list volumes", err)
+	}
+	return out, nil
+}

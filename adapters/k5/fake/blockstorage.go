@@ -1,0 +1,103 @@
+package fake
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// System storage (guide Part 2 section 2.1): the token catalog's
+// "blockstoragev2" endpoint. The fake serves it on its own host under
+// blockStoragePrefix (K5 serves it on a host of its own; the adapter only
+// follows the catalog).
+const blockStoragePrefix = "/blockstorage/v2/"
+
+// seededVolumeNames are the display names of the seeded free volumes.
+var seededVolumeNames = map[string]string{Volume1: "vol-001", Volume2: "vol-002", Volume3: "vol-003"}
+
+// BlockStorageURL is the blockstoragev2 endpoint the token catalog
+// advertises ("https://hostName/v2/{tenant_id}" in the guide's form).
+func (s *Server) BlockStorageURL() string {
+	return s.URL + strings.TrimSuffix(blockStoragePrefix, "/") + "/" + s.opt.ProjectID
+}
+
+func (s *Server) handleBlockStorage(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, blockStoragePrefix)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.tokenValid(r.Header.Get("X-Auth-Token"), s.opt.Now()) {
+		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
+		return
+	}
+	tenant, rest, _ := strings.Cut(rest, "/")
+	if tenant != s.opt.ProjectID {
+		badRequest(w, "Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", tenant, s.opt.ProjectID)
+		return
+	}
+	if strings.TrimSuffix(rest, "/") != "volumes/detail" {
+		notFound(w, "The resource could not be found.")
+		return
+	}
+	if r.Method != http.MethodGet {
+		badMethod(w)
+		return
+	}
+	ids := make([]string, 0, len(s.volumes))
+	for id := range s.volumes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := []map[string]any{}
+	for _, id := range ids {
+		v := s.volumes[id]
+		status, atts, bootable := "available", []map[string]any{}, "false"
+		if v.attachedTo != "" {
+			status = "in-use"
+			device := ""
+			if srv := s.servers[v.attachedTo]; srv != nil {
+				for _, a := range srv.attachments {
+					if a.volumeID == id {
+						device = a.device
+					}
+				}
+				if srv.bootVolumeID == id {
+					bootable = "true"
+				}
+			}
+			atts = append(atts, map[string]any{"server_id": v.attachedTo, "attachment_id": id, "volume_id": id, "device": device, "id": id, "host_name": nil})
+		}
+		out = append(out, map[string]any{
+			"status": status, "attachments": atts,
+			"links": []map[string]any{
+				{"href": s.BlockStorageURL() + "/volumes/" + id, "rel": "self"},
+				{"href": s.URL + "/" + s.opt.ProjectID + "/volumes/" + id, "rel": "bookmark"},
+			},
+			"availability_zone": v.zone, "os-vol-host-attr:host": "ip-10-168-107-25", "source_volid": nil, "snapshot_id": nil,
+			"id": id, "description": nil, "name": seededVolumeNames[id], "created_at": "2016-04-01T01:02:03.000000",
+			"volume_type": "M1", "os-vol-tenant-attr:tenant_id": s.opt.ProjectID, "size": v.size,
+			"bootable": bootable, "metadata": map[string]any{},
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"volumes": out})
+}
+
+// listImages answers "List images details" (guide 1.2.6.11).
+func (s *Server) listImages(w http.ResponseWriter) {
+	ids := make([]string, 0, len(s.images))
+	for id := range s.images {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := []map[string]any{}
+	for _, id := range ids {
+		im := s.images[id]
+		links := s.link("images", id)
+		links = append(links, map[string]any{"href": s.URL + "/" + s.opt.ProjectID + "/images/" + id, "rel": "alternate", "type": "application/vnd.openstack.image"})
+		out = append(out, map[string]any{
+			"created": "2016-04-01T01:02:03Z", "id": id, "links": links,
+			"metadata": map[string]any{"architecture": "x86_64"}, "minDisk": im.minDisk, "minRam": im.minRAM,
+			"name": im.name, "progress": 100, "status": "ACTIVE", "updated": "2016-04-01T01:02:03Z",
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"images": out})
+}

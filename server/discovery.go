@@ -96,7 +96,9 @@ func (s *Server) ListNetworks(ctx context.Context, req *pb.ListNetworksRequest) 
 	var out *pb.ListNetworksResponse
 	err := s.do(ctx, "ListNetworks", func(ctx context.Context, c *call) error {
 		cl, page, next, err := listDiscovered(ctx, s, c, "ListNetworks", "networks", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.NetworkLister) ([]driver.Network, error) { return l.ListNetworks(ctx) },
+			func(ctx context.Context, l driver.NetworkLister) ([]driver.Network, error) {
+				return l.ListNetworks(ctx)
+			},
 			func(n driver.Network) string { return n.ID })
 		if err != nil {
 			return err
@@ -143,7 +145,9 @@ func (s *Server) ListSecurityGroups(ctx context.Context, req *pb.ListSecurityGro
 	var out *pb.ListSecurityGroupsResponse
 	err := s.do(ctx, "ListSecurityGroups", func(ctx context.Context, c *call) error {
 		cl, page, next, err := listDiscovered(ctx, s, c, "ListSecurityGroups", "securityGroups", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.SecurityGroupLister) ([]driver.SecurityGroup, error) { return l.ListSecurityGroups(ctx) },
+			func(ctx context.Context, l driver.SecurityGroupLister) ([]driver.SecurityGroup, error) {
+				return l.ListSecurityGroups(ctx)
+			},
 			func(g driver.SecurityGroup) string { return g.ID })
 		if err != nil {
 			return err

@@ -382,4 +382,5 @@ Nothing here touches a real cloud.
   API   http://%[2]s/openapi.json
 
 `, names, httpAddr, grpcAddr)
+	demo.WriteHints(w, httpAddr)
 }

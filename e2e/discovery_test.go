@@ -171,7 +171,9 @@ func createFromListedREST(t *testing.T, g *gateway, cloud string) {
 		t.Fatalf("networks: HTTP %d %+v", code, nets)
 	}
 	subnet := nets.Networks[0].Subnets[0].Id
-	var sgs struct{ SecurityGroups []struct{ Name, DisplayName string } }
+	var sgs struct {
+		SecurityGroups []struct{ Name, DisplayName string }
+	}
 	if code := g.rest(t, "GET", "/v1/clouds/"+cloud+"/securityGroups", nil, &sgs); code != 200 || len(sgs.SecurityGroups) == 0 {
 		t.Fatalf("security groups: HTTP %d %+v", code, sgs)
 	}

@@ -62,7 +62,7 @@ var discoveryCaps = map[string][]string{
 // the API lists; then create instances using only IDs the API returned,
 // over REST and over gRPC.
 func TestDiscovery(t *testing.T) {
-	g := demo(t)
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
 	all := []string{"ListImages", "GetImage", "ListNetworks", "ListVolumes", "ListSecurityGroups"}
 	paths := map[string]string{"ListImages": "/images", "ListNetworks": "/networks", "ListVolumes": "/volumes", "ListSecurityGroups": "/securityGroups"}
 	for cloud, want := range discoveryCaps {

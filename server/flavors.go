@@ -8,6 +8,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/telemetry"
 )
 
 // flavorCache keeps one cloud's flavor list. It serves ListFlavors,
@@ -164,9 +165,10 @@ func (s *Server) refreshFlavors(cl *cloud) {
 	fetch := &flavorFetch{done: make(chan struct{})}
 	fc.busy, fc.waitEnd = fetch, time.Now().Add(s.opt.FlavorWait)
 	s.bg.Go(func() {
-		ctx, cancel := context.WithTimeout(s.bgCtx, cl.timeout)
+		ctx, cancel := context.WithTimeout(telemetry.WithCloud(s.bgCtx, cl.tel), cl.timeout)
 		defer cancel()
 		list, err := cl.adapter.ListFlavors(ctx, driver.FlavorFilter{})
+		cl.tel.FlavorRefresh(err, len(list))
 		fc.mu.Lock()
 		defer fc.mu.Unlock()
 		if err != nil {

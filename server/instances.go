@@ -12,6 +12,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/telemetry"
 )
 
 // AllClouds is the wildcard cloud of a cross-cloud ListInstances.
@@ -36,7 +37,7 @@ func (s *Server) ListInstances(ctx context.Context, req *pb.ListInstancesRequest
 		fh := hashFilter(req.GetFilter())
 		var targets []*cloud
 		if ids[0] == AllClouds {
-			targets = c.visible(s.clouds)
+			targets, c.label = c.visible(s.clouds), telemetry.CloudAll
 		} else {
 			cl, err := c.lookup(ids[0])
 			if err != nil {
@@ -225,6 +226,7 @@ func (c *call) resolve(field, name string, collections ...string) (*cloud, []str
 	}
 	c.resource = name
 	if ids[0] == AllClouds {
+		c.label = telemetry.CloudAll
 		// AIP-159: only ListInstances reads across clouds.
 		return nil, nil, driver.InvalidArgument(field, "the cloud wildcard \"-\" (every cloud) is only supported by ListInstances; name one cloud")
 	}

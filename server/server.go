@@ -24,6 +24,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
+	"github.com/computegw/computegw/internal/telemetry"
 )
 
 // Cloud is one configured cloud.
@@ -62,6 +63,9 @@ type Options struct {
 	// Guard authenticates callers and holds the per-cloud roles (contract
 	// section 6); nil serves every caller.
 	Guard *auth.Guard
+	// Telemetry counts calls, watch streams, logins and the flavor cache
+	// (nil: none).
+	Telemetry *telemetry.Telemetry
 }
 
 type cloud struct {
@@ -73,6 +77,7 @@ type cloud struct {
 	caps    []string          // the RPCs it supports (GetCloud)
 	lacks   map[string]string // the optional RPCs it lacks -> name in messages
 	flavors flavorCache
+	tel     *telemetry.Cloud
 }
 
 // Server implements pb.ComputeServiceServer.
@@ -152,7 +157,8 @@ func New(opt Options) (*Server, error) {
 			c.Timeout = 30 * time.Second
 		}
 		cl := &cloud{name: c.Name, dialect: c.Adapter.Dialect(), adapter: c.Adapter,
-			timeout: c.Timeout, zones: c.Zones}
+			timeout: c.Timeout, zones: c.Zones,
+			tel: opt.Telemetry.Cloud(c.Name, string(c.Adapter.Dialect()))}
 		cl.caps, cl.lacks = capabilities(c.Adapter)
 		s.clouds = append(s.clouds, cl)
 		s.byName[c.Name] = cl
@@ -195,14 +201,21 @@ type call struct {
 	s     *Server
 	cloud *cloud
 	authz // caller security: authz.go
+	// label is the cloud as metrics name it: a configured name, "-",
+	// telemetry.CloudUnknown, or "" while the call has named none.
+	label string
 }
 
 // lookup resolves a cloud name and remembers it for the log line.
 func (c *call) lookup(name string) (*cloud, error) {
+	cl, ok := c.s.byName[name]
+	c.label = telemetry.CloudUnknown
+	if ok {
+		c.label = name
+	}
 	if err := c.authorize(name); err != nil {
 		return nil, err
 	}
-	cl, ok := c.s.byName[name]
 	if !ok {
 		return nil, &driver.Error{Code: driver.CodeNotFound, Reason: "CLOUD_NOT_FOUND",
 			Message: fmt.Sprintf("cloud %q is not configured on this gateway", name)}
@@ -217,6 +230,11 @@ func (c *call) lookup(name string) (*cloud, error) {
 func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Context, c *call) error) (err error) {
 	start := time.Now()
 	c := &call{s: s}
+	transport, _ := ctx.Value(transportKey{}).(string)
+	if transport == "" {
+		transport = "grpc"
+	}
+	ctx, tc := s.opt.Telemetry.StartCall(ctx, method, transport)
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("panic in RPC", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -230,10 +248,7 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 			err = toStatus(ctx, c.cloud, err)
 			code = status.Code(err)
 		}
-		transport, _ := ctx.Value(transportKey{}).(string)
-		if transport == "" {
-			transport = "grpc"
-		}
+		tc.End(c.label, code)
 		attrs := []any{"method", method, "code", code.String(), "latency_ms",
 			float64(time.Since(start).Microseconds()) / 1000, "transport", transport}
 		if c.cloud != nil {
@@ -261,7 +276,7 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 
 // backend bounds one adapter call by the cloud's timeout.
 func backend[T any](ctx context.Context, cl *cloud, fn func(ctx context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, cl.timeout)
+	ctx, cancel := context.WithTimeout(telemetry.WithCloud(ctx, cl.tel), cl.timeout)
 	defer cancel()
 	return fn(ctx)
 }

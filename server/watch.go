@@ -26,6 +26,7 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 				return driver.InvalidArgument("target_states", "entry "+strconv.Itoa(i)+" is not a state")
 			}
 		}
+		defer s.opt.Telemetry.WatchStarted()()
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, s.opt.MaxWatch)

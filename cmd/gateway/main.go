@@ -20,6 +20,7 @@ func main() {
 	configPath := fs.String("config", os.Getenv("COMPUTEGW_CONFIG"), "config file (default $COMPUTEGW_CONFIG; none: demo mode)")
 	httpAddr := fs.String("http-addr", "", "REST listen address (overrides the config file; default "+gateway.DefaultHTTPAddr+")")
 	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides the config file; default "+gateway.DefaultGRPCAddr+")")
+	adminAddr := fs.String("admin-addr", "", "admin listener address: /metrics, /debug/pprof/, /healthz, /readyz (overrides the config file's admin_addr; default off)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
@@ -40,6 +41,7 @@ func main() {
 		ConfigPath: *configPath,
 		HTTPAddr:   *httpAddr,
 		GRPCAddr:   *grpcAddr,
+		AdminAddr:  *adminAddr,
 		Logger:     slog.New(handler),
 	})
 	if err != nil {

@@ -33,8 +33,10 @@ type File struct {
 	PageTokenKey []byte
 	// ShutdownTimeout bounds the drain of in-flight calls on SIGTERM.
 	ShutdownTimeout time.Duration
-	Clouds          []Cloud
-	Security        // tls, auth, policy: security.go
+	// AdminAddr is the admin listener's address (admin_addr); "" is off.
+	AdminAddr string
+	Clouds    []Cloud
+	Security  // tls, auth, policy: security.go
 	// Warnings are non-fatal findings (inline passwords, ignored keys).
 	Warnings []string
 }
@@ -62,7 +64,7 @@ var commonKeys = []string{"name", "dialect", "timeout", "zones"}
 
 // To add a top-level section (tls, auth, ...): add its key to topKeys and
 // one line in Parse calling a parse function in the section's own file.
-var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout"}
+var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr"}
 
 var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
@@ -141,6 +143,9 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 			return nil, &Error{Key: "shutdown_timeout", Line: fields["shutdown_timeout"].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 20s", s)}
 		}
 		f.ShutdownTimeout = d
+	}
+	if err := parseAdmin(fields, f); err != nil {
+		return nil, err
 	}
 	key, err := secret(fields, "", "page_token_key", env, false)
 	if err != nil {

@@ -9,6 +9,7 @@ package demo
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/computegw/computegw/adapters/k5"
@@ -27,8 +28,9 @@ type Cloud struct {
 	Name    string
 	Dialect driver.Dialect
 	// Start starts the fake vendor and returns an adapter talking to it
-	// and a function that stops both.
-	Start func(log *slog.Logger) (driver.Adapter, func(), error)
+	// through client (nil: the adapter's default) and a function that
+	// stops both.
+	Start func(log *slog.Logger, client *http.Client) (driver.Adapter, func(), error)
 }
 
 // Clouds are the demo clouds, in the order the gateway serves them. A new
@@ -39,16 +41,18 @@ var Clouds = []Cloud{
 	{"k5-demo", k5.Name, adapter(K5)},
 }
 
-func adapter[A driver.Adapter](start func(*slog.Logger) (A, func(), error)) func(*slog.Logger) (driver.Adapter, func(), error) {
-	return func(log *slog.Logger) (driver.Adapter, func(), error) {
-		a, stop, err := start(log)
+func adapter[A driver.Adapter](start func(*slog.Logger, *http.Client) (A, func(), error)) func(*slog.Logger, *http.Client) (driver.Adapter, func(), error) {
+	return func(log *slog.Logger, client *http.Client) (driver.Adapter, func(), error) {
+		a, stop, err := start(log, client)
 		return a, stop, err
 	}
 }
 
 // Start starts every demo cloud (each call timeout 10s) and returns them
-// with a function that stops them all. A nil log discards.
-func Start(log *slog.Logger) ([]server.Cloud, func(), error) {
+// with a function that stops them all. A nil log discards. client, if
+// set, gives each cloud its backend HTTP client (the gateway's are
+// instrumented per cloud).
+func Start(log *slog.Logger, client func(cloud string, d driver.Dialect) *http.Client) ([]server.Cloud, func(), error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +64,11 @@ func Start(log *slog.Logger) ([]server.Cloud, func(), error) {
 	}
 	var clouds []server.Cloud
 	for _, d := range Clouds {
-		a, stop, err := d.Start(log.With("cloud", d.Name, "dialect", string(d.Dialect)))
+		var c *http.Client
+		if client != nil {
+			c = client(d.Name, d.Dialect)
+		}
+		a, stop, err := d.Start(log.With("cloud", d.Name, "dialect", string(d.Dialect)), c)
 		if err != nil {
 			cleanup()
 			return nil, nil, fmt.Errorf("demo cloud %s: %w", d.Name, err)
@@ -83,7 +91,7 @@ func stopBoth(a driver.Adapter, srvClose func()) func() {
 // networks, volumes, a key pair and three instances (BUILD → ACTIVE in
 // 2.5 s). The adapter finds the compute URL in the token's service catalog,
 // as in production without compute_endpoint.
-func NHN(logger *slog.Logger) (*nhnv2.Adapter, func(), error) {
+func NHN(logger *slog.Logger, client *http.Client) (*nhnv2.Adapter, func(), error) {
 	srv := nhnfake.NewServer(nhnfake.Options{
 		BuildDelay:    2500 * time.Millisecond,
 		ActionDelay:   2 * time.Second,
@@ -97,6 +105,7 @@ func NHN(logger *slog.Logger) (*nhnv2.Adapter, func(), error) {
 		Username:         nhnfake.DemoUsername,
 		Password:         nhnfake.DemoPassword,
 		Logger:           logger,
+		HTTPClient:       client,
 	})
 	if err != nil {
 		srv.Close()
@@ -108,7 +117,7 @@ func NHN(logger *slog.Logger) (*nhnv2.Adapter, func(), error) {
 // TOAST starts a fake TOAST server seeded with flavors, zones, images, a
 // network, volumes, floating IPs, the key pair toastfake.DemoKeyPair and
 // two instances.
-func TOAST(logger *slog.Logger) (*toastv1.Adapter, func(), error) {
+func TOAST(logger *slog.Logger, client *http.Client) (*toastv1.Adapter, func(), error) {
 	srv := toastfake.NewServer(toastfake.Options{
 		Demo:        true,
 		BuildDelay:  3 * time.Second,
@@ -125,6 +134,7 @@ func TOAST(logger *slog.Logger) (*toastv1.Adapter, func(), error) {
 		Password:        toastfake.DemoPassword,
 		WindowsImageIDs: []string{toastfake.WindowsImageID},
 		Logger:          logger,
+		HTTPClient:      client,
 	})
 	if err != nil {
 		srv.Close()
@@ -138,7 +148,7 @@ func TOAST(logger *slog.Logger) (*toastv1.Adapter, func(), error) {
 // db-1. The cloud has no compute_endpoint (compute comes from the token's
 // catalog), and the fake answers 404 to zone listing, as K5's guide
 // documents none, so ListZones answers the configured zones.
-func K5(logger *slog.Logger) (*k5.Adapter, func(), error) {
+func K5(logger *slog.Logger, client *http.Client) (*k5.Adapter, func(), error) {
 	srv := k5fake.NewServer(k5fake.Options{
 		SeedInstances: true,
 		BuildDelay:    2500 * time.Millisecond,
@@ -155,6 +165,7 @@ func K5(logger *slog.Logger) (*k5.Adapter, func(), error) {
 		Password:         k5fake.DemoPassword,
 		Zones:            []string{k5fake.ZoneA, k5fake.ZoneB},
 		Logger:           logger,
+		HTTPClient:       client,
 	})
 	if err != nil {
 		srv.Close()

@@ -19,7 +19,7 @@ func ctx(t *testing.T) context.Context {
 }
 
 func TestNHN(t *testing.T) {
-	a, stop, err := NHN(nil)
+	a, stop, err := NHN(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestNHN(t *testing.T) {
 }
 
 func TestTOAST(t *testing.T) {
-	a, stop, err := TOAST(nil)
+	a, stop, err := TOAST(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestTOAST(t *testing.T) {
 }
 
 func TestK5(t *testing.T) {
-	a, stop, err := K5(nil)
+	a, stop, err := K5(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestK5(t *testing.T) {
 }
 
 func TestStartServesEveryCloud(t *testing.T) {
-	clouds, stop, err := Start(nil)
+	clouds, stop, err := Start(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

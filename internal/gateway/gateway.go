@@ -30,11 +30,11 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/gen"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
-	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/config"
 	"github.com/computegw/computegw/internal/demo"
 	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/dialects"
+	"github.com/computegw/computegw/internal/telemetry"
 	"github.com/computegw/computegw/server"
 )
 
@@ -50,7 +50,10 @@ type Options struct {
 	ConfigPath string
 	// HTTPAddr and GRPCAddr override the config file's addresses.
 	HTTPAddr, GRPCAddr string
-	Logger             *slog.Logger // nil: JSON to stderr
+	// AdminAddr overrides the config file's admin_addr (the admin
+	// listener: /metrics, /debug/pprof/, /healthz, /readyz).
+	AdminAddr string
+	Logger    *slog.Logger // nil: JSON to stderr
 	// Banner receives the demo-mode banner (nil: stderr).
 	Banner io.Writer
 	// ShutdownTimeout bounds the drain on shutdown (default: the config's
@@ -76,23 +79,27 @@ func Run(ctx context.Context, opt Options) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
+	tel, err := telemetry.New(telemetry.Options{Metrics: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.Background())
 	var (
 		clouds  []server.Cloud
 		cleanup = func() {}
 		file    *config.File
-		err     error
 	)
 	if opt.Clouds != nil {
 		clouds = opt.Clouds
 	} else {
-		clouds, cleanup, file, err = buildClouds(opt, log)
+		clouds, cleanup, file, err = buildClouds(opt, log, tel)
 	}
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
-	httpAddr, grpcAddr := DefaultHTTPAddr, DefaultGRPCAddr
+	httpAddr, grpcAddr, adminAddr := DefaultHTTPAddr, DefaultGRPCAddr, ""
 	var pageKey []byte
 	shutdown := 20 * time.Second
 	if file != nil {
@@ -102,7 +109,7 @@ func Run(ctx context.Context, opt Options) error {
 		if file.GRPCAddr != "" {
 			grpcAddr = file.GRPCAddr
 		}
-		pageKey = file.PageTokenKey
+		pageKey, adminAddr = file.PageTokenKey, file.AdminAddr
 		if file.ShutdownTimeout > 0 {
 			shutdown = file.ShutdownTimeout
 		}
@@ -116,12 +123,16 @@ func Run(ctx context.Context, opt Options) error {
 	if opt.ShutdownTimeout > 0 {
 		shutdown = opt.ShutdownTimeout
 	}
+	if opt.AdminAddr != "" {
+		adminAddr = opt.AdminAddr
+	}
 
 	guard, tlsCfg, err := security(ctx, file, httpAddr, grpcAddr, log)
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard})
+	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard,
+		Telemetry: tel})
 	if err != nil {
 		return err
 	}
@@ -146,14 +157,27 @@ func Run(ctx context.Context, opt Options) error {
 
 	handler, err := NewHTTPHandler(srv, hs)
 	if err != nil {
+		grpcLis.Close()
+		httpLis.Close()
 		return err
+	}
+	asrv, adminLis, err := listenAdmin(adminAddr, tel, hs, log)
+	if err != nil {
+		grpcLis.Close()
+		httpLis.Close()
+		return fmt.Errorf("admin_addr %s: %w", adminAddr, err)
 	}
 	hsrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- gs.Serve(grpcLis) }()
 	go func() { errc <- serveHTTP(hsrv, httpLis, tlsCfg) }()
+	if asrv != nil {
+		go func() { errc <- asrv.Serve(adminLis) }()
+		// Last to stop, so /metrics shows the drain.
+		defer asrv.Close()
+	}
 
 	if opt.ConfigPath == "" && opt.Clouds == nil {
 		banner := opt.Banner
@@ -162,8 +186,12 @@ func Run(ctx context.Context, opt Options) error {
 		}
 		printBanner(banner, httpLis.Addr().String(), grpcLis.Addr().String(), clouds)
 	}
-	log.Info("computegw serving", "http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
-		"clouds", len(clouds), "demo", opt.ConfigPath == "" && opt.Clouds == nil)
+	serving := []any{"http_addr", httpLis.Addr().String(), "grpc_addr", grpcLis.Addr().String(),
+		"clouds", len(clouds), "demo", opt.ConfigPath == "" && opt.Clouds == nil}
+	if adminLis != nil {
+		serving = append(serving, "admin_addr", adminLis.Addr().String())
+	}
+	log.Info("computegw serving", serving...)
 	if opt.OnReady != nil {
 		opt.OnReady(httpLis.Addr().String(), grpcLis.Addr().String())
 	}
@@ -235,15 +263,8 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(gen.OpenAPI)
 	})
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		res, err := hs.Check(r.Context(), &healthpb.HealthCheckRequest{Service: pb.ComputeService_ServiceDesc.ServiceName})
-		if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			http.Error(w, "not serving", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	root.HandleFunc("GET /healthz", healthz)
+	root.HandleFunc("GET /readyz", readyz(hs))
 	root.Handle("/", mux)
 	return callerCredentials(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {
@@ -318,9 +339,9 @@ func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Mars
 	restError(ctx, mux, m, w, r, st.Err())
 }
 
-func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
+func buildClouds(opt Options, log *slog.Logger, tel *telemetry.Telemetry) ([]server.Cloud, func(), *config.File, error) {
 	if opt.ConfigPath == "" {
-		return demoClouds(log)
+		return demoClouds(log, tel)
 	}
 	getenv := opt.Getenv
 	if getenv == nil {
@@ -337,7 +358,7 @@ func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config
 	var adapters []driver.Adapter
 	cleanup := func() {}
 	for i, c := range file.Clouds {
-		a, err := newAdapter(c, log)
+		a, err := newAdapter(c, log, tel)
 		if err != nil {
 			for _, a := range adapters {
 				a.Close()
@@ -353,13 +374,15 @@ func buildClouds(opt Options, log *slog.Logger) ([]server.Cloud, func(), *config
 // newAdapter builds a cloud's adapter through its dialect. Each cloud gets
 // its own keep-alive HTTP client, so one slow vendor cannot exhaust
 // another's connections.
-func newAdapter(c config.Cloud, log *slog.Logger) (driver.Adapter, error) {
-	return c.Open(dialect.Deps{HTTPClient: backendhttp.NewClient(), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
+func newAdapter(c config.Cloud, log *slog.Logger, tel *telemetry.Telemetry) (driver.Adapter, error) {
+	return c.Open(dialect.Deps{HTTPClient: backendClient(tel, c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
 }
 
 // demoClouds starts one emulated vendor per dialect on loopback.
-func demoClouds(log *slog.Logger) ([]server.Cloud, func(), *config.File, error) {
-	clouds, cleanup, err := demo.Start(log)
+func demoClouds(log *slog.Logger, tel *telemetry.Telemetry) ([]server.Cloud, func(), *config.File, error) {
+	clouds, cleanup, err := demo.Start(log, func(cloud string, d driver.Dialect) *http.Client {
+		return backendClient(tel, cloud, string(d))
+	})
 	return clouds, cleanup, nil, err
 }
 

@@ -212,10 +212,12 @@ func (s *Source) fresh(now time.Time) bool {
 func (s *Source) run(c *call, base context.Context) {
 	ctx, cancel := context.WithTimeout(base, s.opt.FetchTimeout)
 	defer cancel()
+	ctx, observed := observeLogin(ctx)
 	tok, err := s.fetch(ctx)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() { observed(tok, err, s.retryAt) }()
 	s.inflight = nil
 	if err != nil {
 		var de *driver.Error

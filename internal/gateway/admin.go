@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/telemetry"
+)
+
+// NewAdminHandler is the admin listener's surface (contract section 7):
+// /metrics, /debug/pprof/, /healthz and /readyz, none of them behind the
+// caller authentication of the public listeners, and none of them served
+// by those listeners (the pprof handlers are registered on this mux only,
+// never on http.DefaultServeMux's behalf).
+func NewAdminHandler(tel *telemetry.Telemetry, hs *health.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", tel.MetricsHandler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", readyz(hs))
+	return mux
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
+
+// readyz answers 200 while the gRPC health service reports the compute
+// service SERVING (it stops on shutdown), else 503.
+func readyz(hs *health.Server) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		res, err := hs.Check(r.Context(), &healthpb.HealthCheckRequest{Service: pb.ComputeService_ServiceDesc.ServiceName})
+		if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			http.Error(w, "not serving", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	}
+}
+
+// listenAdmin binds the admin listener; a nil server when addr is empty.
+func listenAdmin(addr string, tel *telemetry.Telemetry, hs *health.Server, log *slog.Logger) (*http.Server, net.Listener, error) {
+	if addr == "" {
+		return nil, nil, nil
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ip, ok := lis.Addr().(*net.TCPAddr); ok && !ip.IP.IsLoopback() {
+		log.Warn("the admin listener is reachable beyond this host: it serves /debug/pprof/ and /metrics without authentication; keep it on a private network (or a loopback address)",
+			"admin_addr", lis.Addr().String())
+	}
+	// Profiles run for their ?seconds= (30 s by default): the write timeout
+	// leaves room for that and no more.
+	srv := &http.Server{Handler: NewAdminHandler(tel, hs), ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return srv, lis, nil
+}
+
+// backendClient is a cloud's own backend HTTP client (keep-alive pool),
+// its requests counted and traced for that cloud.
+func backendClient(tel *telemetry.Telemetry, cloud, dialect string) *http.Client {
+	c := backendhttp.NewClient()
+	c.Transport = tel.Cloud(cloud, dialect).Transport(c.Transport)
+	return c
+}

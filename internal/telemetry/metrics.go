@@ -1,0 +1,148 @@
+package telemetry
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/grpc/codes"
+)
+
+// Label values with a fixed meaning (contract section 7).
+const (
+	// CloudUnknown is the cloud label of a call naming a cloud that is not
+	// configured: the name the caller sent never becomes a label value (it
+	// cannot be a cloud name either, which starts with a letter).
+	CloudUnknown = "_unknown"
+	// CloudAll is the cloud label of a call on clouds/-.
+	CloudAll = "-"
+	// StatusError is the backend status label when no HTTP answer came.
+	StatusError = "error"
+)
+
+// Login results (computegw_backend_logins_total{result}).
+const (
+	LoginOK       = "ok"
+	LoginRejected = "rejected"
+	LoginError    = "error"
+)
+
+// latencyBuckets spans a cached answer (milliseconds) to the default
+// backend timeout (30 s).
+var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// metrics are the gateway's Prometheus collectors, on a registry of their
+// own (never the global one), so that two gateways in one process (tests)
+// do not collide and nothing else registered in the process leaks into
+// /metrics.
+type metrics struct {
+	reg *prometheus.Registry
+
+	requests        *prometheus.CounterVec   // method, cloud, code, transport
+	requestDuration *prometheus.HistogramVec // method, transport
+	inFlight        *prometheus.GaugeVec     // transport
+	watchStreams    prometheus.Gauge
+
+	backendRequests *prometheus.CounterVec   // cloud, dialect, status
+	backendDuration *prometheus.HistogramVec // cloud, dialect
+	backendInFlight *prometheus.GaugeVec     // cloud, dialect
+
+	logins        *prometheus.CounterVec   // cloud, result
+	loginDuration *prometheus.HistogramVec // cloud
+	tokenExpiry   *prometheus.GaugeVec     // cloud
+	loginBackoff  *prometheus.GaugeVec     // cloud
+
+	flavorRefreshes   *prometheus.CounterVec // cloud, result
+	flavorEntries     *prometheus.GaugeVec   // cloud
+	flavorLastRefresh *prometheus.GaugeVec   // cloud
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "computegw_requests_total",
+		Help: "RPCs served, by short RPC name, cloud (a configured name, - for every cloud, empty for none, " + CloudUnknown + " for a name not configured), gRPC code and transport (grpc or rest).",
+	}, []string{"method", "cloud", "code", "transport"})
+	m.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "computegw_request_duration_seconds",
+		Help:    "Time to serve an RPC (for WatchInstance: the whole stream), by short RPC name and transport.",
+		Buckets: latencyBuckets,
+	}, []string{"method", "transport"})
+	m.inFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_requests_in_flight",
+		Help: "RPCs being served now (open watch streams included), by transport.",
+	}, []string{"transport"})
+	m.watchStreams = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "computegw_watch_streams",
+		Help: "WatchInstance streams open now (both transports).",
+	})
+	m.backendRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "computegw_backend_requests_total",
+		Help: "HTTP requests to the clouds' APIs (logins included), by cloud, dialect and HTTP status (error when no answer came).",
+	}, []string{"cloud", "dialect", "status"})
+	m.backendDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "computegw_backend_request_duration_seconds",
+		Help:    "Time from sending a backend HTTP request to its response headers (or its failure), by cloud and dialect.",
+		Buckets: latencyBuckets,
+	}, []string{"cloud", "dialect"})
+	m.backendInFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_backend_requests_in_flight",
+		Help: "Backend HTTP requests waiting for their response headers now, by cloud and dialect.",
+	}, []string{"cloud", "dialect"})
+	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "computegw_backend_logins_total",
+		Help: "Logins to the clouds' identity APIs, by cloud and result: ok, rejected (the gateway's credentials were refused) or error (no usable answer).",
+	}, []string{"cloud", "result"})
+	m.loginDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "computegw_backend_login_duration_seconds",
+		Help:    "Time a login took, by cloud.",
+		Buckets: latencyBuckets,
+	}, []string{"cloud"})
+	m.tokenExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_backend_token_expiry_timestamp_seconds",
+		Help: "When the cached backend token of each cloud expires (Unix time; 0: it does not expire). Set at each successful login.",
+	}, []string{"cloud"})
+	m.loginBackoff = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_backend_login_backoff_until_timestamp_seconds",
+		Help: "After a rejected password, when the gateway will try to log in to that cloud again (Unix time); 0 after a successful login.",
+	}, []string{"cloud"})
+	m.flavorRefreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "computegw_flavor_cache_refreshes_total",
+		Help: "Reads of a cloud's flavor list into the flavor cache, by cloud and result (ok or error).",
+	}, []string{"cloud", "result"})
+	m.flavorEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_flavor_cache_flavors",
+		Help: "Flavors in each cloud's flavor cache.",
+	}, []string{"cloud"})
+	m.flavorLastRefresh = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "computegw_flavor_cache_last_refresh_timestamp_seconds",
+		Help: "When each cloud's flavor cache was last filled successfully (Unix time).",
+	}, []string{"cloud"})
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.requestDuration, m.inFlight, m.watchStreams,
+		m.backendRequests, m.backendDuration, m.backendInFlight,
+		m.logins, m.loginDuration, m.tokenExpiry, m.loginBackoff,
+		m.flavorRefreshes, m.flavorEntries, m.flavorLastRefresh,
+	)
+	return m
+}
+
+// CodeName is the gRPC code's canonical name as the contract writes it
+// (NOT_FOUND, not grpc-go's NotFound).
+func CodeName(c codes.Code) string {
+	if name, ok := rpccode.Code_name[int32(c)]; ok {
+		return name
+	}
+	return strconv.Itoa(int(c))
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}

@@ -286,9 +286,13 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 	}
 	if in.GetFlavor() == "" {
 		add("instance.flavor", "required: a flavor ID (see ListFlavors)")
+	} else if why := driver.CheckID(in.GetFlavor()); why != "" {
+		add("instance.flavor", "a flavor ID "+why)
 	}
 	if in.GetImage() == "" {
 		add("instance.image", "required: an image ID")
+	} else if why := driver.CheckID(in.GetImage()); why != "" {
+		add("instance.image", "an image ID "+why)
 	}
 	out := &driver.CreateInstanceRequest{
 		Name: in.GetDisplayName(), FlavorID: in.GetFlavor(), ImageID: in.GetImage(),
@@ -485,6 +489,20 @@ func required(field, value string) func() error {
 	}
 }
 
+// requiredID is required for a vendor ID, which must also pass
+// driver.CheckID (adapters put it into URLs).
+func requiredID(field, value string) func() error {
+	return func() error {
+		if err := required(field, value)(); err != nil {
+			return err
+		}
+		if why := driver.CheckID(value); why != "" {
+			return driver.InvalidArgument(field, "an ID "+why)
+		}
+		return nil
+	}
+}
+
 // StartInstance implements pb.ComputeServiceServer.
 func (s *Server) StartInstance(ctx context.Context, req *pb.StartInstanceRequest) (*pb.Instance, error) {
 	return s.action(ctx, "StartInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
@@ -515,7 +533,7 @@ func (s *Server) RebootInstance(ctx context.Context, req *pb.RebootInstanceReque
 
 // ResizeInstance implements pb.ComputeServiceServer.
 func (s *Server) ResizeInstance(ctx context.Context, req *pb.ResizeInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "ResizeInstance", req.GetName(), required("flavor", req.GetFlavor()), func(ctx context.Context, cl *cloud, id string) error {
+	return s.action(ctx, "ResizeInstance", req.GetName(), requiredID("flavor", req.GetFlavor()), func(ctx context.Context, cl *cloud, id string) error {
 		return cl.adapter.ResizeInstance(ctx, id, req.GetFlavor())
 	})
 }
@@ -566,7 +584,7 @@ func (s *Server) UnshelveInstance(ctx context.Context, req *pb.UnshelveInstanceR
 
 // RebuildInstance implements pb.ComputeServiceServer.
 func (s *Server) RebuildInstance(ctx context.Context, req *pb.RebuildInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "RebuildInstance", req.GetName(), required("image", req.GetImage()), func(ctx context.Context, cl *cloud, id string) error {
+	return s.action(ctx, "RebuildInstance", req.GetName(), requiredID("image", req.GetImage()), func(ctx context.Context, cl *cloud, id string) error {
 		r, err := optional[driver.Rebuilder](cl, "RebuildInstance")
 		if err != nil {
 			return err

@@ -10,19 +10,8 @@ import (
 // CloudNamePattern is the pinned form of a cloud name (contract section 2).
 var CloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
-// segment: a vendor ID or key name. Vendors differ, so accept anything
-// printable without a slash, at most 255 bytes.
-func validSegment(s string) bool {
-	if s == "" || len(s) > 255 {
-		return false
-	}
-	for _, r := range s {
-		if r == '/' || r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
+// validSegment: a vendor ID or key name (see driver.CheckID).
+func validSegment(s string) bool { return driver.CheckID(s) == "" }
 
 // parseName splits a resource name of the form
 // "clouds/{cloud}/coll1/{id1}/coll2/{id2}" against the expected collection
@@ -48,8 +37,8 @@ func parseName(field, name string, collections ...string) ([]string, error) {
 			return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern)
 		}
 		id := parts[i+1]
-		if !validSegment(id) {
-			return nil, driver.InvalidArgument(field, "\""+name+"\" has an empty or malformed ID after "+parts[i]+"/")
+		if why := driver.CheckID(id); why != "" {
+			return nil, driver.InvalidArgument(field, "\""+name+"\" has a malformed ID after "+parts[i]+"/: the ID "+why)
 		}
 		ids = append(ids, id)
 	}

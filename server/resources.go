@@ -69,8 +69,11 @@ func (s *Server) AttachVolume(ctx context.Context, req *pb.AttachVolumeRequest) 
 		if err != nil {
 			return err
 		}
-		if !validSegment(req.GetVolumeId()) {
+		if req.GetVolumeId() == "" {
 			return driver.InvalidArgument("volume_id", "required: the ID of the volume to attach")
+		}
+		if why := driver.CheckID(req.GetVolumeId()); why != "" {
+			return driver.InvalidArgument("volume_id", "the volume ID "+why)
 		}
 		a, err := backend(ctx, cl, func(ctx context.Context) (*driver.VolumeAttachment, error) {
 			return cl.adapter.AttachVolume(ctx, id, req.GetVolumeId())

@@ -12,6 +12,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/pagination"
+
+	"github.com/computegw/computegw/driver"
 )
 
 // blockDevice is one block_device_mapping_v2 entry as K5's guide (section
@@ -136,7 +138,7 @@ func getImage(ctx context.Context, sc *gophercloud.ServiceClient, id string) (*k
 	var body struct {
 		Image *k5Image `json:"image"`
 	}
-	_, err := sc.Get(ctx, sc.ServiceURL("images", id), &body, &gophercloud.RequestOpts{OkCodes: []int{200, 203}})
+	_, err := sc.Get(ctx, sc.ServiceURL("images", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: []int{200, 203}})
 	if err != nil {
 		return nil, err
 	}

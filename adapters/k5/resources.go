@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
@@ -52,7 +51,7 @@ func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, err
 	var f *flavors.Flavor
 	err := a.call(ctx, "GetFlavor", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
-		f, err = flavors.Get(ctx, sc, url.PathEscape(id)).Extract()
+		f, err = flavors.Get(ctx, sc, driver.PathSegment(id)).Extract()
 		if err == nil && f == nil {
 			err = errMalformed
 		}
@@ -178,7 +177,7 @@ func (a *Adapter) GetKeyPair(ctx context.Context, name string) (*driver.KeyPair,
 		Keypair *k5KeyPair `json:"keypair"`
 	}
 	err := a.call(ctx, "GetKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		if err := keypairs.Get(ctx, sc, url.PathEscape(name), nil).ExtractInto(&body); err != nil {
+		if err := keypairs.Get(ctx, sc, driver.PathSegment(name), nil).ExtractInto(&body); err != nil {
 			return err
 		}
 		if body.Keypair == nil {
@@ -237,7 +236,7 @@ func (a *Adapter) DeleteKeyPair(ctx context.Context, name string) error {
 		return err
 	}
 	return a.call(ctx, "DeleteKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return keypairs.Delete(ctx, sc, url.PathEscape(name), nil).ExtractErr()
+		return keypairs.Delete(ctx, sc, driver.PathSegment(name), nil).ExtractErr()
 	})
 }
 
@@ -256,7 +255,7 @@ func toAttachment(v *volumeattach.VolumeAttachment, instanceID string) driver.Vo
 }
 
 func listAttachments(ctx context.Context, sc *gophercloud.ServiceClient, instanceID string) ([]volumeattach.VolumeAttachment, error) {
-	page, err := volumeattach.List(sc, instanceID).AllPages(ctx)
+	page, err := volumeattach.List(sc, driver.PathSegment(instanceID)).AllPages(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +305,7 @@ func (a *Adapter) GetVolumeAttachment(ctx context.Context, instanceID, volumeID 
 		if err != nil {
 			return err
 		}
-		v, err = volumeattach.Get(ctx, sc, instanceID, url.PathEscape(aid)).Extract()
+		v, err = volumeattach.Get(ctx, sc, driver.PathSegment(instanceID), driver.PathSegment(aid)).Extract()
 		if err == nil && v == nil {
 			err = errMalformed
 		}
@@ -329,7 +328,7 @@ func (a *Adapter) AttachVolume(ctx context.Context, instanceID, volumeID string)
 	var v *volumeattach.VolumeAttachment
 	err := a.call(ctx, "AttachVolume", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
-		v, err = volumeattach.Create(ctx, sc, instanceID, attachOpts{VolumeID: volumeID}).Extract()
+		v, err = volumeattach.Create(ctx, sc, driver.PathSegment(instanceID), attachOpts{VolumeID: volumeID}).Extract()
 		if err == nil && v == nil {
 			err = errMalformed
 		}
@@ -350,6 +349,6 @@ func (a *Adapter) DetachVolume(ctx context.Context, instanceID, volumeID string)
 		if err != nil {
 			return err
 		}
-		return volumeattach.Delete(ctx, sc, instanceID, url.PathEscape(aid)).ExtractErr()
+		return volumeattach.Delete(ctx, sc, driver.PathSegment(instanceID), driver.PathSegment(aid)).ExtractErr()
 	})
 }

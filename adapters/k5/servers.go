@@ -243,7 +243,7 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 	var s *servers.Server
 	err := a.call(ctx, "GetInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
-		s, err = servers.Get(ctx, sc, id).Extract()
+		s, err = servers.Get(ctx, sc, driver.PathSegment(id)).Extract()
 		if err == nil && s == nil {
 			err = errMalformed
 		}
@@ -461,21 +461,21 @@ func (a *Adapter) imageMinDisk(ctx context.Context, imageID string) (int, error)
 // DeleteInstance deletes a server (204).
 func (a *Adapter) DeleteInstance(ctx context.Context, id string) error {
 	return a.call(ctx, "DeleteInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Delete(ctx, sc, id).ExtractErr()
+		return servers.Delete(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
 // StartInstance is action os-start.
 func (a *Adapter) StartInstance(ctx context.Context, id string) error {
 	return a.call(ctx, "StartInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Start(ctx, sc, id).ExtractErr()
+		return servers.Start(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
 // StopInstance is action os-stop.
 func (a *Adapter) StopInstance(ctx context.Context, id string) error {
 	return a.call(ctx, "StopInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Stop(ctx, sc, id).ExtractErr()
+		return servers.Stop(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
@@ -487,7 +487,7 @@ func (a *Adapter) RebootInstance(ctx context.Context, id string, hard bool) erro
 		t = servers.HardReboot
 	}
 	return a.call(ctx, "RebootInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Reboot(ctx, sc, id, servers.RebootOpts{Type: t}).ExtractErr()
+		return servers.Reboot(ctx, sc, driver.PathSegment(id), servers.RebootOpts{Type: t}).ExtractErr()
 	})
 }
 
@@ -498,35 +498,35 @@ func (a *Adapter) ResizeInstance(ctx context.Context, id, flavorID string) error
 		return driver.InvalidArgument("flavor", "must not be empty")
 	}
 	return a.call(ctx, "ResizeInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Resize(ctx, sc, id, servers.ResizeOpts{FlavorRef: flavorID}).ExtractErr()
+		return servers.Resize(ctx, sc, driver.PathSegment(id), servers.ResizeOpts{FlavorRef: flavorID}).ExtractErr()
 	})
 }
 
 // ConfirmResize is action confirmResize (204).
 func (a *Adapter) ConfirmResize(ctx context.Context, id string) error {
 	return a.call(ctx, "ConfirmResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.ConfirmResize(ctx, sc, id).ExtractErr()
+		return servers.ConfirmResize(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
 // RevertResize is action revertResize (202).
 func (a *Adapter) RevertResize(ctx context.Context, id string) error {
 	return a.call(ctx, "RevertResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.RevertResize(ctx, sc, id).ExtractErr()
+		return servers.RevertResize(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
 // ShelveInstance is action shelve.
 func (a *Adapter) ShelveInstance(ctx context.Context, id string) error {
 	return a.call(ctx, "ShelveInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Shelve(ctx, sc, id).ExtractErr()
+		return servers.Shelve(ctx, sc, driver.PathSegment(id)).ExtractErr()
 	})
 }
 
 // UnshelveInstance is action unshelve ({"unshelve": null}).
 func (a *Adapter) UnshelveInstance(ctx context.Context, id string) error {
 	return a.call(ctx, "UnshelveInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Unshelve(ctx, sc, id, servers.UnshelveOpts{}).ExtractErr()
+		return servers.Unshelve(ctx, sc, driver.PathSegment(id), servers.UnshelveOpts{}).ExtractErr()
 	})
 }
 
@@ -544,7 +544,7 @@ func (a *Adapter) RebuildInstance(ctx context.Context, id string, req driver.Reb
 		return err
 	}
 	err := a.call(ctx, "RebuildInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Rebuild(ctx, sc, id, servers.RebuildOpts{ImageRef: req.ImageID, Name: req.Name, Metadata: req.Metadata}).Err
+		return servers.Rebuild(ctx, sc, driver.PathSegment(id), servers.RebuildOpts{ImageRef: req.ImageID, Name: req.Name, Metadata: req.Metadata}).Err
 	})
 	return redactSecret(err, req.Metadata[adminPassMetaKey])
 }
@@ -583,7 +583,7 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 	var s *servers.Server
 	err := a.call(ctx, "RenameInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
-		s, err = servers.Update(ctx, sc, id, servers.UpdateOpts{Name: name}).Extract()
+		s, err = servers.Update(ctx, sc, driver.PathSegment(id), servers.UpdateOpts{Name: name}).Extract()
 		if err == nil && s == nil {
 			err = errMalformed
 		}

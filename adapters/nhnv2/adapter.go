@@ -209,4 +209,4 @@ func (a *Adapter) computeClient(tok tokensource.Token) (*gophercloud.ServiceClie
 }
 
 // esc escapes one path segment (IDs and key pair names come from callers).
-func esc(s string) string { return url.PathEscape(s) }
+func esc(s string) string { return driver.PathSegment(s) }

@@ -12,7 +12,7 @@ import (
 )
 
 // instancePath is /instances/{id} with the ID escaped.
-func instancePath(id string) string { return "/instances/" + url.PathEscape(id) }
+func instancePath(id string) string { return "/instances/" + driver.PathSegment(id) }
 
 // mapStatus maps a TOAST instance status to the unified state (dialects.md).
 func mapStatus(status string) driver.State {

@@ -1,0 +1,66 @@
+package e2e
+
+import (
+	"testing"
+)
+
+type restError struct {
+	Code    int
+	Message string
+	Details []struct {
+		Type   string `json:"@type"`
+		Reason string
+	}
+}
+
+func (e restError) reason() string {
+	for _, d := range e.Details {
+		if d.Reason != "" {
+			return d.Reason
+		}
+	}
+	return ""
+}
+
+// TestMalformedIDsNeverReachTheVendor: IDs holding "#", "?", "/", "..", "%"
+// (sent percent-encoded in the REST path, or in a create body) are
+// INVALID_ARGUMENT on every dialect before any backend call, instead of
+// deleting "x" for "x#frag" or adding a query for "x?all_tenants=1".
+func TestMalformedIDsNeverReachTheVendor(t *testing.T) {
+	g := demo(t)
+	// In a REST path: percent-encoded (".." as %2E%2E, which the client
+	// does not clean away). A "/" in a path ID finds no route (404).
+	pathIDs := map[string]string{"x#frag": "x%23frag", "x?all_tenants=1": "x%3Fall_tenants=1", "..": "%2E%2E",
+		"x%41": "x%2541", "x\\y": "x%5Cy"}
+	for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+		for _, esc := range pathIDs {
+			base := "/v1/clouds/" + cloud + "/instances/" + esc
+			for _, c := range []struct{ method, path string }{
+				{"GET", base}, {"DELETE", base}, {"POST", base + ":start"},
+				{"GET", base + "/volumeAttachments"},
+				{"GET", "/v1/clouds/" + cloud + "/flavors/" + esc},
+				{"DELETE", "/v1/clouds/" + cloud + "/keyPairs/" + esc},
+			} {
+				var e restError
+				var body any
+				if c.method == "POST" {
+					body = map[string]any{}
+				}
+				if code := g.rest(t, c.method, c.path, body, &e); code != 400 || e.reason() != "INVALID_ARGUMENT" {
+					t.Errorf("%s %s: %d %+v, want 400 INVALID_ARGUMENT", c.method, c.path, code, e)
+				}
+			}
+		}
+		for _, id := range []string{"x#frag", "x?all_tenants=1", "..", "x%41", "x/y", "../../../v3/auth/tokens?x="} {
+			create := map[string]any{"displayName": "evil"}
+			for k, v := range demoCreate[cloud] {
+				create[k] = v
+			}
+			create["image"] = id
+			var e restError
+			if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances", create, &e); code != 400 || e.reason() != "INVALID_ARGUMENT" {
+				t.Errorf("create with image %q on %s: %d %+v, want 400 INVALID_ARGUMENT", id, cloud, code, e)
+			}
+		}
+	}
+}

@@ -27,7 +27,7 @@ func (e restError) reason() string {
 // INVALID_ARGUMENT on every dialect before any backend call, instead of
 // deleting "x" for "x#frag" or adding a query for "x?all_tenants=1".
 func TestMalformedIDsNeverReachTheVendor(t *testing.T) {
-	g := demo(t)
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
 	// In a REST path: percent-encoded (".." as %2E%2E, which the client
 	// does not clean away). A "/" in a path ID finds no route (404).
 	pathIDs := map[string]string{"x#frag": "x%23frag", "x?all_tenants=1": "x%3Fall_tenants=1", "..": "%2E%2E",

@@ -28,24 +28,6 @@ type restFlavor struct {
 	DiskGb int
 }
 
-type restError struct {
-	Code    int
-	Message string
-	Details []struct {
-		Type   string `json:"@type"`
-		Reason string
-	}
-}
-
-func (e restError) reason() string {
-	for _, d := range e.Details {
-		if d.Reason != "" {
-			return d.Reason
-		}
-	}
-	return ""
-}
-
 func lastSegment(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
 // discoveryCaps is what each demo cloud's dialect documents (contract

@@ -4,24 +4,6 @@ import (
 	"testing"
 )
 
-type restError struct {
-	Code    int
-	Message string
-	Details []struct {
-		Type   string `json:"@type"`
-		Reason string
-	}
-}
-
-func (e restError) reason() string {
-	for _, d := range e.Details {
-		if d.Reason != "" {
-			return d.Reason
-		}
-	}
-	return ""
-}
-
 // TestMalformedIDsNeverReachTheVendor: IDs holding "#", "?", "/", "..", "%"
 // (sent percent-encoded in the REST path, or in a create body) are
 // INVALID_ARGUMENT on every dialect before any backend call, instead of

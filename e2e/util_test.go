@@ -6,3 +6,22 @@ import (
 )
 
 func protojsonUnmarshal(b []byte, m proto.Message) error { return protojson.Unmarshal(b, m) }
+
+// restError is the JSON body of a REST error answer.
+type restError struct {
+	Code    int
+	Message string
+	Details []struct {
+		Type   string `json:"@type"`
+		Reason string
+	}
+}
+
+func (e restError) reason() string {
+	for _, d := range e.Details {
+		if d.Reason != "" {
+			return d.Reason
+		}
+	}
+	return ""
+}

@@ -10,13 +10,13 @@ package deploy_test
 // probed as kubelet would probe it.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -435,6 +435,9 @@ func canRead(f fileMeta, uid int64, uidKnown bool, groups []int64) bool {
 // secretValue is the stand-in for a Secret's value: long enough for the
 // page token key.
 func secretValue(secret, key string) string {
+	if v, ok := realisticSecret(secret, key); ok {
+		return v
+	}
 	return "test-value-of-" + secret + "-" + key + "-0123456789abcdef"
 }
 
@@ -772,6 +775,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 			lines[v.Line-1] = strings.Replace(lines[v.Line-1], v.Value, filepath.Join(root, v.Value), 1)
 		}
 	})
+	idp := localIssuer(t, &doc, lines)
 	rootedConfig := filepath.Join(root, configPath)
 	if err := os.WriteFile(rootedConfig, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
 		t.Fatal(err)
@@ -862,12 +866,15 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 			if port := resolvePort(pr.name, p.HTTPGet.Port); port != httpPort {
 				t.Errorf("%s: httpGet on port %s (%d); REST is served on %d", pr.name, p.HTTPGet.Port, port, httpPort)
 			}
-			if s := p.HTTPGet.Scheme; s != "" && s != "HTTP" {
-				t.Errorf("%s: scheme %s; the gateway serves plain HTTP", pr.name, s)
+			if s, want := cmp.Or(p.HTTPGet.Scheme, "HTTP"), map[bool]string{false: "HTTP", true: "HTTPS"}[file.TLS != nil]; s != want {
+				t.Errorf("%s: scheme %s; the gateway serves %s", pr.name, s, want)
 			}
 		case p.GRPC != nil:
 			if p.GRPC.Port != grpcPort {
 				t.Errorf("%s: grpc on port %d; gRPC is served on %d", pr.name, p.GRPC.Port, grpcPort)
+			}
+			if file.TLS != nil {
+				t.Errorf("%s: kubelet's grpc probe cannot speak TLS, which the gateway serves: use httpGet with scheme HTTPS", pr.name)
 			}
 		case p.TCPSocket != nil:
 			if port := resolvePort(pr.name, p.TCPSocket.Port); port != httpPort && port != grpcPort {
@@ -947,7 +954,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		runEnv["COMPUTEGW_CONFIG"] = filepath.Join(root, p)
 	}
 	g := startGateway(t, "container", runArgs, runEnv)
-	client := &http.Client{Timeout: 5 * time.Second}
+	client, scheme := probeClient(file)
 	conn, err := grpc.NewClient(g.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -960,7 +967,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		}
 		switch {
 		case p.HTTPGet != nil:
-			res, err := client.Get("http://" + g.httpAddr + p.HTTPGet.Path)
+			res, err := client.Get(scheme + "://" + g.httpAddr + p.HTTPGet.Path)
 			if err != nil {
 				t.Errorf("%s: GET %s: %v", pr.name, p.HTTPGet.Path, err)
 				continue
@@ -993,6 +1000,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 			nc.Close()
 		}
 	}
+	checkCallerSecurity(t, file, idp, g.httpAddr)
 	if err := g.stop(shutdown + 5*time.Second); err != nil {
 		t.Errorf("SIGTERM: the gateway did not drain and exit 0: %v", err)
 	}

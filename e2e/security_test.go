@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -560,4 +561,38 @@ func (s *secured) serverCert(t *testing.T) string {
 	}
 	defer conn.Close()
 	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
+
+// TestSafeDefault: a config that would serve a non-loopback address
+// without auth does not start, and says auth.
+func TestSafeDefault(t *testing.T) {
+	nhn := nhnfake.NewServer(nhnfake.Options{})
+	defer nhn.Close()
+	cfg := fmt.Sprintf(`http_addr: 0.0.0.0:8080
+grpc_addr: 127.0.0.1:0
+clouds:
+  - {name: nhn-kr1, dialect: nhnv2, identity_endpoint: %s, tenant_id: %s, username: %s, password_env: E2E_NHN_PASSWORD}
+`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+	path := filepath.Join(t.TempDir(), "open.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	cmd := exec.Command(binary, "--config", path)
+	cmd.Env = append(os.Environ(), "E2E_NHN_PASSWORD="+nhnfake.DemoPassword)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+		t.Fatalf("exit %v, want non-zero:\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "gateway: ") || !strings.Contains(last, "auth") || !strings.Contains(last, "0.0.0.0:8080") {
+		t.Errorf("last line %q does not name auth and the address", last)
+	}
+	// allow_unauthenticated: true is the explicit opt-out.
+	os.WriteFile(path, []byte(strings.Replace(cfg, "0.0.0.0:8080", "0.0.0.0:0", 1)+"auth:\n  allow_unauthenticated: true\npolicy:\n  - {principals: [anonymous], clouds: ['*'], role: viewer}\n"), 0o600)
+	g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", path)
+	if code := g.rest(t, "GET", "/v1/clouds", nil, nil); code != 200 {
+		t.Errorf("anonymous viewer: HTTP %d", code)
+	}
+	if code := g.rest(t, "DELETE", "/v1/clouds/nhn-kr1/keyPairs/x", nil, nil); code != 403 {
+		t.Errorf("anonymous viewer delete: HTTP %d, want 403", code)
+	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,7 +19,9 @@ import (
 
 // security builds the caller security of a config (contract section 6):
 // the guard (nil: every caller is served, as in demo mode) and the TLS
-// configuration of both listeners (nil: plaintext).
+// configuration of both listeners (nil: plaintext). It refuses a config
+// that would serve a non-loopback address to unauthenticated callers
+// without saying so (auth.allow_unauthenticated: true).
 func security(ctx context.Context, file *config.File, httpAddr, grpcAddr string, log *slog.Logger) (*auth.Guard, *tls.Config, error) {
 	if file == nil {
 		return nil, nil, nil
@@ -31,6 +34,12 @@ func security(ctx context.Context, file *config.File, httpAddr, grpcAddr string,
 		}
 	}
 	if !file.Guarded() {
+		for _, a := range []struct{ key, addr string }{{"http_addr", httpAddr}, {"grpc_addr", grpcAddr}} {
+			if !loopback(a.addr) {
+				return nil, nil, fmt.Errorf("auth: %s %s is not a loopback address and the config has no auth section, so anyone who can reach it could change every cloud: "+
+					"add auth (auth.jwt, or tls.client_ca_file for client certificates), or auth.allow_unauthenticated: true to serve it open on purpose", a.key, a.addr)
+			}
+		}
 		return nil, tlsCfg, nil
 	}
 	g := &auth.Guard{Certs: file.TLS != nil && file.TLS.ClientCAFile != ""}
@@ -54,6 +63,19 @@ func security(ctx context.Context, file *config.File, httpAddr, grpcAddr string,
 		g.Policy.Rules = append(g.Policy.Rules, auth.Rule{Principals: r.Principals, Clouds: r.Clouds, Role: r.Role})
 	}
 	return g, tlsCfg, nil
+}
+
+// loopback reports whether a listen address binds only loopback.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // grpcOptions serves gRPC over TLS when tlsCfg is set.

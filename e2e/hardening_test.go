@@ -1,7 +1,14 @@
 package e2e
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
+
+	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 )
 
 // TestMalformedIDsNeverReachTheVendor: IDs holding "#", "?", "/", "..", "%"
@@ -43,6 +50,50 @@ func TestMalformedIDsNeverReachTheVendor(t *testing.T) {
 			if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances", create, &e); code != 400 || e.reason() != "INVALID_ARGUMENT" {
 				t.Errorf("create with image %q on %s: %d %+v, want 400 INVALID_ARGUMENT", id, cloud, code, e)
 			}
+		}
+	}
+}
+
+// TestUntrustedCatalogEndpoint: with compute_endpoint unset, an NHN catalog
+// naming another host does not get the token: the call answers
+// FAILED_PRECONDITION naming the host; with allowed_endpoint_hosts listing
+// it, the config loads and the host is used.
+func TestUntrustedCatalogEndpoint(t *testing.T) {
+	var tokens atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Auth-Token") != "" {
+			tokens.Add(1)
+		}
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
+	defer nhn.Close()
+	identity := nhn.URL
+	nhn.SetURL(other.URL)
+	host := strings.TrimPrefix(other.URL, "http://")
+	for _, allowed := range []string{"", "\n    allowed_endpoint_hosts: [\"" + host + "\"]"} {
+		cfg := fmt.Sprintf(`
+clouds:
+  - name: nhn-kr1
+    dialect: nhnv2
+    identity_endpoint: %s
+    tenant_id: %s
+    username: %s
+    password_env: E2E_NHN_PASSWORD%s
+`, identity, nhnfake.DemoTenantID, nhnfake.DemoUsername, allowed)
+		g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", writeFile(t, "c.yaml", cfg))
+		var e restError
+		code := g.rest(t, "GET", "/v1/clouds/nhn-kr1/instances", nil, &e)
+		if allowed == "" {
+			if code != 400 || e.reason() != "BACKEND_ENDPOINT_NOT_ALLOWED" || !strings.Contains(e.Message, host) {
+				t.Errorf("untrusted catalog host: %d %+v, want 400 BACKEND_ENDPOINT_NOT_ALLOWED naming %s", code, e, host)
+			}
+			if n := tokens.Load(); n != 0 {
+				t.Fatalf("the untrusted host received the token %d times", n)
+			}
+		} else if tokens.Load() == 0 {
+			t.Errorf("the allowed host was not used (%d %+v)", code, e)
 		}
 	}
 }

@@ -48,6 +48,10 @@ type Config struct {
 	// under it. Empty: taken from the token's service catalog (type
 	// "compute", interface "public").
 	ComputeEndpoint string `yaml:"compute_endpoint" check:"url"`
+	// AllowedEndpointHosts lists the hosts (host, host:port or *.domain)
+	// besides the identity endpoint's that catalog endpoints may name: the
+	// token is sent to no other host (see backendhttp.EndpointPolicy).
+	AllowedEndpointHosts []string `yaml:"allowed_endpoint_hosts" item:"a host name"`
 	// Region picks the catalog's public compute endpoint when the catalog
 	// lists several regions (e.g. "uk-1"). Optional: empty takes the first.
 	Region string `yaml:"region"`
@@ -86,6 +90,8 @@ type Adapter struct {
 	identity *gophercloud.ServiceClient
 	tokens   *tokensource.Source
 	secrets  *redact.Set // the password and recent tokens, masked in every error and log
+	// endpoints says which catalog endpoints may receive the token.
+	endpoints *backendhttp.EndpointPolicy
 }
 
 // Compile-time checks of the interfaces the k5 dialect implements. K5 has
@@ -128,6 +134,10 @@ func New(cfg Config) (*Adapter, error) {
 		}
 	}
 	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, client: cfg.HTTPClient}
+	var err error
+	if a.endpoints, err = backendhttp.NewEndpointPolicy(cfg.Name, cfg.IdentityEndpoint, cfg.AllowedEndpointHosts); err != nil {
+		return nil, driver.Errorf(driver.CodeInvalidArgument, "k5 cloud %q: %v", cfg.Name, err)
+	}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -18,6 +18,9 @@ import (
 // every call of that token goes to (base URL ending in "/").
 type session struct {
 	compute string
+	// catalogCompute: compute came from the catalog, not the config, so
+	// it must pass the endpoint policy before it gets the token.
+	catalogCompute bool
 	// blockStorage is the catalog's public "blockstoragev2" endpoint (guide
 	// Part 2 section 2.1.1), ending in "/"; "" when the catalog has none.
 	blockStorage string
@@ -55,7 +58,8 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 	}
 	a.log.Info("k5: logged in", "expires", tok.ExpiresAt, "compute_endpoint", compute)
 	return tokensource.Token{Value: value, Expires: tok.ExpiresAt,
-		Catalog: session{compute: compute, blockStorage: a.catalogURL(res, "blockstoragev2")}}, nil
+		Catalog: session{compute: compute, catalogCompute: a.cfg.ComputeEndpoint == "",
+			blockStorage: a.catalogURL(res, "blockstoragev2")}}, nil
 }
 
 // computeEndpoint is the configured ComputeEndpoint (a host with

@@ -102,6 +102,9 @@ func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 					Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public blockstoragev2 endpoint%s, so volumes cannot be listed",
 						a.cfg.Name, regionHint(a.cfg.Region))}
 			}
+			if err := a.endpoints.Check("blockstoragev2", s.blockStorage); err != nil {
+				return err
+			}
 			sc := &gophercloud.ServiceClient{ProviderClient: a.provider, Endpoint: s.blockStorage,
 				ResourceBase: s.blockStorage, MoreHeaders: map[string]string{"X-Auth-Token": tok.Value}}
 			pages, err := volumes.List(sc, volumes.ListOpts{}).AllPages(ctx)
@@ -126,7 +129,7 @@ func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, a.classify(ctx, "list volumes", err)
+		return nil, a.secrets.Error(a.classify(ctx, "list volumes", err))
 	}
 	return out, nil
 }

@@ -44,6 +44,12 @@ func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Conte
 		return false
 	}
 	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
+		s, _ := tok.Catalog.(session)
+		if s.catalogCompute {
+			if err := a.endpoints.Check("compute", s.compute); err != nil {
+				return err
+			}
+		}
 		return fn(ctx, a.computeClient(tok))
 	})
 	if err == nil {

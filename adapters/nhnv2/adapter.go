@@ -43,6 +43,10 @@ type Config struct {
 	// Region picks the catalog's compute endpoint when the catalog lists
 	// several (e.g. "KR1"). Optional: empty takes the first.
 	Region string `yaml:"region"`
+	// AllowedEndpointHosts lists the hosts (host, host:port or *.domain)
+	// besides the identity endpoint's that catalog endpoints may name: the
+	// token is sent to no other host (see backendhttp.EndpointPolicy).
+	AllowedEndpointHosts []string `yaml:"allowed_endpoint_hosts" item:"a host name"`
 	// TenantID, Username and Password are the Keystone v2.0 credentials.
 	TenantID string `yaml:"tenant_id" check:"required"`
 	Username string `yaml:"username" check:"required"`
@@ -67,6 +71,7 @@ type Adapter struct {
 	computeURL  string // from config, ends with "/v2/{tenant}/"; empty: catalog
 	tokens      *tokensource.Source
 	secrets     *redact.Set // the password and recent tokens, masked in every error and log
+	endpoints   *backendhttp.EndpointPolicy
 }
 
 // Compile-time checks of the optional interfaces nhnv2 supports. It does not
@@ -105,6 +110,9 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("nhnv2 cloud %s: config field IdentityEndpoint (identity_endpoint): %v", name, err)
 	}
 	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger}
+	if a.endpoints, err = backendhttp.NewEndpointPolicy(name, idURL, cfg.AllowedEndpointHosts); err != nil {
+		return nil, fmt.Errorf("nhnv2 cloud %s: %v", name, err)
+	}
 	a.identityURL = withSuffix(idURL, "/v2.0") + "/"
 	if cfg.ComputeEndpoint != "" {
 		cu, err := baseURL(cfg.ComputeEndpoint)
@@ -202,6 +210,9 @@ func (a *Adapter) computeClient(tok tokensource.Token) (*gophercloud.ServiceClie
 				Message: "NHN Cloud token has no compute endpoint in its service catalog; set compute_endpoint"}
 		}
 		endpoint = sess.computeURL
+		if err := a.endpoints.Check("compute", endpoint); err != nil {
+			return nil, err
+		}
 	}
 	pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
 	pc.UserAgent.Prepend("computegw-nhnv2")

@@ -80,6 +80,9 @@ func (a *Adapter) serviceCall(ctx context.Context, op string, svc catalogService
 				Message: "NHN Cloud token's service catalog has no " + svc.label + " endpoint" + regionHint(a.cfg.Region) +
 					", so " + op + " cannot be answered on cloud " + a.cfg.Name}
 		}
+		if err := a.endpoints.Check(svc.label, u); err != nil {
+			return err
+		}
 		pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
 		pc.UserAgent.Prepend("computegw-nhnv2")
 		sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: u + "/", ResourceBase: u + "/"}
@@ -88,7 +91,7 @@ func (a *Adapter) serviceCall(ctx context.Context, op string, svc catalogService
 		}
 		return fn(ctx, sc)
 	})
-	return a.classify(ctx, op, err)
+	return a.secrets.Error(a.classify(ctx, op, err))
 }
 
 func imageFrom(im *images.Image) driver.Image {

@@ -46,6 +46,8 @@ const (
 	Cloud_TOAST_V1 Cloud_Dialect = 2
 	// Fujitsu K5 IaaS compute (Nova v2, Keystone v3).
 	Cloud_K5 Cloud_Dialect = 3
+	// Gcore Cloud instances API (static API key, asynchronous tasks).
+	Cloud_GCORE Cloud_Dialect = 4
 )
 
 // Enum value maps for Cloud_Dialect.
@@ -55,12 +57,14 @@ var (
 		1: "NHN_V2",
 		2: "TOAST_V1",
 		3: "K5",
+		4: "GCORE",
 	}
 	Cloud_Dialect_value = map[string]int32{
 		"DIALECT_UNSPECIFIED": 0,
 		"NHN_V2":              1,
 		"TOAST_V1":            2,
 		"K5":                  3,
+		"GCORE":               4,
 	}
 )
 
@@ -4419,18 +4423,19 @@ var File_computegw_v1_compute_proto protoreflect.FileDescriptor
 
 const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\n" +
-	"\x1acomputegw/v1/compute.proto\x12\fcomputegw.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x02\n" +
+	"\x1acomputegw/v1/compute.proto\x12\fcomputegw.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n" +
 	"\x05Cloud\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12:\n" +
 	"\adialect\x18\x02 \x01(\x0e2\x1b.computegw.v1.Cloud.DialectB\x03\xe0A\x03R\adialect\x12'\n" +
 	"\fcapabilities\x18\x03 \x03(\tB\x03\xe0A\x03R\fcapabilities\x12.\n" +
-	"\x10configured_zones\x18\x04 \x03(\tB\x03\xe0A\x03R\x0fconfiguredZones\"D\n" +
+	"\x10configured_zones\x18\x04 \x03(\tB\x03\xe0A\x03R\x0fconfiguredZones\"O\n" +
 	"\aDialect\x12\x17\n" +
 	"\x13DIALECT_UNSPECIFIED\x10\x00\x12\n" +
 	"\n" +
 	"\x06NHN_V2\x10\x01\x12\f\n" +
 	"\bTOAST_V1\x10\x02\x12\x06\n" +
-	"\x02K5\x10\x03:6\xeaA3\n" +
+	"\x02K5\x10\x03\x12\t\n" +
+	"\x05GCORE\x10\x04:6\xeaA3\n" +
 	"\x12computegw.io/Cloud\x12\x0eclouds/{cloud}*\x06clouds2\x05cloud\"\xae\v\n" +
 	"\bInstance\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +

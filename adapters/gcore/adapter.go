@@ -1,0 +1,314 @@
+// Package gcore is computegw's adapter for the Gcore Cloud instances API
+// (https://api.gcore.com/cloud, wire format in shared/design/gcore.md). It is
+// for the gateway's wiring code, which builds one Adapter per configured
+// gcore cloud, and for maintainers of this dialect.
+//
+// Gcore differs from the Nova-shaped dialects in two ways the portable layer
+// never sees: authentication is a static API key ("Authorization: APIKey
+// …" on every call, no token call, a 401 is final), and every write except
+// rename and security groups is an asynchronous task. Writes return once
+// Gcore accepted them, as on the other dialects, and the instance's status
+// then moves as Gcore reports it; CreateInstance alone waits, polling the
+// create task with back-off until it names the new instance (tasks.go).
+// List paging maps the portable marker onto Gcore's limit/offset
+// (instances.go). The package owns a small net/http + encoding/json client
+// on internal/backendhttp rather than Gcore's generated SDK, which retries
+// failed calls by default and hides the raw answers the error mapping needs
+// (README). The fake
+// Gcore server in the fake subpackage backs its tests, the conformance suite
+// and the gateway's demo mode (NewDemo).
+package gcore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
+)
+
+// DefaultEndpoint is Gcore's public API (contract section 9).
+const DefaultEndpoint = "https://api.gcore.com/cloud"
+
+// DefaultTimeout is the per-call timeout a gcore cloud gets when its config
+// sets none. It bounds CreateInstance's wait for the create task too, so it
+// covers Gcore's usual 15–30 s builds several times over; the other
+// dialects' 30 s default would cut a slow build short.
+const DefaultTimeout = 2 * time.Minute
+
+// Default create-task polling: the first poll after DefaultPollInterval,
+// each next wait half as long again, at most DefaultMaxPollInterval ("poll
+// every few seconds", gcore.md).
+const (
+	DefaultPollInterval    = time.Second
+	DefaultMaxPollInterval = 5 * time.Second
+)
+
+// Config configures one Gcore cloud.
+type Config struct {
+	// Name is the cloud's name in the gateway (for the config errors of New
+	// only; the portable layer adds it to call errors).
+	Name string
+	// Endpoint is the API base; empty takes DefaultEndpoint. Calls go to
+	// {Endpoint}/v1/instances/{project_id}/{region_id}/... and so on.
+	Endpoint string
+	// ProjectID and RegionID are the integers in every path.
+	ProjectID int
+	RegionID  int
+	// APIKey is the permanent API token from the Gcore console, sent as
+	// "Authorization: APIKey {APIKey}". It never appears in errors or logs.
+	APIKey string
+	// Zones is the configured static zone list, answered by ListZones (the
+	// API has no zone call). With exactly one zone, instances report it.
+	Zones []string
+
+	// PollInterval and MaxPollInterval shape the create-task polling; zero
+	// takes the defaults.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+
+	// HTTPClient is the client for backend calls; nil uses
+	// backendhttp.NewClient(). Redirects are never followed.
+	HTTPClient *http.Client
+	// Logger receives debug records of backend calls (never the key); nil
+	// discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Adapter is a driver.Adapter for one Gcore project and region. It is safe
+// for concurrent use.
+type Adapter struct {
+	base        string // {Endpoint}
+	scope       string // /{project_id}/{region_id}
+	auth        string // "APIKey …"
+	key         string
+	zones       []string
+	poll, max   time.Duration
+	client      *http.Client
+	ownsClient  bool
+	log         *slog.Logger
+	now         func() time.Time
+	offsetHints *hints
+}
+
+// Compile-time checks: the optional interfaces Gcore has (contract section
+// 9), and only those.
+var (
+	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.InstanceRenamer      = (*Adapter)(nil)
+	_ driver.SecurityGroupManager = (*Adapter)(nil)
+)
+
+// maxBody bounds how much of one answer is read.
+const maxBody = 16 << 20
+
+// New validates cfg and returns an Adapter. It makes no network call.
+func New(cfg Config) (*Adapter, error) {
+	fail := func(format string, args ...any) (*Adapter, error) {
+		return nil, fmt.Errorf("gcore: config of cloud %q: %s", cfg.Name, fmt.Sprintf(format, args...))
+	}
+	if cfg.ProjectID <= 0 {
+		return fail("ProjectID must be a positive integer (the project_id in Gcore's paths)")
+	}
+	if cfg.RegionID <= 0 {
+		return fail("RegionID must be a positive integer (the region_id in Gcore's paths)")
+	}
+	key := cfg.APIKey
+	if strings.TrimSpace(key) == "" {
+		return fail("APIKey is missing")
+	}
+	// The key goes into a header: refuse what would break it (never echo
+	// the key itself).
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return fail("APIKey contains whitespace or non-printable characters (check the secret file for a trailing newline or space)")
+		}
+	}
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = DefaultEndpoint
+	}
+	u, err := url.Parse(strings.TrimRight(endpoint, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fail("Endpoint %q is not an http(s) URL", endpoint)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fail("Endpoint %q must not have a query, fragment or user info", endpoint)
+	}
+	a := &Adapter{
+		base:        u.String(),
+		scope:       "/" + strconv.Itoa(cfg.ProjectID) + "/" + strconv.Itoa(cfg.RegionID),
+		auth:        "APIKey " + key,
+		key:         key,
+		zones:       append([]string(nil), cfg.Zones...),
+		poll:        cfg.PollInterval,
+		max:         cfg.MaxPollInterval,
+		client:      cfg.HTTPClient,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		offsetHints: newHints(maxHints),
+	}
+	if a.poll <= 0 {
+		a.poll = DefaultPollInterval
+	}
+	if a.max <= 0 {
+		a.max = DefaultMaxPollInterval
+	}
+	if a.max < a.poll {
+		a.max = a.poll
+	}
+	if a.client == nil {
+		a.client, a.ownsClient = backendhttp.NewClient(), true
+	}
+	// Go would re-send the Authorization header to wherever a redirect
+	// points on the same host; no Gcore call answers with one, so it is
+	// reported (UNAVAILABLE), never followed.
+	a.client = backendhttp.WithoutRedirects(a.client)
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
+// Dialect reports driver.DialectGcore.
+func (a *Adapter) Dialect() driver.Dialect { return driver.DialectGcore }
+
+// Close releases idle connections of a client the adapter created.
+func (a *Adapter) Close() error {
+	if a.ownsClient {
+		a.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+// request is one backend call.
+type request struct {
+	op     string // for messages: "stop instance ID"
+	method string
+	path   string // under the endpoint, already escaped
+	query  url.Values
+	body   any // JSON body; nil for none
+	out    any // decoded from a 2xx answer; nil to ignore the body
+}
+
+// call makes one HTTP exchange and classifies a failure. It never retries:
+// a 401 is final (there is no token to renew), and a write may have reached
+// Gcore.
+func (a *Adapter) call(ctx context.Context, req request) error {
+	var body io.Reader
+	if req.body != nil {
+		b, err := json.Marshal(req.body)
+		if err != nil {
+			return &driver.Error{Code: driver.CodeInternal, Message: req.op + ": could not encode the request body", Err: err}
+		}
+		body = bytes.NewReader(b)
+	}
+	u := a.base + req.path
+	if len(req.query) > 0 {
+		u += "?" + req.query.Encode()
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u, body)
+	if err != nil {
+		return &driver.Error{Code: driver.CodeInternal, Message: req.op + ": could not build the request", Err: err}
+	}
+	hr.Header.Set("Authorization", a.auth)
+	hr.Header.Set("Accept", "application/json")
+	if req.body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	start := a.now()
+	resp, err := a.client.Do(hr)
+	if err != nil {
+		err = stripURL(err)
+		a.log.DebugContext(ctx, "gcore call failed", "op", req.op, "method", req.method, "path", req.path, "error", a.redact(err.Error()))
+		return amend(req.op+": ", backendhttp.TransportError(ctx, "calling the backend", redactedError{a.redact(err.Error()), err}))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return amend(req.op+": ", backendhttp.TransportError(ctx, "reading the backend's answer", stripURL(err)))
+	}
+	attrs := []any{"op", req.op, "method", req.method, "path", req.path,
+		"status", resp.StatusCode, "duration", a.now().Sub(start)}
+	if len(raw) > maxBody {
+		a.log.DebugContext(ctx, "gcore answer too large", attrs...)
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+			Message: fmt.Sprintf("%s: the backend's answer is larger than %d bytes", req.op, maxBody)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		de := classify(req.method, resp.StatusCode, resp.Header, raw, a.now())
+		de.VendorMessage = a.redact(de.VendorMessage)
+		de.Message = req.op + ": " + a.redact(de.Message)
+		attrs = append(attrs, "code", de.Code.String(), "vendor_code", de.VendorCode)
+		a.log.DebugContext(ctx, "gcore call answered with an error", attrs...)
+		return de
+	}
+	a.log.DebugContext(ctx, "gcore call", attrs...)
+	if req.out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+			Message: req.op + ": the backend answered with an empty body"}
+	}
+	if err := json.Unmarshal(raw, req.out); err != nil {
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+			Message: req.op + ": the backend's answer is not the JSON gcore.md describes", Err: err}
+	}
+	return nil
+}
+
+// redactedError carries a cause whose text had the key removed.
+type redactedError struct {
+	text  string
+	cause error
+}
+
+func (e redactedError) Error() string { return e.text }
+func (e redactedError) Unwrap() error { return e.cause }
+
+// stripURL drops the URL from a *url.Error: the message is clearer with the
+// operation than with the URL.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// redact removes the API key from text that may reach callers or logs (a
+// vendor message echoing the header, say).
+func (a *Adapter) redact(s string) string {
+	if s == "" || a.key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, a.key, "[REDACTED]")
+}
+
+// amend returns a copy of err's *driver.Error with prefix before its
+// message (an unclassified error becomes CodeUnknown).
+func amend(prefix string, err error) *driver.Error {
+	var de *driver.Error
+	if !errors.As(err, &de) {
+		return &driver.Error{Code: driver.CodeUnknown, Message: prefix + "failed", Err: err}
+	}
+	cp := *de
+	cp.Message = prefix + de.Message
+	return &cp
+}

@@ -1,0 +1,123 @@
+package gcore
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/computegw/computegw/driver"
+)
+
+// ListFlavors runs GET /v1/flavors/{p}/{r}. Disabled flavors are left out
+// (Gcore refuses to create or resize into them); ram is MiB, and disk is
+// often absent (0: the boot volume is sized at create instead).
+func (a *Adapter) ListFlavors(ctx context.Context, filter driver.FlavorFilter) ([]driver.Flavor, error) {
+	all, err := a.flavors(ctx, "list flavors")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]driver.Flavor, 0, len(all))
+	for _, f := range all {
+		if f.disabled || f.RAMMB < filter.MinRAMMB || (filter.MinDiskGB > 0 && f.DiskGB < filter.MinDiskGB) {
+			continue
+		}
+		out = append(out, f.Flavor)
+	}
+	return out, nil
+}
+
+// GetFlavor finds one flavor in the list (Gcore has no single-flavor
+// call); a disabled one is still found, so instances on it can be read.
+func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, error) {
+	op := "get flavor " + id
+	all, err := a.flavors(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range all {
+		if f.ID == id {
+			fl := f.Flavor
+			return &fl, nil
+		}
+	}
+	return nil, amend(op+": ", driver.Errorf(driver.CodeNotFound, "flavor %q does not exist in this Gcore project and region", id))
+}
+
+type flavor struct {
+	driver.Flavor
+	disabled bool
+}
+
+func (a *Adapter) flavors(ctx context.Context, op string) ([]flavor, error) {
+	var out flavorList
+	if err := a.call(ctx, request{op: op, method: http.MethodGet, path: "/v1/flavors" + a.scope, out: &out}); err != nil {
+		return nil, err
+	}
+	res := make([]flavor, 0, len(out.Results))
+	for _, w := range out.Results {
+		if w.FlavorID == "" {
+			continue
+		}
+		name := w.FlavorName
+		if name == "" {
+			name = string(w.FlavorID)
+		}
+		res = append(res, flavor{Flavor: driver.Flavor{ID: string(w.FlavorID), Name: name, VCPUs: w.VCPUs,
+			RAMMB: w.RAM, DiskGB: w.Disk, IsPublic: true}, disabled: w.Disabled})
+	}
+	return res, nil
+}
+
+// ListZones answers the configured zones: Gcore's API has no zone call.
+func (a *Adapter) ListZones(context.Context) ([]driver.Zone, error) {
+	out := make([]driver.Zone, 0, len(a.zones))
+	for _, z := range a.zones {
+		out = append(out, driver.Zone{Name: z, Available: true})
+	}
+	return out, nil
+}
+
+// Key pairs and volume attachments are not in the gcore dialect (contract
+// section 9): each answers UNIMPLEMENTED, reason UNSUPPORTED_BY_DIALECT,
+// without a backend call.
+
+func (a *Adapter) unsupported(op string) error { return driver.Unsupported(driver.DialectGcore, op) }
+
+// ListKeyPairs is not supported by the gcore dialect.
+func (a *Adapter) ListKeyPairs(context.Context) ([]driver.KeyPair, error) {
+	return nil, a.unsupported("ListKeyPairs")
+}
+
+// GetKeyPair is not supported by the gcore dialect.
+func (a *Adapter) GetKeyPair(context.Context, string) (*driver.KeyPair, error) {
+	return nil, a.unsupported("GetKeyPair")
+}
+
+// CreateKeyPair is not supported by the gcore dialect.
+func (a *Adapter) CreateKeyPair(context.Context, driver.CreateKeyPairRequest) (*driver.KeyPair, error) {
+	return nil, a.unsupported("CreateKeyPair")
+}
+
+// DeleteKeyPair is not supported by the gcore dialect.
+func (a *Adapter) DeleteKeyPair(context.Context, string) error {
+	return a.unsupported("DeleteKeyPair")
+}
+
+// ListVolumeAttachments is not supported by the gcore dialect.
+func (a *Adapter) ListVolumeAttachments(context.Context, string) ([]driver.VolumeAttachment, error) {
+	return nil, a.unsupported("ListVolumeAttachments")
+}
+
+// GetVolumeAttachment is not supported by the gcore dialect.
+func (a *Adapter) GetVolumeAttachment(context.Context, string, string) (*driver.VolumeAttachment, error) {
+	return nil, a.unsupported("GetVolumeAttachment")
+}
+
+// AttachVolume is not supported by the gcore dialect.
+func (a *Adapter) AttachVolume(context.Context, string, string) (*driver.VolumeAttachment, error) {
+	return nil, a.unsupported("AttachVolume")
+}
+
+// DetachVolume is not supported by the gcore dialect.
+func (a *Adapter) DetachVolume(context.Context, string, string) error {
+	return a.unsupported("DetachVolume")
+}

@@ -20,9 +20,10 @@
 //
 // Operations that only some dialects have are optional interfaces
 // (InstanceRenamer, ResizeConfirmer, Shelver, Rebuilder, ImageCreator,
-// SecurityGroupManager, FloatingIPManager). The portable layer checks for
-// them and answers UNIMPLEMENTED with reason UNSUPPORTED_BY_DIALECT when an
-// adapter lacks one.
+// SecurityGroupManager, FloatingIPManager, KeyPairManager,
+// VolumeAttacher). The portable layer checks for them and answers
+// UNIMPLEMENTED with reason UNSUPPORTED_BY_DIALECT when an adapter lacks
+// one.
 package driver
 
 import (
@@ -314,29 +315,6 @@ type Adapter interface {
 	// ListZones returns the availability zones.
 	ListZones(ctx context.Context) ([]Zone, error)
 
-	// ListKeyPairs returns every key pair (the portable layer pages).
-	ListKeyPairs(ctx context.Context) ([]KeyPair, error)
-	// GetKeyPair returns one key pair; CodeNotFound when it does not exist.
-	GetKeyPair(ctx context.Context, name string) (*KeyPair, error)
-	// CreateKeyPair generates (empty PublicKey; the answer carries
-	// PrivateKey) or imports a key pair. CodeAlreadyExists on a name clash.
-	CreateKeyPair(ctx context.Context, req CreateKeyPairRequest) (*KeyPair, error)
-	// DeleteKeyPair deletes a key pair; CodeNotFound when it does not exist.
-	DeleteKeyPair(ctx context.Context, name string) error
-
-	// ListVolumeAttachments lists the volumes attached to an instance;
-	// CodeNotFound when the instance does not exist.
-	ListVolumeAttachments(ctx context.Context, instanceID string) ([]VolumeAttachment, error)
-	// GetVolumeAttachment returns the attachment of volumeID to the
-	// instance; CodeNotFound when either does not exist or they are not
-	// attached.
-	GetVolumeAttachment(ctx context.Context, instanceID, volumeID string) (*VolumeAttachment, error)
-	// AttachVolume attaches a volume. CodeFailedPrecondition when the
-	// instance's state does not allow it or the volume is in use.
-	AttachVolume(ctx context.Context, instanceID, volumeID string) (*VolumeAttachment, error)
-	// DetachVolume detaches a volume; CodeNotFound when not attached.
-	DetachVolume(ctx context.Context, instanceID, volumeID string) error
-
 	// Close releases idle connections and background work.
 	Close() error
 }
@@ -382,4 +360,35 @@ type SecurityGroupManager interface {
 type FloatingIPManager interface {
 	AddFloatingIP(ctx context.Context, id, address, fixedIP string) error
 	RemoveFloatingIP(ctx context.Context, id, address string) error
+}
+
+// KeyPairManager is implemented by dialects that manage SSH key pairs
+// (every dialect but gcore, whose API has no key pair calls here).
+type KeyPairManager interface {
+	// ListKeyPairs returns every key pair (the portable layer pages).
+	ListKeyPairs(ctx context.Context) ([]KeyPair, error)
+	// GetKeyPair returns one key pair; CodeNotFound when it does not exist.
+	GetKeyPair(ctx context.Context, name string) (*KeyPair, error)
+	// CreateKeyPair generates (empty PublicKey; the answer carries
+	// PrivateKey) or imports a key pair. CodeAlreadyExists on a name clash.
+	CreateKeyPair(ctx context.Context, req CreateKeyPairRequest) (*KeyPair, error)
+	// DeleteKeyPair deletes a key pair; CodeNotFound when it does not exist.
+	DeleteKeyPair(ctx context.Context, name string) error
+}
+
+// VolumeAttacher is implemented by dialects that attach block-storage
+// volumes to instances.
+type VolumeAttacher interface {
+	// ListVolumeAttachments lists the volumes attached to an instance;
+	// CodeNotFound when the instance does not exist.
+	ListVolumeAttachments(ctx context.Context, instanceID string) ([]VolumeAttachment, error)
+	// GetVolumeAttachment returns the attachment of volumeID to the
+	// instance; CodeNotFound when either does not exist or they are not
+	// attached.
+	GetVolumeAttachment(ctx context.Context, instanceID, volumeID string) (*VolumeAttachment, error)
+	// AttachVolume attaches a volume. CodeFailedPrecondition when the
+	// instance's state does not allow it or the volume is in use.
+	AttachVolume(ctx context.Context, instanceID, volumeID string) (*VolumeAttachment, error)
+	// DetachVolume detaches a volume; CodeNotFound when not attached.
+	DetachVolume(ctx context.Context, instanceID, volumeID string) error
 }

@@ -16,10 +16,12 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	demomode "github.com/computegw/computegw/internal/demo"
 )
 
 // demoCreate is, per demo cloud, a create body valid for its dialect.
@@ -30,7 +32,18 @@ var demoCreate = map[string]map[string]any{
 		"networks": []any{map[string]any{"network": toastfake.NetworkID}}, "bootVolume": map[string]any{"sizeGb": 20}},
 	"k5-demo": {"flavor": k5fake.FlavorS1, "image": k5fake.ImageUbuntu, "zone": k5fake.ZoneA, "keyPair": k5fake.KeyPairName,
 		"networks": []any{map[string]any{"network": k5fake.NetworkA}}},
+	"gcore-demo": {"flavor": gcorefake.FlavorSmall, "image": gcorefake.ImageUbuntu, "zone": demomode.GcoreZone, "keyPair": gcorefake.KeyPair,
+		"networks": []any{map[string]any{"subnet": gcorefake.SubnetPrivate}}, "securityGroups": []any{gcorefake.SecurityGroupWeb},
+		"bootVolume": map[string]any{"sizeGb": 10, "deleteOnTermination": true}},
 }
+
+// demoClouds are the demo clouds, in the order the gateway serves them.
+var demoClouds = []string{"nhn-demo", "toast-demo", "k5-demo", "gcore-demo"}
+
+// gcoreCapabilities is contract section 9's list, in GetCloud's order.
+var gcoreCapabilities = []string{"ListInstances", "GetInstance", "CreateInstance", "UpdateInstance", "DeleteInstance",
+	"StartInstance", "StopInstance", "RebootInstance", "ResizeInstance", "AddSecurityGroup", "RemoveSecurityGroup",
+	"WatchInstance", "ListFlavors", "GetFlavor", "ListZones"}
 
 func demoCreateProto(cloud, name string) *pb.Instance {
 	b, _ := json.Marshal(demoCreate[cloud])
@@ -69,8 +82,8 @@ func TestDemo(t *testing.T) {
 		if code := g.rest(t, "GET", "/v1/clouds", nil, &res); code != 200 {
 			t.Fatalf("status %d", code)
 		}
-		want := map[string]string{"clouds/nhn-demo": "NHN_V2", "clouds/toast-demo": "TOAST_V1", "clouds/k5-demo": "K5"}
-		if len(res.Clouds) != 3 {
+		want := map[string]string{"clouds/nhn-demo": "NHN_V2", "clouds/toast-demo": "TOAST_V1", "clouds/k5-demo": "K5", "clouds/gcore-demo": "GCORE"}
+		if len(res.Clouds) != len(demoClouds) {
 			t.Fatalf("clouds %+v", res.Clouds)
 		}
 		for _, c := range res.Clouds {
@@ -82,6 +95,9 @@ func TestDemo(t *testing.T) {
 			}
 			if c.Name == "clouds/nhn-demo" && slices.Contains(c.Capabilities, "AddFloatingIp") {
 				t.Errorf("nhn capabilities claim AddFloatingIp")
+			}
+			if c.Name == "clouds/gcore-demo" && !slices.Equal(c.Capabilities, gcoreCapabilities) {
+				t.Errorf("gcore capabilities %v, want contract section 9's %v", c.Capabilities, gcoreCapabilities)
 			}
 		}
 	})
@@ -137,7 +153,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("instance %s: flavorDetails %+v", in.Name, in.FlavorDetails)
 			}
 		}
-		for _, c := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+		for _, c := range demoClouds {
 			if per[c] < 2 {
 				t.Errorf("cloud %s: %d instances in the cross-cloud list, want at least 2 (seeded)", c, per[c])
 			}
@@ -162,7 +178,7 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("RoundTrips", func(t *testing.T) {
-		for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+		for _, cloud := range demoClouds {
 			t.Run(cloud+"/REST", func(t *testing.T) { t.Parallel(); roundTripREST(t, g, cloud) })
 			t.Run(cloud+"/gRPC", func(t *testing.T) { t.Parallel(); roundTripGRPC(t, g, cloud) })
 		}
@@ -208,6 +224,11 @@ func testErrors(t *testing.T, g *gateway) {
 		{"unsupported (toast shelve)", "POST", "/v1/clouds/toast-demo/instances/" + toastfake.DemoInstanceID1 + ":shelve", map[string]any{}, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
 		{"unsupported (k5 floating IP)", "POST", "/v1/clouds/k5-demo/instances/" + k5fake.Instance1ID + ":addFloatingIp", map[string]any{"address": "203.0.113.5"}, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
 		{"state conflict (start running)", "POST", "/v1/clouds/nhn-demo/instances/" + nhnfake.InstanceWebServer + ":start", map[string]any{}, 400, codes.FailedPrecondition, "", ""},
+		{"gcore state conflict (start running)", "POST", "/v1/clouds/gcore-demo/instances/" + gcorefake.InstanceWeb + ":start", map[string]any{}, 400, codes.FailedPrecondition, "STATE_CONFLICT", ""},
+		{"gcore create without a boot volume size", "POST", "/v1/clouds/gcore-demo/instances", map[string]any{"displayName": "x",
+			"flavor": gcorefake.FlavorSmall, "image": gcorefake.ImageUbuntu}, 400, codes.InvalidArgument, "INVALID_ARGUMENT", "instance.boot_volume.size_gb"},
+		{"unsupported (gcore key pairs)", "GET", "/v1/clouds/gcore-demo/keyPairs", nil, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
+		{"unsupported (gcore volume attach)", "POST", "/v1/clouds/gcore-demo/instances/" + gcorefake.InstanceWeb + "/volumeAttachments", map[string]any{"volumeId": "v"}, 501, codes.Unimplemented, "UNSUPPORTED_BY_DIALECT", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -335,6 +356,29 @@ func roundTripREST(t *testing.T, g *gateway, cloud string) {
 		t.Fatalf("start: HTTP %d", code)
 	}
 	waitREST(t, g, name, "RUNNING")
+	if cloud == "gcore-demo" {
+		// Gcore's reboot_hard and changeflavor run as tasks: each answers at
+		// once and the state shows the task until it finishes.
+		if code := g.rest(t, "POST", "/v1/"+name+":reboot", map[string]any{"type": "HARD"}, nil); code != 200 {
+			t.Fatalf("reboot HARD: HTTP %d", code)
+		}
+		var rebooting restInstance
+		if code := g.rest(t, "GET", "/v1/"+name, nil, &rebooting); code != 200 || rebooting.State != "REBOOTING" || rebooting.VendorStatus != "HARD_REBOOT" {
+			t.Errorf("right after reboot HARD: HTTP %d %+v", code, rebooting)
+		}
+		waitREST(t, g, name, "RUNNING")
+		if code := g.rest(t, "POST", "/v1/"+name+":resize", map[string]any{"flavor": gcorefake.FlavorMedium}, nil); code != 200 {
+			t.Fatalf("resize: HTTP %d", code)
+		}
+		var resized struct{ State, Flavor string }
+		deadline := time.Now().Add(45 * time.Second)
+		for g.rest(t, "GET", "/v1/"+name, nil, &resized); resized.State != "RUNNING" || resized.Flavor != gcorefake.FlavorMedium; g.rest(t, "GET", "/v1/"+name, nil, &resized) {
+			if resized.State == "ERROR" || time.Now().After(deadline) {
+				t.Fatalf("resize: %+v", resized)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	if cloud == "toast-demo" {
 		ip := toastfake.FloatingIP
 		if code := g.rest(t, "POST", "/v1/"+name+":addFloatingIp", map[string]any{"address": ip}, nil); code != 200 {
@@ -398,6 +442,27 @@ func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 		t.Fatal(err)
 	}
 	wait(pb.Instance_RUNNING)
+	if cloud == "gcore-demo" {
+		if _, err := c.RebootInstance(ctx(t), &pb.RebootInstanceRequest{Name: in.GetName(), Type: pb.RebootInstanceRequest_HARD}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: in.GetName()})
+		if err != nil || got.GetState() != pb.Instance_REBOOTING || got.GetVendorTaskState() == "" {
+			t.Errorf("right after reboot HARD: %v (task %q) %v", got.GetState(), got.GetVendorTaskState(), err)
+		}
+		wait(pb.Instance_RUNNING)
+		if _, err := c.ResizeInstance(ctx(t), &pb.ResizeInstanceRequest{Name: in.GetName(), Flavor: gcorefake.FlavorLarge}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = c.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: in.GetName()})
+		if err != nil || got.GetState() != pb.Instance_RESIZING {
+			t.Errorf("right after resize: %v %v", got.GetState(), err)
+		}
+		wait(pb.Instance_RUNNING)
+		if got, err := c.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: in.GetName()}); err != nil || got.GetFlavor() != gcorefake.FlavorLarge {
+			t.Errorf("after resize: flavor %q %v", got.GetFlavor(), err)
+		}
+	}
 	if cloud == "toast-demo" {
 		// Move the demo's second floating IP from the seeded web-1 to the
 		// new instance and back (REST uses the free one concurrently).

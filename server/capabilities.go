@@ -84,17 +84,41 @@ var operations = []Operation{
 		return err
 	}},
 	{RPC: "WatchInstance"},
-	{RPC: "ListVolumeAttachments"},
-	{RPC: "GetVolumeAttachment"},
-	{RPC: "AttachVolume"},
-	{RPC: "DetachVolume"},
+	{RPC: "ListVolumeAttachments", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListVolumeAttachments(ctx, &pb.ListVolumeAttachmentsRequest{Parent: n})
+		return err
+	}},
+	{RPC: "GetVolumeAttachment", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.GetVolumeAttachment(ctx, &pb.GetVolumeAttachmentRequest{Name: n + "/volumeAttachments/probe-volume"})
+		return err
+	}},
+	{RPC: "AttachVolume", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.AttachVolume(ctx, &pb.AttachVolumeRequest{Parent: n, VolumeId: "probe-volume"})
+		return err
+	}},
+	{RPC: "DetachVolume", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.DetachVolume(ctx, &pb.DetachVolumeRequest{Name: n + "/volumeAttachments/probe-volume"})
+		return err
+	}},
 	{RPC: "ListFlavors"},
 	{RPC: "GetFlavor"},
 	{RPC: "ListZones"},
-	{RPC: "ListKeyPairs"},
-	{RPC: "GetKeyPair"},
-	{RPC: "CreateKeyPair"},
-	{RPC: "DeleteKeyPair"},
+	{RPC: "ListKeyPairs", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.ListKeyPairs(ctx, &pb.ListKeyPairsRequest{Parent: cloudOf(n)})
+		return err
+	}},
+	{RPC: "GetKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.GetKeyPair(ctx, &pb.GetKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"})
+		return err
+	}},
+	{RPC: "CreateKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.CreateKeyPair(ctx, &pb.CreateKeyPairRequest{Parent: cloudOf(n), KeyPairId: "probe-key", KeyPair: &pb.KeyPair{}})
+		return err
+	}},
+	{RPC: "DeleteKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
+		_, err := s.DeleteKeyPair(ctx, &pb.DeleteKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"})
+		return err
+	}},
 	// Discovery (contract section 10).
 	{RPC: "ListImages", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
 		_, err := s.ListImages(ctx, &pb.ListImagesRequest{Parent: cloudOf(n)})

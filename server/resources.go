@@ -19,11 +19,15 @@ func (s *Server) ListVolumeAttachments(ctx context.Context, req *pb.ListVolumeAt
 		if err != nil {
 			return err
 		}
+		va, err := optional[driver.VolumeAttacher](cl, "ListVolumeAttachments")
+		if err != nil {
+			return err
+		}
 		if _, err := pageSize(req.GetPageSize()); err != nil {
 			return err
 		}
 		atts, err := backend(ctx, cl, func(ctx context.Context) ([]driver.VolumeAttachment, error) {
-			return cl.adapter.ListVolumeAttachments(ctx, id)
+			return va.ListVolumeAttachments(ctx, id)
 		})
 		if err != nil {
 			return err
@@ -49,8 +53,12 @@ func (s *Server) GetVolumeAttachment(ctx context.Context, req *pb.GetVolumeAttac
 		if err != nil {
 			return err
 		}
+		va, err := optional[driver.VolumeAttacher](cl, "GetVolumeAttachment")
+		if err != nil {
+			return err
+		}
 		a, err := backend(ctx, cl, func(ctx context.Context) (*driver.VolumeAttachment, error) {
-			return cl.adapter.GetVolumeAttachment(ctx, ids[0], ids[1])
+			return va.GetVolumeAttachment(ctx, ids[0], ids[1])
 		})
 		if err != nil {
 			return err
@@ -69,6 +77,10 @@ func (s *Server) AttachVolume(ctx context.Context, req *pb.AttachVolumeRequest) 
 		if err != nil {
 			return err
 		}
+		va, err := optional[driver.VolumeAttacher](cl, "AttachVolume")
+		if err != nil {
+			return err
+		}
 		if req.GetVolumeId() == "" {
 			return driver.InvalidArgument("volume_id", "required: the ID of the volume to attach")
 		}
@@ -76,7 +88,7 @@ func (s *Server) AttachVolume(ctx context.Context, req *pb.AttachVolumeRequest) 
 			return driver.InvalidArgument("volume_id", "the volume ID "+why)
 		}
 		a, err := backend(ctx, cl, func(ctx context.Context) (*driver.VolumeAttachment, error) {
-			return cl.adapter.AttachVolume(ctx, id, req.GetVolumeId())
+			return va.AttachVolume(ctx, id, req.GetVolumeId())
 		})
 		if err != nil {
 			return err
@@ -94,7 +106,11 @@ func (s *Server) DetachVolume(ctx context.Context, req *pb.DetachVolumeRequest) 
 		if err != nil {
 			return err
 		}
-		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DetachVolume(ctx, ids[0], ids[1]) })
+		va, err := optional[driver.VolumeAttacher](cl, "DetachVolume")
+		if err != nil {
+			return err
+		}
+		return backendErr(ctx, cl, func(ctx context.Context) error { return va.DetachVolume(ctx, ids[0], ids[1]) })
 	})
 	if err != nil {
 		return nil, err
@@ -206,10 +222,14 @@ func (s *Server) ListKeyPairs(ctx context.Context, req *pb.ListKeyPairsRequest) 
 		if err != nil {
 			return err
 		}
+		km, err := optional[driver.KeyPairManager](cl, "ListKeyPairs")
+		if err != nil {
+			return err
+		}
 		if _, err := pageSize(req.GetPageSize()); err != nil {
 			return err
 		}
-		keys, err := backend(ctx, cl, func(ctx context.Context) ([]driver.KeyPair, error) { return cl.adapter.ListKeyPairs(ctx) })
+		keys, err := backend(ctx, cl, func(ctx context.Context) ([]driver.KeyPair, error) { return km.ListKeyPairs(ctx) })
 		if err != nil {
 			return err
 		}
@@ -235,7 +255,11 @@ func (s *Server) GetKeyPair(ctx context.Context, req *pb.GetKeyPairRequest) (*pb
 		if err != nil {
 			return err
 		}
-		k, err := backend(ctx, cl, func(ctx context.Context) (*driver.KeyPair, error) { return cl.adapter.GetKeyPair(ctx, ids[0]) })
+		km, err := optional[driver.KeyPairManager](cl, "GetKeyPair")
+		if err != nil {
+			return err
+		}
+		k, err := backend(ctx, cl, func(ctx context.Context) (*driver.KeyPair, error) { return km.GetKeyPair(ctx, ids[0]) })
 		if err != nil {
 			return err
 		}
@@ -254,6 +278,10 @@ func (s *Server) CreateKeyPair(ctx context.Context, req *pb.CreateKeyPairRequest
 		if err != nil {
 			return err
 		}
+		km, err := optional[driver.KeyPairManager](cl, "CreateKeyPair")
+		if err != nil {
+			return err
+		}
 		if !keyPairNamePattern.MatchString(req.GetKeyPairId()) {
 			return driver.InvalidArgument("key_pair_id", "required: 1-255 letters, digits, spaces, '-', '_' or '.'")
 		}
@@ -262,7 +290,7 @@ func (s *Server) CreateKeyPair(ctx context.Context, req *pb.CreateKeyPairRequest
 			return driver.InvalidArgument("key_pair.public_key", "not an OpenSSH public key (expected e.g. \"ssh-ed25519 AAAA...\")")
 		}
 		k, err := backend(context.WithoutCancel(ctx), cl, func(ctx context.Context) (*driver.KeyPair, error) {
-			return cl.adapter.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: req.GetKeyPairId(), PublicKey: pub, Zone: req.GetKeyPair().GetZone()})
+			return km.CreateKeyPair(ctx, driver.CreateKeyPairRequest{Name: req.GetKeyPairId(), PublicKey: pub, Zone: req.GetKeyPair().GetZone()})
 		})
 		if err != nil {
 			return err
@@ -289,7 +317,11 @@ func (s *Server) DeleteKeyPair(ctx context.Context, req *pb.DeleteKeyPairRequest
 		if err != nil {
 			return err
 		}
-		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteKeyPair(ctx, ids[0]) })
+		km, err := optional[driver.KeyPairManager](cl, "DeleteKeyPair")
+		if err != nil {
+			return err
+		}
+		return backendErr(ctx, cl, func(ctx context.Context) error { return km.DeleteKeyPair(ctx, ids[0]) })
 	})
 	if err != nil {
 		return nil, err

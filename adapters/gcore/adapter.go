@@ -14,9 +14,8 @@
 // (instances.go). The package owns a small net/http + encoding/json client
 // on internal/backendhttp rather than Gcore's generated SDK, which retries
 // failed calls by default and hides the raw answers the error mapping needs
-// (README). The fake
-// Gcore server in the fake subpackage backs its tests, the conformance suite
-// and the gateway's demo mode (NewDemo).
+// (README). The fake Gcore server in the fake subpackage backs its tests,
+// the conformance suite and the gateway's demo mode (internal/demo).
 package gcore
 
 import (
@@ -54,37 +53,39 @@ const (
 	DefaultMaxPollInterval = 5 * time.Second
 )
 
-// Config configures one Gcore cloud.
+// Config configures one Gcore cloud. Its yaml-tagged fields are the
+// dialect's config keys (see Dialect); the others are set by the wiring.
 type Config struct {
 	// Name is the cloud's name in the gateway (for the config errors of New
 	// only; the portable layer adds it to call errors).
-	Name string
+	Name string `yaml:"-"`
 	// Endpoint is the API base; empty takes DefaultEndpoint. Calls go to
 	// {Endpoint}/v1/instances/{project_id}/{region_id}/... and so on.
-	Endpoint string
+	Endpoint string `yaml:"endpoint" check:"url"`
 	// ProjectID and RegionID are the integers in every path.
-	ProjectID int
-	RegionID  int
+	ProjectID int `yaml:"project_id" check:"required"`
+	RegionID  int `yaml:"region_id" check:"required"`
 	// APIKey is the permanent API token from the Gcore console, sent as
-	// "Authorization: APIKey {APIKey}". It never appears in errors or logs.
-	APIKey string
+	// "Authorization: APIKey {APIKey}" (config api_key_env, api_key_file or,
+	// discouraged, api_key). It never appears in errors or logs.
+	APIKey string `yaml:"-"`
 	// Zones is the configured static zone list, answered by ListZones (the
 	// API has no zone call). With exactly one zone, instances report it.
-	Zones []string
+	Zones []string `yaml:"-"`
 
 	// PollInterval and MaxPollInterval shape the create-task polling; zero
 	// takes the defaults.
-	PollInterval    time.Duration
-	MaxPollInterval time.Duration
+	PollInterval    time.Duration `yaml:"-"`
+	MaxPollInterval time.Duration `yaml:"-"`
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient(). Redirects are never followed.
-	HTTPClient *http.Client
+	HTTPClient *http.Client `yaml:"-"`
 	// Logger receives debug records of backend calls (never the key); nil
 	// discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 	// Now is the clock; nil uses time.Now.
-	Now func() time.Time
+	Now func() time.Time `yaml:"-"`
 }
 
 // Adapter is a driver.Adapter for one Gcore project and region. It is safe
@@ -185,8 +186,8 @@ func New(cfg Config) (*Adapter, error) {
 	return a, nil
 }
 
-// Dialect reports driver.DialectGcore.
-func (a *Adapter) Dialect() driver.Dialect { return driver.DialectGcore }
+// Dialect reports Name.
+func (a *Adapter) Dialect() driver.Dialect { return Name }
 
 // Close releases idle connections of a client the adapter created.
 func (a *Adapter) Close() error {

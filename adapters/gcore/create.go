@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -172,7 +171,7 @@ func violations(op string, v []driver.FieldViolation) error {
 func (a *Adapter) subnetNetwork(ctx context.Context, op, subnet string) (string, error) {
 	var out wireSubnet
 	err := a.call(ctx, request{op: op + ": look up subnet " + subnet, method: http.MethodGet,
-		path: "/v1/subnets" + a.scope + "/" + url.PathEscape(subnet), out: &out})
+		path: "/v1/subnets" + a.scope + "/" + driver.PathSegment(subnet), out: &out})
 	if err != nil {
 		return "", err
 	}

@@ -161,7 +161,7 @@ func ipVersion(ip string) int {
 func (a *Adapter) instancesPath() string { return "/v1/instances" + a.scope }
 
 func (a *Adapter) instancePath(id string) string {
-	return a.instancesPath() + "/" + url.PathEscape(id)
+	return a.instancesPath() + "/" + driver.PathSegment(id)
 }
 
 func needID(op, id string) error {
@@ -380,7 +380,7 @@ func (a *Adapter) action(ctx context.Context, id, name string) error {
 	if err := needID(op, id); err != nil {
 		return err
 	}
-	path := "/v2/instances" + a.scope + "/" + url.PathEscape(id) + "/action"
+	path := "/v2/instances" + a.scope + "/" + driver.PathSegment(id) + "/action"
 	_, err := a.task(ctx, request{op: op, method: http.MethodPost, path: path, body: actionBody{Action: name}})
 	return err
 }

@@ -68,56 +68,13 @@ func (a *Adapter) flavors(ctx context.Context, op string) ([]flavor, error) {
 }
 
 // ListZones answers the configured zones: Gcore's API has no zone call.
+// Key pairs and volume attachments are not in the gcore dialect (contract
+// section 9): the adapter lacks driver.KeyPairManager and
+// driver.VolumeAttacher, so the portable layer answers UNIMPLEMENTED.
 func (a *Adapter) ListZones(context.Context) ([]driver.Zone, error) {
 	out := make([]driver.Zone, 0, len(a.zones))
 	for _, z := range a.zones {
 		out = append(out, driver.Zone{Name: z, Available: true})
 	}
 	return out, nil
-}
-
-// Key pairs and volume attachments are not in the gcore dialect (contract
-// section 9): each answers UNIMPLEMENTED, reason UNSUPPORTED_BY_DIALECT,
-// without a backend call.
-
-func (a *Adapter) unsupported(op string) error { return driver.Unsupported(driver.DialectGcore, op) }
-
-// ListKeyPairs is not supported by the gcore dialect.
-func (a *Adapter) ListKeyPairs(context.Context) ([]driver.KeyPair, error) {
-	return nil, a.unsupported("ListKeyPairs")
-}
-
-// GetKeyPair is not supported by the gcore dialect.
-func (a *Adapter) GetKeyPair(context.Context, string) (*driver.KeyPair, error) {
-	return nil, a.unsupported("GetKeyPair")
-}
-
-// CreateKeyPair is not supported by the gcore dialect.
-func (a *Adapter) CreateKeyPair(context.Context, driver.CreateKeyPairRequest) (*driver.KeyPair, error) {
-	return nil, a.unsupported("CreateKeyPair")
-}
-
-// DeleteKeyPair is not supported by the gcore dialect.
-func (a *Adapter) DeleteKeyPair(context.Context, string) error {
-	return a.unsupported("DeleteKeyPair")
-}
-
-// ListVolumeAttachments is not supported by the gcore dialect.
-func (a *Adapter) ListVolumeAttachments(context.Context, string) ([]driver.VolumeAttachment, error) {
-	return nil, a.unsupported("ListVolumeAttachments")
-}
-
-// GetVolumeAttachment is not supported by the gcore dialect.
-func (a *Adapter) GetVolumeAttachment(context.Context, string, string) (*driver.VolumeAttachment, error) {
-	return nil, a.unsupported("GetVolumeAttachment")
-}
-
-// AttachVolume is not supported by the gcore dialect.
-func (a *Adapter) AttachVolume(context.Context, string, string) (*driver.VolumeAttachment, error) {
-	return nil, a.unsupported("AttachVolume")
-}
-
-// DetachVolume is not supported by the gcore dialect.
-func (a *Adapter) DetachVolume(context.Context, string, string) error {
-	return a.unsupported("DetachVolume")
 }

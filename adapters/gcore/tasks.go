@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/computegw/computegw/driver"
@@ -30,7 +29,7 @@ const (
 func (a *Adapter) getTask(ctx context.Context, op, id string) (*wireTask, error) {
 	var t wireTask
 	if err := a.call(ctx, request{op: op + ": read task " + id, method: http.MethodGet,
-		path: "/v1/tasks/" + url.PathEscape(id), out: &t}); err != nil {
+		path: "/v1/tasks/" + driver.PathSegment(id), out: &t}); err != nil {
 		return nil, err
 	}
 	return &t, nil

@@ -100,6 +100,8 @@ type Adapter struct {
 // purpose (the portable layer answers UNIMPLEMENTED).
 var (
 	_ driver.Adapter         = (*Adapter)(nil)
+	_ driver.KeyPairManager  = (*Adapter)(nil)
+	_ driver.VolumeAttacher  = (*Adapter)(nil)
 	_ driver.InstanceRenamer = (*Adapter)(nil)
 	_ driver.ResizeConfirmer = (*Adapter)(nil)
 	_ driver.Shelver         = (*Adapter)(nil)

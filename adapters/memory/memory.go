@@ -81,6 +81,8 @@ type instance struct {
 
 var (
 	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.KeyPairManager       = (*Adapter)(nil)
+	_ driver.VolumeAttacher       = (*Adapter)(nil)
 	_ driver.InstanceRenamer      = (*Adapter)(nil)
 	_ driver.ResizeConfirmer      = (*Adapter)(nil)
 	_ driver.Shelver              = (*Adapter)(nil)

@@ -79,6 +79,8 @@ type Adapter struct {
 // driver.Rebuilder or driver.FloatingIPManager (no such calls in the guide).
 var (
 	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.KeyPairManager       = (*Adapter)(nil)
+	_ driver.VolumeAttacher       = (*Adapter)(nil)
 	_ driver.InstanceRenamer      = (*Adapter)(nil)
 	_ driver.Shelver              = (*Adapter)(nil)
 	_ driver.ImageCreator         = (*Adapter)(nil)

@@ -83,6 +83,8 @@ type Adapter struct {
 // Compile-time checks: the optional interfaces TOAST has, and only those.
 var (
 	_ driver.Adapter              = (*Adapter)(nil)
+	_ driver.KeyPairManager       = (*Adapter)(nil)
+	_ driver.VolumeAttacher       = (*Adapter)(nil)
 	_ driver.ImageCreator         = (*Adapter)(nil)
 	_ driver.SecurityGroupManager = (*Adapter)(nil)
 	_ driver.FloatingIPManager    = (*Adapter)(nil)

@@ -27,7 +27,7 @@ type Fixtures struct {
 	Zone           string // optional availability zone for creates
 	Networks       []driver.NetworkSpec
 	BootVolume     *driver.BootVolumeSpec // optional; required by some dialects
-	VolumeIDs      []string               // at least one volume free to attach
+	VolumeIDs      []string               // at least one volume free to attach (VolumeAttacher only)
 	FloatingIP     string                 // a free floating IP (FloatingIPManager only)
 	SecurityGroup  string                 // an existing group other than "default" (SecurityGroupManager only)
 	// KeyPair names an existing key pair to create instances with (some

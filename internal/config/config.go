@@ -405,6 +405,8 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 			return nil, nil, &Error{Key: path + ".timeout", Line: fields["timeout"].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 30s", s)}
 		}
 		c.Timeout = d
+	} else {
+		c.Timeout = d.DefaultCallTimeout()
 	}
 	if c.Zones, err = stringList(fields, path, "zones", "a zone name"); err != nil {
 		return nil, nil, err

@@ -203,7 +203,7 @@ func TestAnotherDialectPlugsIn(t *testing.T) {
 		}
 	}
 	// Without acme in the list, the same file is refused, naming the ones there are.
-	if _, err := config.Parse([]byte(doc), e, dialects.All); err == nil || !strings.Contains(err.Error(), `clouds[3].api_key_env: unknown key`) {
+	if _, err := config.Parse([]byte(doc), e, dialects.All); err == nil || !strings.Contains(err.Error(), `clouds[3].dialect: unknown dialect "acme": use nhnv2, toastv1, k5 or gcore`) {
 		t.Errorf("without the acme dialect: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/computegw/computegw/adapters/gcore"
+	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
 	"github.com/computegw/computegw/adapters/k5"
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
 	"github.com/computegw/computegw/adapters/nhnv2"
@@ -39,6 +41,7 @@ var Clouds = []Cloud{
 	{"nhn-demo", nhnv2.Name, adapter(NHN)},
 	{"toast-demo", toastv1.Name, adapter(TOAST)},
 	{"k5-demo", k5.Name, adapter(K5)},
+	{"gcore-demo", gcore.Name, adapter(Gcore)},
 }
 
 func adapter[A driver.Adapter](start func(*slog.Logger, *http.Client) (A, func(), error)) func(*slog.Logger, *http.Client) (driver.Adapter, func(), error) {
@@ -166,6 +169,48 @@ func K5(logger *slog.Logger, client *http.Client) (*k5.Adapter, func(), error) {
 		Zones:            []string{k5fake.ZoneA, k5fake.ZoneB},
 		Logger:           logger,
 		HTTPClient:       client,
+	})
+	if err != nil {
+		srv.Close()
+		return nil, nil, err
+	}
+	return a, stopBoth(a, srv.Close), nil
+}
+
+// Gcore demo timings: a build of a few seconds (Gcore's real ones take
+// 15–30 s) keeps demo mode and the end-to-end tests quick while
+// CreateInstance still visibly waits for its task; other tasks take long
+// enough to watch.
+const (
+	GcoreBuildTime = 3 * time.Second
+	GcoreTaskTime  = 2 * time.Second
+	// GcoreZone is gcore-demo's one configured zone.
+	GcoreZone = "luxembourg-1"
+)
+
+// Gcore starts the fake Gcore server seeded with flavors (one disabled),
+// images, a network and subnet, the security groups default and web, the
+// key demo-key and the instances web-1 (ACTIVE) and db-1 (SHUTOFF). Its
+// tasks run on the clock (build 3 s, other tasks 2 s); the adapter polls
+// the create task every 250 ms to 1 s.
+func Gcore(logger *slog.Logger, client *http.Client) (*gcore.Adapter, func(), error) {
+	srv := gcorefake.NewServer(gcorefake.Options{
+		Seed:       true,
+		BuildTime:  GcoreBuildTime,
+		TaskTime:   GcoreTaskTime,
+		StartDelay: 300 * time.Millisecond,
+	})
+	a, err := gcore.New(gcore.Config{
+		Name:            "gcore-demo",
+		Endpoint:        srv.URL,
+		ProjectID:       gcorefake.DemoProjectID,
+		RegionID:        gcorefake.DemoRegionID,
+		APIKey:          gcorefake.DemoAPIKey,
+		Zones:           []string{GcoreZone},
+		PollInterval:    250 * time.Millisecond,
+		MaxPollInterval: time.Second,
+		Logger:          logger,
+		HTTPClient:      client,
 	})
 	if err != nil {
 		srv.Close()

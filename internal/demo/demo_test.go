@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	"github.com/computegw/computegw/driver"
@@ -96,6 +97,37 @@ func TestK5(t *testing.T) {
 	fs, err := a.ListFlavors(ctx(t), driver.FlavorFilter{})
 	if err != nil || len(fs) < 2 {
 		t.Fatalf("demo flavors: %v %+v", err, fs)
+	}
+}
+
+// TestGcore: gcore-demo is seeded, and a create waits for its few-second
+// build and answers with the running instance.
+func TestGcore(t *testing.T) {
+	a, stop, err := Gcore(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	p, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
+	if err != nil || len(p.Instances) != 2 || p.Instances[0].ID != gcorefake.InstanceWeb || p.Instances[0].State != driver.StateRunning ||
+		p.Instances[1].State != driver.StateStopped {
+		t.Fatalf("demo instances: %v %+v", err, p)
+	}
+	if zs, err := a.ListZones(ctx(t)); err != nil || len(zs) != 1 || zs[0].Name != GcoreZone {
+		t.Fatalf("demo zones: %v %+v", err, zs)
+	}
+	if fs, err := a.ListFlavors(ctx(t), driver.FlavorFilter{}); err != nil || len(fs) != 3 {
+		t.Fatalf("demo flavors (the disabled one left out): %v %+v", err, fs)
+	}
+	start := time.Now()
+	in, err := a.CreateInstance(ctx(t), &driver.CreateInstanceRequest{Name: "demo-new", FlavorID: gcorefake.FlavorSmall,
+		ImageID: gcorefake.ImageUbuntu, Networks: []driver.NetworkSpec{{SubnetID: gcorefake.SubnetPrivate}},
+		SecurityGroups: []string{gcorefake.SecurityGroupWeb}, BootVolume: &driver.BootVolumeSpec{SizeGB: 10}})
+	if err != nil || in.State != driver.StateRunning || in.Zone != GcoreZone {
+		t.Fatalf("demo create: %v %+v", err, in)
+	}
+	if took := time.Since(start); took < GcoreBuildTime || took > GcoreBuildTime+3*time.Second {
+		t.Errorf("demo create took %v, want the %v build plus a poll", took, GcoreBuildTime)
 	}
 }
 

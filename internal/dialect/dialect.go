@@ -63,6 +63,9 @@ type Descriptor interface {
 	// UsesConfiguredZones reports whether ListZones answers the configured
 	// zones (else a configured list is only shown in GetCloud).
 	UsesConfiguredZones() bool
+	// DefaultCallTimeout is the per-call timeout of a cloud whose entry
+	// sets none; 0: the gateway's default.
+	DefaultCallTimeout() time.Duration
 	// Keys lists the dialect's own config keys.
 	Keys() []string
 	// Decode checks and decodes the dialect's keys of one cloud entry.
@@ -89,6 +92,10 @@ type Spec[C any] struct {
 	Secret string
 	// ConfiguredZones: ListZones answers the configured zones.
 	ConfiguredZones bool
+	// DefaultTimeout is the per-call timeout of a cloud whose entry sets
+	// none (a dialect whose calls wait for long tasks needs more than the
+	// gateway's default); 0: the gateway's default.
+	DefaultTimeout time.Duration
 	// Open builds an adapter for one cloud.
 	Open func(common Common, cfg C, deps Deps) (driver.Adapter, error)
 }
@@ -101,6 +108,9 @@ func (s Spec[C]) SecretKey() string { return s.Secret }
 
 // UsesConfiguredZones implements Descriptor.
 func (s Spec[C]) UsesConfiguredZones() bool { return s.ConfiguredZones }
+
+// DefaultCallTimeout implements Descriptor.
+func (s Spec[C]) DefaultCallTimeout() time.Duration { return s.DefaultTimeout }
 
 // Keys implements Descriptor.
 func (s Spec[C]) Keys() []string {

@@ -4,6 +4,7 @@
 package dialects
 
 import (
+	"github.com/computegw/computegw/adapters/gcore"
 	"github.com/computegw/computegw/adapters/k5"
 	"github.com/computegw/computegw/adapters/nhnv2"
 	"github.com/computegw/computegw/adapters/toastv1"
@@ -16,4 +17,5 @@ var All = []dialect.Descriptor{
 	nhnv2.Dialect,
 	toastv1.Dialect,
 	k5.Dialect,
+	gcore.Dialect,
 }

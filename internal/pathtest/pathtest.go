@@ -75,15 +75,19 @@ func Run(t *testing.T, a driver.Adapter, rec *Recorder) {
 		{"RebootInstance", func(ctx context.Context, id string) { _ = a.RebootInstance(ctx, id, false) }},
 		{"ResizeInstance", func(ctx context.Context, id string) { _ = a.ResizeInstance(ctx, id, id) }},
 		{"GetFlavor", func(ctx context.Context, id string) { _, _ = a.GetFlavor(ctx, id) }},
-		{"GetKeyPair", func(ctx context.Context, id string) { _, _ = a.GetKeyPair(ctx, id) }},
-		{"DeleteKeyPair", func(ctx context.Context, id string) { _ = a.DeleteKeyPair(ctx, id) }},
-		{"ListVolumeAttachments", func(ctx context.Context, id string) { _, _ = a.ListVolumeAttachments(ctx, id) }},
-		{"GetVolumeAttachment", func(ctx context.Context, id string) { _, _ = a.GetVolumeAttachment(ctx, id, id) }},
-		{"AttachVolume", func(ctx context.Context, id string) { _, _ = a.AttachVolume(ctx, id, id) }},
-		{"DetachVolume", func(ctx context.Context, id string) { _ = a.DetachVolume(ctx, id, id) }},
 		{"CreateInstance", func(ctx context.Context, id string) {
 			_, _ = a.CreateInstance(ctx, &driver.CreateInstanceRequest{Name: "pathtest", FlavorID: id, ImageID: id, KeyName: id})
 		}},
+	}
+	if r, ok := a.(driver.KeyPairManager); ok {
+		ops = append(ops, op{"GetKeyPair", func(ctx context.Context, id string) { _, _ = r.GetKeyPair(ctx, id) }},
+			op{"DeleteKeyPair", func(ctx context.Context, id string) { _ = r.DeleteKeyPair(ctx, id) }})
+	}
+	if r, ok := a.(driver.VolumeAttacher); ok {
+		ops = append(ops, op{"ListVolumeAttachments", func(ctx context.Context, id string) { _, _ = r.ListVolumeAttachments(ctx, id) }},
+			op{"GetVolumeAttachment", func(ctx context.Context, id string) { _, _ = r.GetVolumeAttachment(ctx, id, id) }},
+			op{"AttachVolume", func(ctx context.Context, id string) { _, _ = r.AttachVolume(ctx, id, id) }},
+			op{"DetachVolume", func(ctx context.Context, id string) { _ = r.DetachVolume(ctx, id, id) }})
 	}
 	if r, ok := a.(driver.InstanceRenamer); ok {
 		ops = append(ops, op{"RenameInstance", func(ctx context.Context, id string) { _, _ = r.RenameInstance(ctx, id, "n") }})

@@ -179,8 +179,14 @@ func TestPageTokenFromAnotherGatewayIsRejected(t *testing.T) {
 }
 
 func TestValidationBeforeBackend(t *testing.T) {
-	spy := &failing{Adapter: seeded()}
-	s := newServer(t, Cloud{Name: "a", Adapter: spy})
+	m := seeded()
+	spy := &failing{Adapter: m}
+	// Key pairs are optional: keep the memory adapter's, so their
+	// validation is reached.
+	s := newServer(t, Cloud{Name: "a", Adapter: struct {
+		*failing
+		driver.KeyPairManager
+	}{spy, m.(driver.KeyPairManager)}})
 	cases := []struct {
 		name  string
 		call  func() error

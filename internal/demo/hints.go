@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
@@ -27,6 +28,8 @@ var Hints = map[string]Hint{
 	"nhn-demo":   {Flavor: nhnfake.FlavorU2C1M2, Image: nhnfake.ImageUbuntu, Network: nhnfake.NetworkVPC2, Subnet: nhnfake.SubnetVPC2, KeyPair: nhnfake.KeyPairName},
 	"toast-demo": {Flavor: toastfake.FlavorID, Image: toastfake.ImageID, Network: toastfake.NetworkID},
 	"k5-demo":    {Flavor: k5fake.FlavorS1, Image: k5fake.ImageUbuntu, Network: k5fake.NetworkA},
+	// gcore creates also need bootVolume.sizeGb (e.g. 10).
+	"gcore-demo": {Flavor: gcorefake.FlavorSmall, Image: gcorefake.ImageUbuntu, Network: gcorefake.NetworkPrivate},
 }
 
 // WriteHints prints the per-cloud IDs and a create that uses them.

@@ -1,8 +1,9 @@
 // Package bench measures what the gateway costs per call, next to the
 // physical floor, in one run (see README.md, "Benchmarks"):
 //
-//   - direct: the vendor call(s) alone, made by hand over loopback and decoded
-//     into a typed struct (no gRPC, no conversion);
+//   - direct: the vendor call(s) alone, made by hand over loopback (no gRPC,
+//     no conversion), decoded generically for GetInstance (direct-typed: into
+//     the floor's typed struct) and typed elsewhere;
 //   - floor: a bare grpc-go handler that makes the same vendor call(s),
 //     decodes them in one typed pass and converts by hand to the API's
 //     messages; called over gRPC like the gateway;

@@ -47,9 +47,8 @@ func listQuery(opts driver.ListInstancesOptions) servers.ListOpts {
 // The page is fetched with the ServiceClient directly rather than through
 // servers.List's pager: the pager checks every page with
 // servers.ExtractServers, which fails on timestamps in formats the guide
-// documents (see nhnServer) and, decoding embedded structs field by field,
-// would skip nhnServer's UnmarshalJSON (losing
-// NHN-EXT-ATTR:ephemeral_disk_size).
+// documents, and decodes through generic maps; the page is decoded once,
+// straight into nhnServer.
 func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOptions) (*driver.InstancePage, error) {
 	query, err := listQuery(opts).ToServerListQuery()
 	if err != nil {
@@ -91,14 +90,19 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 	if id == "" {
 		return nil, driver.Errorf(driver.CodeNotFound, "instance ID is empty")
 	}
-	var s nhnServer
+	// Decoded straight into nhnServer (servers.Get's ExtractInto would
+	// decode into a map, re-marshal it and decode it twice more).
+	var body struct {
+		Server nhnServer `json:"server"`
+	}
 	err := a.call(ctx, "get instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Get(ctx, sc, esc(id)).ExtractInto(&s)
+		_, err := sc.Get(ctx, sc.ServiceURL("servers", esc(id)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	in := toInstance(&s)
+	in := toInstance(&body.Server)
 	return &in, nil
 }
 
@@ -204,14 +208,21 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 	if utf8.RuneCountInString(name) > maxNameLen {
 		return nil, driver.InvalidArgument("instance.display_name", fmt.Sprintf("must be at most %d characters (NHN Cloud limit)", maxNameLen))
 	}
-	var s nhnServer
+	var body struct {
+		Server nhnServer `json:"server"`
+	}
 	err := a.call(ctx, "rename instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Update(ctx, sc, esc(id), servers.UpdateOpts{Name: name}).ExtractInto(&s)
+		req, err := servers.UpdateOpts{Name: name}.ToServerUpdateMap()
+		if err != nil {
+			return err
+		}
+		_, err = sc.Put(ctx, sc.ServiceURL("servers", esc(id)), req, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	in := toInstance(&s)
+	in := toInstance(&body.Server)
 	return &in, nil
 }
 

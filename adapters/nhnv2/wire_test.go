@@ -671,8 +671,8 @@ func TestWireNewerRevisionStatuses(t *testing.T) {
 	if err := json.Unmarshal([]byte(strings.Replace(guideServer, `"NHN-EXT-ATTR:ephemeral_disk_size": 0`, `"NHN-EXT-ATTR:ephemeral_disk_size": 100`, 1)), &srv); err != nil {
 		t.Fatal(err)
 	}
-	if srv.EphemeralDiskSize != 100 || srv.ID != guideServerID || srv.Status != "ACTIVE" {
-		t.Errorf("nhnServer = %d %q %q", srv.EphemeralDiskSize, srv.ID, srv.Status)
+	if srv.EphemeralDiskSize == nil || *srv.EphemeralDiskSize != 100 || srv.ID != guideServerID || srv.Status != "ACTIVE" {
+		t.Errorf("nhnServer = %v %q %q", srv.EphemeralDiskSize, srv.ID, srv.Status)
 	}
 	if in := toInstance(&srv); in.FlavorDetails == nil || in.FlavorDetails.EphemeralGB != 100 || in.FlavorDetails.ID != in.FlavorID {
 		t.Errorf("ephemeral disk not carried to FlavorDetails: %+v", in.FlavorDetails)

@@ -249,10 +249,13 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 			code = status.Code(err)
 		}
 		tc.End(c.label, code)
-		attrs := []any{"method", method, "code", code.String(), "latency_ms",
-			float64(time.Since(start).Microseconds()) / 1000, "transport", transport}
+		// Typed attributes in one fixed-size array: the line costs no
+		// per-attribute boxing.
+		var buf [7]slog.Attr
+		attrs := append(buf[:0], slog.String("method", method), slog.String("code", code.String()),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000), slog.String("transport", transport))
 		if c.cloud != nil {
-			attrs = append(attrs, "cloud", c.cloud.name, "dialect", string(c.cloud.dialect))
+			attrs = append(attrs, slog.String("cloud", c.cloud.name), slog.String("dialect", string(c.cloud.dialect)))
 		}
 		level := slog.LevelInfo
 		switch code {
@@ -263,9 +266,9 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 			level = slog.LevelWarn
 		}
 		if err != nil {
-			attrs = append(attrs, "error", status.Convert(err).Message())
+			attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
 		}
-		s.log.Log(ctx, level, "rpc", attrs...)
+		s.log.LogAttrs(ctx, level, "rpc", attrs...)
 		c.audit(ctx, code)
 	}()
 	if err := c.authenticate(ctx, method); err != nil {

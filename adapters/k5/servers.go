@@ -27,6 +27,8 @@ const (
 	maxMetadataLen   = 255   // guide 1.2.6.2: "maximum size of the metadata key and value is 255 bytes each"
 	maxUserDataLen   = 65535 // Nova's limit on base64-encoded user_data
 	adminPassMetaKey = "admin_pass"
+	// maxListPages bounds a server list that keeps linking a next page.
+	maxListPages = 1000
 )
 
 // mapState maps a K5 status and task state per dialects.md. task_state
@@ -94,74 +96,57 @@ var pushableStatus = map[driver.State]string{
 	driver.StateError:           "ERROR",
 }
 
-func str(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case json.Number:
-		return t.String()
-	case float64:
-		return fmt.Sprint(t)
-	}
-	return ""
-}
-
-func toInstance(s *servers.Server) driver.Instance {
+func toInstance(s *k5Server) driver.Instance {
 	in := driver.Instance{
 		ID:           s.ID,
 		Name:         s.Name,
 		VendorStatus: s.Status,
 		TaskState:    s.TaskState,
 		State:        mapState(s.Status, s.TaskState),
-		FlavorID:     str(s.Flavor["id"]),
-		ImageID:      str(s.Image["id"]),
+		FlavorID:     s.Flavor.ID,
+		ImageID:      s.Image.ID,
 		Zone:         s.AvailabilityZone,
 		KeyName:      s.KeyName,
-		Created:      s.Created,
-		Updated:      s.Updated,
-		Launched:     s.LaunchedAt,
+		Created:      s.Created.Time,
+		Updated:      s.Updated.Time,
+		Launched:     s.LaunchedAt.Time,
 	}
 	nets := make([]string, 0, len(s.Addresses))
-	for n := range s.Addresses {
-		nets = append(nets, n)
+	n := 0
+	for name, list := range s.Addresses {
+		nets = append(nets, name)
+		n += len(list)
 	}
 	sort.Strings(nets)
-	for _, n := range nets {
-		list, _ := s.Addresses[n].([]any)
-		for _, raw := range list {
-			m, _ := raw.(map[string]any)
-			if m == nil {
-				continue
+	if n > 0 {
+		in.Addresses = make([]driver.Address, 0, n)
+	}
+	for _, name := range nets {
+		for _, m := range s.Addresses[name] {
+			addr := driver.Address{Network: name, IP: m.Addr, MAC: m.MAC, Type: driver.AddressFixed}
+			if m.Version == 4 || m.Version == 6 {
+				addr.Version = int(m.Version)
 			}
-			addr := driver.Address{Network: n, IP: str(m["addr"]), MAC: str(m["OS-EXT-IPS-MAC:mac_addr"]), Type: driver.AddressFixed}
-			switch str(m["version"]) {
-			case "4":
-				addr.Version = 4
-			case "6":
-				addr.Version = 6
-			}
-			if str(m["OS-EXT-IPS:type"]) == "floating" {
+			if m.Type == "floating" {
 				addr.Type = driver.AddressFloating
 			}
 			in.Addresses = append(in.Addresses, addr)
 		}
 	}
 	for _, g := range s.SecurityGroups {
-		if name := str(g["name"]); name != "" && !slices.Contains(in.SecurityGroups, name) {
-			in.SecurityGroups = append(in.SecurityGroups, name)
+		if g.Name != "" && !slices.Contains(in.SecurityGroups, g.Name) {
+			in.SecurityGroups = append(in.SecurityGroups, g.Name)
 		}
 	}
 	for _, v := range s.AttachedVolumes {
 		in.VolumeIDs = append(in.VolumeIDs, v.ID)
 	}
 	if len(s.Metadata) > 0 {
-		in.Metadata = make(map[string]string, len(s.Metadata))
-		for k, v := range s.Metadata {
-			// The Windows administrator password K5 takes as metadata is a
-			// secret: never echo it back on reads.
-			if k != adminPassMetaKey {
-				in.Metadata[k] = v
-			}
+		// The Windows administrator password K5 takes as metadata is a
+		// secret: never echo it back on reads.
+		delete(s.Metadata, adminPassMetaKey)
+		if len(s.Metadata) > 0 {
+			in.Metadata = s.Metadata // decoded for this instance alone
 		}
 	}
 	return in
@@ -181,14 +166,39 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	if f.Name != "" && regexp.QuoteMeta(f.Name) == f.Name {
 		lo.Name = f.Name
 	}
-	var list []servers.Server
-	err := a.call(ctx, "ListInstances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		page, err := servers.List(sc, lo).AllPages(ctx)
-		if err != nil {
-			return err
+	query, err := lo.ToServerListQuery()
+	if err != nil {
+		return nil, &driver.Error{Code: driver.CodeInternal, Message: a.what("ListInstances") + ": building the list query", Err: err}
+	}
+	// Every page of GET /servers/detail (following servers_links "next"
+	// as gophercloud's pager would), each decoded once into k5Server.
+	var list []k5Server
+	err = a.call(ctx, "ListInstances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		list = list[:0]
+		url := sc.ServiceURL("servers", "detail") + query
+		for range maxListPages {
+			var body struct {
+				Servers []k5Server         `json:"servers"`
+				Links   []gophercloud.Link `json:"servers_links"`
+			}
+			if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}}); err != nil {
+				return err
+			}
+			if list == nil {
+				list = body.Servers
+			} else {
+				list = append(list, body.Servers...)
+			}
+			next, err := gophercloud.ExtractNextURL(body.Links)
+			if err != nil {
+				return err
+			}
+			if next == "" || len(body.Servers) == 0 {
+				return nil
+			}
+			url = next
 		}
-		list, err = servers.ExtractServers(page)
-		return err
+		return fmt.Errorf("server list did not end after %d pages", maxListPages)
 	})
 	if err != nil {
 		return nil, err
@@ -217,7 +227,7 @@ var unplacedStatuses = []string{"BUILD", "ERROR", "SHELVED_OFFLOADED", "DELETED"
 // server outside unplacedStatuses without a zone means the list is
 // partial. It is reported as UNAVAILABLE with RetryAfter 60s, never shown
 // as a complete list.
-func (a *Adapter) checkPartialServers(list []servers.Server) error {
+func (a *Adapter) checkPartialServers(list []k5Server) error {
 	missing := 0
 	for i := range list {
 		st := strings.ToUpper(list[i].Status)
@@ -240,11 +250,12 @@ func (a *Adapter) checkPartialServers(list []servers.Server) error {
 
 // GetInstance reads one server.
 func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
-	var s *servers.Server
+	var body struct {
+		Server *k5Server `json:"server"`
+	}
 	err := a.call(ctx, "GetInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		var err error
-		s, err = servers.Get(ctx, sc, driver.PathSegment(id)).Extract()
-		if err == nil && s == nil {
+		_, err := sc.Get(ctx, sc.ServiceURL("servers", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}})
+		if err == nil && body.Server == nil {
 			err = errMalformed
 		}
 		return err
@@ -252,7 +263,7 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 	if err != nil {
 		return nil, err
 	}
-	in := toInstance(s)
+	in := toInstance(body.Server)
 	return &in, nil
 }
 
@@ -406,7 +417,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 		Created:          a.now().UTC(),
 	}
 	for _, g := range created.SecurityGroups {
-		if name := str(g["name"]); name != "" && !slices.Contains(in.SecurityGroups, name) {
+		if name, _ := g["name"].(string); name != "" && !slices.Contains(in.SecurityGroups, name) {
 			in.SecurityGroups = append(in.SecurityGroups, name)
 		}
 	}
@@ -580,11 +591,16 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 	if err := validateName("instance.display_name", name); err != nil {
 		return nil, err
 	}
-	var s *servers.Server
+	var body struct {
+		Server *k5Server `json:"server"`
+	}
 	err := a.call(ctx, "RenameInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		var err error
-		s, err = servers.Update(ctx, sc, driver.PathSegment(id), servers.UpdateOpts{Name: name}).Extract()
-		if err == nil && s == nil {
+		req, err := servers.UpdateOpts{Name: name}.ToServerUpdateMap()
+		if err != nil {
+			return err
+		}
+		_, err = sc.Put(ctx, sc.ServiceURL("servers", driver.PathSegment(id)), req, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
+		if err == nil && body.Server == nil {
 			err = errMalformed
 		}
 		return err
@@ -592,6 +608,6 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 	if err != nil {
 		return nil, err
 	}
-	in := toInstance(s)
+	in := toInstance(body.Server)
 	return &in, nil
 }

@@ -130,7 +130,7 @@ func toInstance(s *nhnServer) driver.Instance {
 				case strings.EqualFold(a.Type, "floating"):
 					t = driver.AddressFloating
 				}
-				in.Addresses = append(in.Addresses, driver.Address{Network: name, IP: a.Addr, Version: a.Version, Type: t, MAC: a.MAC})
+				in.Addresses = append(in.Addresses, driver.Address{Network: name, IP: a.Addr, Version: int(a.Version), Type: t, MAC: a.MAC})
 			}
 		}
 	}

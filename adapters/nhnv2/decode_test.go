@@ -162,16 +162,3 @@ func wantTime(what string, get func(driver.Instance) time.Time, want time.Time) 
 		}
 	}
 }
-
-func TestSimpleString(t *testing.T) {
-	for in, want := range map[string]string{`"abc"`: "abc", `""`: ""} {
-		if got, ok := simpleString([]byte(in)); !ok || got != want {
-			t.Errorf("%s: %q %v", in, got, ok)
-		}
-	}
-	for _, in := range []string{`"a\"b"`, `"a\u0041"`, "\"\xff\"", "\"a\tb\"", `abc`, `"`} {
-		if _, ok := simpleString([]byte(in)); ok {
-			t.Errorf("%q taken as a simple string", in)
-		}
-	}
-}

@@ -1,0 +1,5 @@
+package main
+
+import "crypto"
+
+const cryptoSHA256 = crypto.SHA256

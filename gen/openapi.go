@@ -9,3 +9,9 @@ import _ "embed"
 //
 //go:embed openapiv2/computegw.swagger.json
 var OpenAPI []byte
+
+// OpenAPIv3 is the same API as an OpenAPI 3.0 document (converted from
+// OpenAPI by internal/tools/protoc-gen-openapi during generation).
+//
+//go:embed openapiv3/computegw.openapi.json
+var OpenAPIv3 []byte

@@ -263,6 +263,10 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(gen.OpenAPI)
 	})
+	root.HandleFunc("GET /openapi.v3.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(gen.OpenAPIv3)
+	})
 	root.HandleFunc("GET /healthz", healthz)
 	root.HandleFunc("GET /readyz", readyz(hs))
 	root.Handle("/", mux)
@@ -402,7 +406,7 @@ Nothing here touches a real cloud.
   REST  http://%[2]s    curl http://%[2]s/v1/clouds
                                  curl http://%[2]s/v1/clouds/-/instances
   gRPC  %[3]s           grpcurl -plaintext %[3]s list
-  API   http://%[2]s/openapi.json
+  API   http://%[2]s/openapi.json (OpenAPI 2.0), http://%[2]s/openapi.v3.json (OpenAPI 3.0)
 
 `, names, httpAddr, grpcAddr)
 	demo.WriteHints(w, httpAddr)

@@ -98,7 +98,7 @@ func serveHTTP(hsrv *http.Server, lis net.Listener, tlsCfg *tls.Config) error {
 
 // openPaths are served without credentials (contract section 6: health;
 // the API description is public).
-var openPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true}
+var openPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/openapi.v3.json": true}
 
 // callerCredentials puts a REST request's credentials (Authorization header,
 // verified client certificate) into its context for the server's one

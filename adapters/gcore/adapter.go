@@ -34,6 +34,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/redact"
 )
 
 // DefaultEndpoint is Gcore's public API (contract section 9).
@@ -91,10 +92,10 @@ type Config struct {
 // Adapter is a driver.Adapter for one Gcore project and region. It is safe
 // for concurrent use.
 type Adapter struct {
-	base        string // {Endpoint}
-	scope       string // /{project_id}/{region_id}
-	auth        string // "APIKey …"
-	key         string
+	base        string      // {Endpoint}
+	scope       string      // /{project_id}/{region_id}
+	auth        string      // "APIKey …"
+	secrets     *redact.Set // the API key, masked in every error and log
 	zones       []string
 	poll, max   time.Duration
 	client      *http.Client
@@ -152,7 +153,7 @@ func New(cfg Config) (*Adapter, error) {
 		base:        u.String(),
 		scope:       "/" + strconv.Itoa(cfg.ProjectID) + "/" + strconv.Itoa(cfg.RegionID),
 		auth:        "APIKey " + key,
-		key:         key,
+		secrets:     redact.New(key),
 		zones:       append([]string(nil), cfg.Zones...),
 		poll:        cfg.PollInterval,
 		max:         cfg.MaxPollInterval,
@@ -180,6 +181,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -207,10 +209,14 @@ type request struct {
 	out    any // decoded from a 2xx answer; nil to ignore the body
 }
 
-// call makes one HTTP exchange and classifies a failure. It never retries:
-// a 401 is final (there is no token to renew), and a write may have reached
-// Gcore.
+// call makes one HTTP exchange and classifies a failure, with the API key
+// masked in every text of the error. It never retries: a 401 is final
+// (there is no token to renew), and a write may have reached Gcore.
 func (a *Adapter) call(ctx context.Context, req request) error {
+	return a.secrets.Error(a.send(ctx, req))
+}
+
+func (a *Adapter) send(ctx context.Context, req request) error {
 	var body io.Reader
 	if req.body != nil {
 		b, err := json.Marshal(req.body)
@@ -236,8 +242,8 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 	resp, err := a.client.Do(hr)
 	if err != nil {
 		err = stripURL(err)
-		a.log.DebugContext(ctx, "gcore call failed", "op", req.op, "method", req.method, "path", req.path, "error", a.redact(err.Error()))
-		return amend(req.op+": ", backendhttp.TransportError(ctx, "calling the backend", redactedError{a.redact(err.Error()), err}))
+		a.log.DebugContext(ctx, "gcore call failed", "op", req.op, "method", req.method, "path", req.path, "error", err)
+		return amend(req.op+": ", backendhttp.TransportError(ctx, "calling the backend", err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -252,9 +258,10 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 			Message: fmt.Sprintf("%s: the backend's answer is larger than %d bytes", req.op, maxBody)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		de := classify(req.method, resp.StatusCode, resp.Header, raw, a.now())
-		de.VendorMessage = a.redact(de.VendorMessage)
-		de.Message = req.op + ": " + a.redact(de.Message)
+		// Masked before classify cuts a long page short, which could
+		// otherwise leave part of an echoed key in the message.
+		de := classify(req.method, resp.StatusCode, resp.Header, []byte(a.secrets.String(string(raw))), a.now())
+		de.Message = req.op + ": " + de.Message
 		attrs = append(attrs, "code", de.Code.String(), "vendor_code", de.VendorCode)
 		a.log.DebugContext(ctx, "gcore call answered with an error", attrs...)
 		return de
@@ -274,15 +281,6 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 	return nil
 }
 
-// redactedError carries a cause whose text had the key removed.
-type redactedError struct {
-	text  string
-	cause error
-}
-
-func (e redactedError) Error() string { return e.text }
-func (e redactedError) Unwrap() error { return e.cause }
-
 // stripURL drops the URL from a *url.Error: the message is clearer with the
 // operation than with the URL.
 func stripURL(err error) error {
@@ -291,15 +289,6 @@ func stripURL(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// redact removes the API key from text that may reach callers or logs (a
-// vendor message echoing the header, say).
-func (a *Adapter) redact(s string) string {
-	if s == "" || a.key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, a.key, "[REDACTED]")
 }
 
 // amend returns a copy of err's *driver.Error with prefix before its

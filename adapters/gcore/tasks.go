@@ -59,9 +59,9 @@ func (a *Adapter) waitTask(ctx context.Context, op, id string) (*wireTask, error
 				// Nothing was created (gcore.md): a definite failure, so a
 				// retry with the same request_id may create again.
 				return nil, &driver.Error{Code: driver.CodeFailedPrecondition, Reason: "BACKEND_TASK_FAILED",
-					VendorCode: "task " + taskError, VendorMessage: a.redact(text),
+					VendorCode: "task " + taskError, VendorMessage: a.secrets.String(text),
 					Message: fmt.Sprintf("%s: Gcore's %s task %s ended in ERROR: %s (nothing was created)",
-						op, taskType(t), id, a.redact(text))}
+						op, taskType(t), id, a.secrets.String(text))}
 			}
 		case !transient(err):
 			return nil, amend("the create was accepted, but ", err)

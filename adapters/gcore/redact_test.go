@@ -1,0 +1,68 @@
+package gcore_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/computegw/computegw/adapters/gcore"
+	"github.com/computegw/computegw/adapters/gcore/fake"
+	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/redact"
+	"github.com/computegw/computegw/internal/redact/redacttest"
+)
+
+// TestVendorEchoIsRedacted: Gcore (or a WAF in front of it) answering with
+// the request quoted — its Authorization header included — in an error body
+// or a bare page, on a read, a write or a task poll, never gets the API key
+// into the error or the adapter's logs.
+func TestVendorEchoIsRedacted(t *testing.T) {
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	body := func(d string) string { return `{"exception_class": "ValidationError", "message": ` + quote(d) + `}` }
+	get := func(r *http.Request) bool { return r.Method == "GET" && strings.Contains(r.URL.Path, "/v1/instances/") }
+	task := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/v1/tasks/") }
+	for name, c := range map[string]struct {
+		echo *redacttest.Echo
+		call func(a *gcore.Adapter) error
+	}{
+		"read fault": {&redacttest.Echo{Match: get, Status: 400, ContentType: "application/json", Body: body},
+			func(a *gcore.Adapter) error { _, err := a.GetInstance(t.Context(), fake.InstanceWeb); return err }},
+		"read page": {&redacttest.Echo{Match: get, Status: 502},
+			func(a *gcore.Adapter) error { _, err := a.GetInstance(t.Context(), fake.InstanceWeb); return err }},
+		"write 401": {&redacttest.Echo{Match: func(r *http.Request) bool { return r.Method == "POST" }, Status: 401, ContentType: "application/json", Body: body},
+			func(a *gcore.Adapter) error { return a.StopInstance(t.Context(), fake.InstanceWeb) }},
+		"task poll fault": {&redacttest.Echo{Match: task, Status: 404, ContentType: "application/json", Body: body},
+			func(a *gcore.Adapter) error { _, err := a.CreateInstance(t.Context(), createReq("echo")); return err }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c.echo.Base = http.DefaultTransport
+			var logs bytes.Buffer
+			a, _ := fakeAdapter(t, fake.Options{Seed: true, BuildTime: time.Hour}, func(cfg *gcore.Config) {
+				cfg.HTTPClient = &http.Client{Transport: c.echo}
+				cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
+			err := c.call(a)
+			if err == nil || c.echo.Echoed() == 0 {
+				t.Fatalf("no echo answered (%v)", err)
+			}
+			de := asDriver(err)
+			if de == nil {
+				t.Fatalf("not a *driver.Error: %#v", err)
+			}
+			texts := err.Error() + "\n" + de.Message + "\n" + de.VendorMessage + "\n" + logs.String()
+			if leaks := redacttest.Leaks(texts, fake.DemoAPIKey); len(leaks) > 0 {
+				t.Errorf("leaked %q in:\n%s", leaks, texts)
+			}
+			if !strings.Contains(de.VendorMessage+de.Message, redact.Mask) {
+				t.Errorf("message %q / vendor message %q show no redaction: the echo did not reach them", de.Message, de.VendorMessage)
+			}
+			if name == "write 401" && de.Code != driver.CodeCredentialsRejected {
+				t.Errorf("401: %v", de.Code)
+			}
+		})
+	}
+}

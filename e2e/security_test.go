@@ -73,6 +73,7 @@ func startSecured(t *testing.T, mTLS bool) *secured {
 	}
 	cfg := fmt.Sprintf(`http_addr: 127.0.0.1:1
 grpc_addr: 127.0.0.1:1
+admin_addr: 127.0.0.1:0
 tls:
   cert_file: %s
   key_file: %s%s
@@ -266,6 +267,40 @@ func TestSecurityJWT(t *testing.T) {
 		_, err = c.ListClouds(bearer(t, bad["wrong aud"]), &pb.ListCloudsRequest{})
 		if !strings.Contains(status.Convert(err).Message(), "audience") {
 			t.Errorf("wrong aud: message %q does not say so", status.Convert(err).Message())
+		}
+	})
+
+	t.Run("refusals are counted and logged like any call", func(t *testing.T) {
+		admin := s.adminAddr(t)
+		m0 := scrape(t, admin)
+		wantREST(t, "REST no token", s.rest(t, "", "GET", "/v1/clouds", ""), 401, "CALLER_UNAUTHENTICATED")
+		_, err := c.ListClouds(bearer(t, ""), &pb.ListCloudsRequest{})
+		wantGRPC(t, "gRPC no token", err, codes.Unauthenticated, "CALLER_UNAUTHENTICATED")
+		_, err = c.GetInstance(bearer(t, operatorA), &pb.GetInstanceRequest{Name: "clouds/secret-cloud-name/instances/x"})
+		wantGRPC(t, "forbidden", err, codes.PermissionDenied, "CALLER_FORBIDDEN")
+		m1 := scrape(t, admin)
+		for _, tr := range []string{"rest", "grpc"} {
+			l := []string{"method", "ListClouds", "cloud", "", "code", "UNAUTHENTICATED", "transport", tr}
+			if d := m1.value("computegw_requests_total", l...) - m0.value("computegw_requests_total", l...); d != 1 {
+				t.Errorf("requests_total%v rose by %v, want 1", l, d)
+			}
+		}
+		for _, f := range m1["computegw_requests_total"].GetMetric() {
+			for _, lp := range f.GetLabel() {
+				if strings.Contains(lp.GetValue(), "secret-cloud-name") {
+					t.Errorf("a metric label names a cloud the caller sent: %v", f)
+				}
+			}
+		}
+		logged := false
+		for _, ln := range strings.Split(s.stderr.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(ln), &m) == nil && m["msg"] == "rpc" && m["method"] == "ListClouds" && m["code"] == "Unauthenticated" && m["transport"] == "rest" {
+				logged = true
+			}
+		}
+		if !logged {
+			t.Errorf("no call log line for the refused REST call")
 		}
 	})
 

@@ -35,7 +35,10 @@ type authz struct {
 	requestID string // CreateInstance's request_id, for the audit line
 }
 
-type identityKey struct{}
+type (
+	identityKey struct{}
+	refusalKey  struct{}
+)
 
 // Authenticate checks the caller's credentials (from auth.WithCredentials,
 // else the gRPC metadata and peer) and returns ctx carrying the identity,
@@ -56,9 +59,18 @@ func (s *Server) Authenticate(ctx context.Context) (context.Context, error) {
 	}
 	id, err := s.opt.Guard.Authenticate(ctx, creds)
 	if err != nil {
-		return ctx, authStatus(err)
+		err = authStatus(err)
+		return context.WithValue(ctx, refusalKey{}, err), err
 	}
 	return context.WithValue(ctx, identityKey{}, id), nil
+}
+
+// Refused records a call the REST front end refused because Authenticate
+// failed on ctx (the context it returned): the same call log line and
+// metrics as any RPC, without checking the credentials again. method is
+// the RPC's short name.
+func (s *Server) Refused(ctx context.Context, method string) {
+	_ = s.do(ctx, method, func(context.Context, *call) error { return nil })
 }
 
 // authStatus is the contract's status for an authentication failure.
@@ -79,6 +91,9 @@ func (c *call) authenticate(ctx context.Context, method string) error {
 	c.method, c.need = method, auth.RoleFor(method)
 	if c.s.opt.Guard == nil {
 		return nil
+	}
+	if err, ok := ctx.Value(refusalKey{}).(error); ok {
+		return err
 	}
 	ctx, err := c.s.Authenticate(ctx)
 	if err != nil {

@@ -110,7 +110,10 @@ func callerCredentials(srv *server.Server, next http.Handler) http.Handler {
 		ctx := auth.WithCredentials(r.Context(), auth.FromHTTP(r))
 		if !(openPaths[r.URL.Path] && (r.Method == http.MethodGet || r.Method == http.MethodHead)) {
 			var err error
-			if ctx, err = srv.Authenticate(ctx); err != nil {
+			if ctx, err = srv.Authenticate(server.WithTransport(ctx, "rest")); err != nil {
+				if rpc := rpcOf(r); rpc != "" {
+					srv.Refused(ctx, rpc) // the call log line and metrics
+				}
 				w.Header().Set("WWW-Authenticate", "Bearer")
 				writeStatus(w, server.Status(err))
 				return

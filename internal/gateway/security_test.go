@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -36,5 +37,27 @@ func TestSafeDefaultRefusesOpenNonLoopback(t *testing.T) {
 	}
 	if g, _, err := security(context.Background(), nil, "0.0.0.0:8080", "0.0.0.0:9090", nil); err != nil || g != nil {
 		t.Errorf("demo mode (no config file) on 0.0.0.0: %v, %v; demo mode stays open", g, err)
+	}
+}
+
+func TestRPCOfRESTRequest(t *testing.T) {
+	for _, c := range []struct{ method, path, want string }{
+		{"GET", "/v1/clouds", "ListClouds"},
+		{"GET", "/v1/clouds/nhn", "GetCloud"},
+		{"GET", "/v1/clouds/-/instances", "ListInstances"},
+		{"GET", "/v1/clouds/nhn/instances/i-1", "GetInstance"},
+		{"GET", "/v1/clouds/nhn/instances/i-1:watch", "WatchInstance"},
+		{"POST", "/v1/clouds/nhn/instances/i-1:stop", "StopInstance"},
+		{"POST", "/v1/clouds/nhn/instances", "CreateInstance"},
+		{"PATCH", "/v1/clouds/nhn/instances/i-1", "UpdateInstance"},
+		{"DELETE", "/v1/clouds/nhn/instances/i-1/volumeAttachments/v", "DetachVolume"},
+		{"DELETE", "/v1/clouds/nhn/keyPairs/k", "DeleteKeyPair"},
+		{"GET", "/v1/nothing", ""},
+		{"PUT", "/v1/clouds", ""},
+	} {
+		r, _ := http.NewRequest(c.method, "http://x"+c.path, nil)
+		if got := rpcOf(r); got != c.want {
+			t.Errorf("%s %s: %q, want %q", c.method, c.path, got, c.want)
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
 	"github.com/computegw/computegw/internal/telemetry"
+	"github.com/computegw/computegw/internal/state"
 )
 
 // Cloud is one configured cloud.
@@ -51,8 +52,11 @@ type Options struct {
 	// 2s); MaxWatch caps a watch whose caller set no deadline (default 1h).
 	WatchInterval time.Duration
 	MaxWatch      time.Duration
-	// IdempotencyTTL is how long a CreateInstance request_id is remembered
-	// (default 24h); at most IdempotencyMaxEntries (default 100000) are.
+	// State holds the CreateInstance request_id records (and is reported
+	// by CheckState). nil: an in-process store (state.NewMemory) with
+	// IdempotencyTTL (default 24h) and at most IdempotencyMaxEntries
+	// (default 100000) records. The caller owns and closes a State it gives.
+	State                 state.Store
 	IdempotencyTTL        time.Duration
 	IdempotencyMaxEntries int
 	// FlavorWait is the longest a read waits for a cloud's flavor list to
@@ -90,6 +94,7 @@ type Server struct {
 	tokens pageTokens
 	opt    Options
 	idem   *idempotency
+	state  state.Store
 
 	closeOnce sync.Once
 	drainOnce sync.Once
@@ -139,9 +144,13 @@ func New(opt Options) (*Server, error) {
 		byName:   map[string]*cloud{},
 		tokens:   pageTokens{key: key},
 		opt:      opt,
-		idem:     newIdempotency(opt.IdempotencyTTL, opt.IdempotencyMaxEntries, opt.Now),
 		draining: make(chan struct{}),
 	}
+	s.state = opt.State
+	if s.state == nil {
+		s.state = state.NewMemory(state.MemoryOptions{TTL: opt.IdempotencyTTL, MaxEntries: opt.IdempotencyMaxEntries, Now: opt.Now})
+	}
+	s.idem = &idempotency{st: s.state, log: opt.Logger}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	for i, c := range opt.Clouds {
 		if !CloudNamePattern.MatchString(c.Name) {
@@ -171,6 +180,12 @@ func New(opt Options) (*Server, error) {
 // Unary calls in flight are unaffected.
 func (s *Server) Drain() {
 	s.drainOnce.Do(func() { close(s.draining) })
+}
+
+// CheckState reports the state store's kind ("memory", "redis") and
+// whether it can be reached now (for readiness reports).
+func (s *Server) CheckState(ctx context.Context) (kind string, err error) {
+	return s.state.Kind(), s.state.Check(ctx)
 }
 
 // Close closes every adapter.

@@ -18,6 +18,7 @@ import (
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/state"
 )
 
 // failing wraps an adapter: ListInstances and GetInstance fail or stall.
@@ -547,8 +548,8 @@ func TestIdempotencyForgetsAfterTTLAndBound(t *testing.T) {
 	if cc.n.Load() != 5 {
 		t.Errorf("%d creates, want 5: k1 should have been evicted by the size bound", cc.n.Load())
 	}
-	if len(s.idem.entries) > 2 {
-		t.Errorf("%d entries kept, bound is 2", len(s.idem.entries))
+	if n := s.state.(*state.Memory).Len(); n > 2 {
+		t.Errorf("%d entries kept, bound is 2", n)
 	}
 }
 

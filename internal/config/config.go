@@ -37,6 +37,8 @@ type File struct {
 	AdminAddr string
 	Clouds    []Cloud
 	Security  // tls, auth, policy: security.go
+	// State is the `state` section (state.go); nil: state is per process.
+	State *State
 	// Warnings are non-fatal findings (inline passwords, ignored keys).
 	Warnings []string
 }
@@ -64,7 +66,7 @@ var commonKeys = []string{"name", "dialect", "timeout", "zones"}
 
 // To add a top-level section (tls, auth, ...): add its key to topKeys and
 // one line in Parse calling a parse function in the section's own file.
-var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr"}
+var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr", "state"}
 
 var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
@@ -156,6 +158,9 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 			return nil, &Error{Key: "page_token_key_env", Msg: "the page token key must be at least 16 bytes"}
 		}
 		f.PageTokenKey = []byte(key)
+	}
+	if f.State, err = parseState(fields["state"], env); err != nil {
+		return nil, err
 	}
 	cn, ok := fields["clouds"]
 	if !ok {

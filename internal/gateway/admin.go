@@ -14,6 +14,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/telemetry"
+	"github.com/computegw/computegw/server"
 )
 
 // NewAdminHandler is the admin listener's surface (contract section 7):
@@ -21,7 +22,7 @@ import (
 // caller authentication of the public listeners, and none of them served
 // by those listeners (the pprof handlers are registered on this mux only,
 // never on http.DefaultServeMux's behalf).
-func NewAdminHandler(tel *telemetry.Telemetry, hs *health.Server) http.Handler {
+func NewAdminHandler(tel *telemetry.Telemetry, hs *health.Server, srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -30,7 +31,7 @@ func NewAdminHandler(tel *telemetry.Telemetry, hs *health.Server) http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.HandleFunc("GET /readyz", readyz(hs))
+	mux.HandleFunc("GET /readyz", readyz(hs, srv))
 	return mux
 }
 
@@ -38,19 +39,19 @@ func healthz(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, 
 
 // readyz answers 200 while the gRPC health service reports the compute
 // service SERVING (it stops on shutdown), else 503.
-func readyz(hs *health.Server) http.HandlerFunc {
+func readyz(hs *health.Server, srv *server.Server) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		res, err := hs.Check(r.Context(), &healthpb.HealthCheckRequest{Service: pb.ComputeService_ServiceDesc.ServiceName})
 		if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			http.Error(w, "not serving", http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = io.WriteString(w, "ok\n")
+		writeReady(w, r, srv) // state.go: "ok" and the state store's line
 	}
 }
 
 // listenAdmin binds the admin listener; a nil server when addr is empty.
-func listenAdmin(addr string, tel *telemetry.Telemetry, hs *health.Server, log *slog.Logger) (*http.Server, net.Listener, error) {
+func listenAdmin(addr string, tel *telemetry.Telemetry, hs *health.Server, compute *server.Server, log *slog.Logger) (*http.Server, net.Listener, error) {
 	if addr == "" {
 		return nil, nil, nil
 	}
@@ -64,7 +65,7 @@ func listenAdmin(addr string, tel *telemetry.Telemetry, hs *health.Server, log *
 	}
 	// Profiles run for their ?seconds= (30 s by default): the write timeout
 	// leaves room for that and no more.
-	srv := &http.Server{Handler: NewAdminHandler(tel, hs), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: NewAdminHandler(tel, hs, compute), ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return srv, lis, nil

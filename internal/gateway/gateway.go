@@ -127,12 +127,19 @@ func Run(ctx context.Context, opt Options) error {
 		adminAddr = opt.AdminAddr
 	}
 
+	st, err := openState(file, log) // state.go: nil unless state.redis
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer st.Close()
+	}
 	guard, tlsCfg, err := security(ctx, file, httpAddr, grpcAddr, log)
 	if err != nil {
 		return err
 	}
 	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard,
-		Telemetry: tel})
+		Telemetry: tel, State: st})
 	if err != nil {
 		return err
 	}
@@ -161,7 +168,7 @@ func Run(ctx context.Context, opt Options) error {
 		httpLis.Close()
 		return err
 	}
-	asrv, adminLis, err := listenAdmin(adminAddr, tel, hs, log)
+	asrv, adminLis, err := listenAdmin(adminAddr, tel, hs, srv, log)
 	if err != nil {
 		grpcLis.Close()
 		httpLis.Close()
@@ -268,7 +275,7 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 		_, _ = w.Write(gen.OpenAPIv3)
 	})
 	root.HandleFunc("GET /healthz", healthz)
-	root.HandleFunc("GET /readyz", readyz(hs))
+	root.HandleFunc("GET /readyz", readyz(hs, srv))
 	root.Handle("/", mux)
 	return callerCredentials(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {

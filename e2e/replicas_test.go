@@ -117,14 +117,14 @@ clouds:
 var fleetCreate = map[string]any{"displayName": "fleet-web", "flavor": nhnfake.FlavorU2C1M2, "image": nhnfake.ImageUbuntu,
 	"zone": nhnfake.ZoneA, "keyPair": nhnfake.KeyPairName, "networks": []any{map[string]any{"subnet": nhnfake.SubnetVPC2}}}
 
-type restAnswer struct {
+type fleetAnswer struct {
 	Name    string
 	Code    int
 	Message string
 	Details []map[string]any
 }
 
-func (a restAnswer) reason() string {
+func (a fleetAnswer) reason() string {
 	for _, d := range a.Details {
 		if r, ok := d["reason"].(string); ok {
 			return r
@@ -133,8 +133,8 @@ func (a restAnswer) reason() string {
 	return ""
 }
 
-func createOn(t *testing.T, g *gateway, requestID string, body any) (int, restAnswer) {
-	var a restAnswer
+func createOn(t *testing.T, g *gateway, requestID string, body any) (int, fleetAnswer) {
+	var a fleetAnswer
 	path := "/v1/clouds/nhn-kr1/instances"
 	if requestID != "" {
 		path += "?request_id=" + requestID
@@ -152,7 +152,7 @@ func TestReplicasShareRequestID(t *testing.T) {
 	wire.setHold(700 * time.Millisecond) // both requests are in flight together
 	const id = "3f6c1d2e-0a4b-4c5d-8e9f-replicas01"
 	var wg sync.WaitGroup
-	answers := make([]restAnswer, 2)
+	answers := make([]fleetAnswer, 2)
 	codes := make([]int, 2)
 	for i, g := range gs {
 		wg.Go(func() { codes[i], answers[i] = createOn(t, g, id, fleetCreate) })
@@ -210,7 +210,7 @@ func TestReplicaKilledMidCreate(t *testing.T) {
 	wire.setHold(time.Minute)
 	const id = "3f6c1d2e-0a4b-4c5d-8e9f-killed0001"
 	go func() {
-		var a restAnswer
+		var a fleetAnswer
 		_ = gs[0].restNoFail("POST", "/v1/clouds/nhn-kr1/instances?request_id="+id, fleetCreate, &a)
 	}()
 	select {

@@ -24,8 +24,8 @@ import (
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
-	"github.com/computegw/computegw/internal/telemetry"
 	"github.com/computegw/computegw/internal/state"
+	"github.com/computegw/computegw/internal/telemetry"
 )
 
 // Cloud is one configured cloud.

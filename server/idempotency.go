@@ -145,6 +145,9 @@ func errorDetail(err error) string {
 }
 
 func surelyNotCreated(err error) bool {
+	if driver.IsNotCreated(err) { // the adapter knows the request never reached the vendor
+		return true
+	}
 	switch driver.CodeOf(err) {
 	case driver.CodeInvalidArgument, driver.CodeNotFound, driver.CodeFailedPrecondition,
 		driver.CodeAlreadyExists, driver.CodeResourceExhausted, driver.CodePermissionDenied,

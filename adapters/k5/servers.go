@@ -19,6 +19,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
 )
 
 // Limits K5 (Nova) imposes on create/rebuild fields.
@@ -365,7 +366,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	if size == 0 {
 		var err error
 		if size, err = a.imageMinDisk(ctx, req.ImageID); err != nil {
-			return nil, err
+			return nil, driver.NotCreated(err) // the create was never sent
 		}
 	}
 	nets := make([]servers.Network, 0, len(req.Networks))
@@ -391,7 +392,12 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	var created *servers.Server
 	// A create must not be retried blindly; tokensource.Do retries only
 	// after a 401, which K5 answers before doing anything.
-	err := a.call(ctx, "CreateInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	// Log in first, so that the write tracking below sees only the create.
+	if err := a.call(ctx, "CreateInstance", func(context.Context, *gophercloud.ServiceClient) error { return nil }); err != nil {
+		return nil, driver.NotCreated(err)
+	}
+	sendCtx, wrote := backendhttp.TrackWrites(ctx)
+	err := a.call(sendCtx, "CreateInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
 		created, err = servers.Create(ctx, sc, opts, nil).Extract()
 		if err == nil && (created == nil || created.ID == "") {
@@ -400,7 +406,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 		return err
 	})
 	if err != nil {
-		return nil, redactSecret(err, req.Metadata[adminPassMetaKey])
+		return nil, driver.CreateOutcome(redactSecret(err, req.Metadata[adminPassMetaKey]), wrote())
 	}
 	in := driver.Instance{
 		ID:               created.ID,

@@ -16,6 +16,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
 )
 
 // listQuery maps ListInstancesOptions to GET /servers/detail parameters:
@@ -126,7 +127,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 			if driver.IsNotFound(err) {
 				return nil, driver.InvalidArgument("instance.flavor", fmt.Sprintf("NHN Cloud has no flavor %q", req.FlavorID))
 			}
-			return nil, err
+			return nil, driver.NotCreated(err) // the create was never sent
 		}
 		name, disk = fl.Name, fl.Disk
 	}
@@ -134,9 +135,14 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	created, err := a.createServers(ctx, opts)
+	// Log in first, so that the write tracking below sees only the create.
+	if err := a.call(ctx, "create instance (login)", func(context.Context, *gophercloud.ServiceClient) error { return nil }); err != nil {
+		return nil, driver.NotCreated(err)
+	}
+	sendCtx, wrote := backendhttp.TrackWrites(ctx)
+	created, err := a.createServers(sendCtx, opts)
 	if err != nil {
-		return nil, err
+		return nil, driver.CreateOutcome(err, wrote())
 	}
 	in, err := a.GetInstance(ctx, created.ID)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
 )
 
 // instancePath is /instances/{id} with the ID escaped.
@@ -327,8 +328,13 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	}
 	body := createBody(req, count)
 	var out createInstanceResponse
-	if err := a.call(ctx, request{op: op, method: http.MethodPost, path: "/instances", body: body, out: &out}); err != nil {
-		return nil, err
+	// Log in first, so that the write tracking below sees only the create.
+	if _, err := a.tokens.Token(ctx); err != nil {
+		return nil, driver.NotCreated(a.secrets.Error(a.wrap(op, err)))
+	}
+	sendCtx, wrote := backendhttp.TrackWrites(ctx)
+	if err := a.call(sendCtx, request{op: op, method: http.MethodPost, path: "/instances", body: body, out: &out}); err != nil {
+		return nil, driver.CreateOutcome(err, wrote())
 	}
 	if out.Instance.ID == "" {
 		return nil, a.wrap(op, driver.Errorf(driver.CodeUnknown,

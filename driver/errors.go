@@ -65,6 +65,9 @@ type Error struct {
 	// Err is the underlying cause, for logs and errors.Is/As. Its text is
 	// not shown to callers.
 	Err error
+	// NotCreated marks a CreateInstance failure after which the instance
+	// surely does not exist (see NotCreated and CreateOutcome).
+	NotCreated bool
 }
 
 func (e *Error) Error() string {

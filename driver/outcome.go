@@ -5,28 +5,29 @@ import (
 	"net/http"
 )
 
-// notCreated marks a CreateInstance error after which the instance surely
-// does not exist: the failure happened before the create request could
-// reach the vendor (a failed preliminary read, a refused connection) or the
-// vendor refused it before acting (a 503 answer).
-type notCreated struct{ err error }
-
-func (e *notCreated) Error() string { return e.err.Error() }
-func (e *notCreated) Unwrap() error { return e.err }
-
-// NotCreated marks err (a CreateInstance failure) as one after which
-// nothing was created; nil stays nil. The error keeps its code and text.
+// NotCreated marks err (a CreateInstance failure) as one after which the
+// instance surely does not exist: the failure happened before the create
+// request could reach the vendor (a failed preliminary read, a refused
+// connection) or the vendor refused it before acting (a 503 answer). A
+// *driver.Error comes back as a copy with Error.NotCreated set, its code
+// and text unchanged; nil stays nil.
 func NotCreated(err error) error {
 	if err == nil || IsNotCreated(err) {
 		return err
 	}
-	return &notCreated{err: err}
+	var de *Error
+	if errors.As(err, &de) {
+		cp := *de
+		cp.NotCreated = true
+		return &cp
+	}
+	return &Error{Code: CodeUnavailable, Message: err.Error(), Err: err, NotCreated: true}
 }
 
 // IsNotCreated reports whether err was marked with NotCreated.
 func IsNotCreated(err error) bool {
-	var nc *notCreated
-	return errors.As(err, &nc)
+	var de *Error
+	return errors.As(err, &de) && de.NotCreated
 }
 
 // CreateOutcome classifies the error of a create request the adapter sent:

@@ -20,8 +20,14 @@ func TestCreateOutcome(t *testing.T) {
 		t.Error("a 502 answer is marked not created")
 	}
 	wrapped := NotCreated(unavailable)
-	if CodeOf(wrapped) != CodeUnavailable || wrapped.Error() != unavailable.Error() || !errors.Is(wrapped, unavailable) {
+	if _, ok := wrapped.(*Error); !ok || CodeOf(wrapped) != CodeUnavailable || wrapped.Error() != unavailable.Error() {
 		t.Error("NotCreated changed the error")
+	}
+	if unavailable.NotCreated {
+		t.Error("NotCreated modified its argument")
+	}
+	if !IsNotCreated(NotCreated(errors.New("dial: refused"))) {
+		t.Error("a plain error is not marked")
 	}
 	if NotCreated(nil) != nil || CreateOutcome(nil, true) != nil {
 		t.Error("nil is not nil")

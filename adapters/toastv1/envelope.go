@@ -178,31 +178,102 @@ func parseEnvelope(body []byte) (envelopeHeader, error) {
 
 // uniqueKey returns the raw value of the one member of the JSON object obj
 // whose key equals name case-insensitively; nil when there is none; an
-// error when there are several. obj must be valid JSON.
+// error when there are several. obj must be valid JSON (json.Valid): it is
+// walked in place, without decoding or copying the members' values.
 func uniqueKey(obj []byte, name string) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	var found json.RawMessage
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(key, name) {
+	i = skipSpace(obj, i+1)
+	for i < len(obj) && obj[i] != '}' {
+		end := skipValue(obj, i) // the key, a string
+		key := obj[i:end]
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // past ':'
+		end = skipValue(obj, i)
+		val := obj[i:end]
+		if keyEqualFold(key, name) {
 			if found != nil {
 				return nil, fmt.Errorf("%q given more than once", name)
 			}
 			found = val
 		}
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
 	}
 	return found, nil
+}
+
+// keyEqualFold reports whether the JSON string literal key equals name
+// case-insensitively (as encoding/json matches keys).
+func keyEqualFold(key []byte, name string) bool {
+	if s, ok := plainString(key); ok {
+		return strings.EqualFold(s, name)
+	}
+	var s string
+	return json.Unmarshal(key, &s) == nil && strings.EqualFold(s, name)
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at b[i];
+// b must be valid JSON.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string literal at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
 }
 
 // describeBody says what kind of body came back, without quoting it (it may

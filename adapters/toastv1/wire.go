@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file holds the JSON shapes of the TOAST Compute Instance API v1.0, as
@@ -26,11 +27,11 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		*n = 0
 		return nil
 	}
-	s := string(b)
+	s, err := scalarText(b)
+	if err != nil {
+		return err
+	}
 	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
 		s = strings.TrimSpace(s)
 		if s == "" {
 			*n = 0
@@ -60,11 +61,9 @@ func (v *flexBool) UnmarshalJSON(b []byte) error {
 		*v = false
 		return nil
 	}
-	s := string(b)
-	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
+	s, err := scalarText(b)
+	if err != nil {
+		return err
 	}
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "true":
@@ -88,8 +87,8 @@ func (v *flexString) UnmarshalJSON(b []byte) error {
 		*v = ""
 		return nil
 	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := scalarText(b)
+		if err != nil {
 			return err
 		}
 		*v = flexString(s)
@@ -103,6 +102,39 @@ func (v *flexString) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("toastv1: %s is not a string", b)
+}
+
+// scalarText returns the text of a JSON scalar: a string literal unquoted
+// (without encoding/json when it holds no escapes), anything else as is.
+func scalarText(b []byte) (string, error) {
+	if b[0] != '"' {
+		return string(b), nil
+	}
+	if s, ok := plainString(b); ok {
+		return s, nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
+// plainString returns the JSON string literal b without its quotes when it
+// holds no escapes or control characters and is valid UTF-8; ok is false
+// otherwise (encoding/json must unquote it).
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // header is the envelope every TOAST answer carries. IsSuccessful is a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -280,6 +281,7 @@ func BenchmarkConcurrency(b *testing.B) {
 					var next atomic.Int64
 					var failed atomic.Value
 					var wg sync.WaitGroup
+					gc0, all0 := cpuSeconds()
 					b.ResetTimer()
 					start := time.Now()
 					for range inflight {
@@ -304,6 +306,7 @@ func BenchmarkConcurrency(b *testing.B) {
 					wg.Wait()
 					elapsed := time.Since(start)
 					b.StopTimer()
+					gc1, all1 := cpuSeconds()
 					if err, _ := failed.Load().(error); err != nil {
 						b.Fatal(err)
 					}
@@ -311,8 +314,21 @@ func BenchmarkConcurrency(b *testing.B) {
 					b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
 					b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
 					b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)])/1e6, "p99-ms")
+					if all1 > all0 {
+						// The share of the process's CPU (gateway, fake vendor
+						// and client together) spent in the garbage collector.
+						b.ReportMetric(100*(gc1-gc0)/(all1-all0), "gc-cpu-%")
+					}
 				})
 			}
 		})
 	}
+}
+
+// cpuSeconds reads the process's cumulative GC and total CPU time (as the
+// runtime estimates them).
+func cpuSeconds() (gc, total float64) {
+	m := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(m)
+	return m[0].Value.Float64(), m[1].Value.Float64()
 }

@@ -16,19 +16,43 @@ import (
 	"github.com/computegw/computegw/driver"
 )
 
-// listFlavors is GET /flavors/detail?minDisk=&minRam= (all pages).
+// listFlavors is GET /flavors/detail?minDisk=&minRam= (all pages, following
+// flavors_links "next"), each page decoded once into flavors.Flavor
+// (flavors.ExtractFlavors would go through a map round trip).
 func (a *Adapter) listFlavors(ctx context.Context, filter driver.FlavorFilter) ([]flavors.Flavor, error) {
+	query, err := flavors.ListOpts{MinDisk: filter.MinDiskGB, MinRAM: filter.MinRAMMB}.ToFlavorListQuery()
+	if err != nil {
+		return nil, &driver.Error{Code: driver.CodeInternal, Message: "nhnv2: building the flavor query", Err: err}
+	}
 	var out []flavors.Flavor
-	err := a.call(ctx, "list flavors", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		pages, err := flavors.ListDetail(sc, flavors.ListOpts{MinDisk: filter.MinDiskGB, MinRAM: filter.MinRAMMB}).AllPages(ctx)
-		if err != nil {
-			return err
+	err = a.call(ctx, "list flavors", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		out = out[:0]
+		url := sc.ServiceURL("flavors", "detail") + query
+		for range maxListPages {
+			var body struct {
+				Flavors []flavors.Flavor   `json:"flavors"`
+				Links   []gophercloud.Link `json:"flavors_links"`
+			}
+			if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}}); err != nil {
+				return err
+			}
+			out = append(out, body.Flavors...)
+			next, err := gophercloud.ExtractNextURL(body.Links)
+			if err != nil {
+				return err
+			}
+			if next == "" || len(body.Flavors) == 0 {
+				return nil
+			}
+			url = next
 		}
-		out, err = flavors.ExtractFlavors(pages)
-		return err
+		return errors.New("flavor list did not end after 1000 pages")
 	})
 	return out, err
 }
+
+// maxListPages bounds a list that keeps linking a next page.
+const maxListPages = 1000
 
 func toFlavor(f *flavors.Flavor) driver.Flavor {
 	return driver.Flavor{
@@ -109,17 +133,18 @@ func toKeyPair(k *keypairs.KeyPair, created string) driver.KeyPair {
 func (a *Adapter) ListKeyPairs(ctx context.Context) ([]driver.KeyPair, error) {
 	var out []driver.KeyPair
 	err := a.call(ctx, "list key pairs", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		pages, err := keypairs.List(sc, nil).AllPages(ctx)
-		if err != nil {
+		// One typed decode (keypairs.ExtractKeyPairs goes through a map).
+		var body struct {
+			Keypairs []struct {
+				Keypair keypairs.KeyPair `json:"keypair"`
+			} `json:"keypairs"`
+		}
+		if _, err := sc.Get(ctx, sc.ServiceURL("os-keypairs"), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}}); err != nil {
 			return err
 		}
-		list, err := keypairs.ExtractKeyPairs(pages)
-		if err != nil {
-			return err
-		}
-		out = out[:0]
-		for i := range list {
-			out = append(out, toKeyPair(&list[i], ""))
+		out = make([]driver.KeyPair, 0, len(body.Keypairs))
+		for i := range body.Keypairs {
+			out = append(out, toKeyPair(&body.Keypairs[i].Keypair, ""))
 		}
 		return nil
 	})
@@ -135,7 +160,8 @@ func (a *Adapter) GetKeyPair(ctx context.Context, name string) (*driver.KeyPair,
 		Keypair *keypairBody `json:"keypair"`
 	}
 	err := a.call(ctx, "get key pair "+name, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return keypairs.Get(ctx, sc, esc(name), nil).ExtractInto(&body)
+		_, err := sc.Get(ctx, sc.ServiceURL("os-keypairs", esc(name)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -205,17 +231,15 @@ func toAttachment(v *volumeattach.VolumeAttachment, instanceID string) driver.Vo
 func (a *Adapter) ListVolumeAttachments(ctx context.Context, instanceID string) ([]driver.VolumeAttachment, error) {
 	var out []driver.VolumeAttachment
 	err := a.call(ctx, "list volume attachments of instance "+instanceID, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		pages, err := volumeattach.List(sc, esc(instanceID)).AllPages(ctx)
-		if err != nil {
+		var body struct {
+			VolumeAttachments []volumeattach.VolumeAttachment `json:"volumeAttachments"`
+		}
+		if _, err := sc.Get(ctx, sc.ServiceURL("servers", esc(instanceID), "os-volume_attachments"), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}}); err != nil {
 			return err
 		}
-		list, err := volumeattach.ExtractVolumeAttachments(pages)
-		if err != nil {
-			return err
-		}
-		out = out[:0]
-		for i := range list {
-			out = append(out, toAttachment(&list[i], instanceID))
+		out = make([]driver.VolumeAttachment, 0, len(body.VolumeAttachments))
+		for i := range body.VolumeAttachments {
+			out = append(out, toAttachment(&body.VolumeAttachments[i], instanceID))
 		}
 		return nil
 	})
@@ -224,12 +248,14 @@ func (a *Adapter) ListVolumeAttachments(ctx context.Context, instanceID string) 
 
 // GetVolumeAttachment is GET /servers/{id}/os-volume_attachments/{volumeId}.
 func (a *Adapter) GetVolumeAttachment(ctx context.Context, instanceID, volumeID string) (*driver.VolumeAttachment, error) {
-	var va *volumeattach.VolumeAttachment
+	var body struct {
+		VolumeAttachment *volumeattach.VolumeAttachment `json:"volumeAttachment"`
+	}
 	err := a.call(ctx, "get volume "+volumeID+" of instance "+instanceID, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		var err error
-		va, err = volumeattach.Get(ctx, sc, esc(instanceID), esc(volumeID)).Extract()
+		_, err := sc.Get(ctx, sc.ServiceURL("servers", esc(instanceID), "os-volume_attachments", esc(volumeID)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
 		return err
 	})
+	va := body.VolumeAttachment
 	if err != nil {
 		return nil, err
 	}

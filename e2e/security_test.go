@@ -53,6 +53,12 @@ policy:
 `
 
 func startSecured(t *testing.T, mTLS bool) *secured {
+	return startSecuredKeys(t, mTLS, true)
+}
+
+// startSecuredKeys: withJWKSURL false leaves auth.jwt.jwks_url out, so the
+// gateway finds the key set through OIDC discovery at the issuer.
+func startSecuredKeys(t *testing.T, mTLS, withJWKSURL bool) *secured {
 	t.Helper()
 	s := &secured{idp: authtest.NewProvider("", "computegw"), ca: authtest.NewCA("computegw test CA"), dir: t.TempDir()}
 	idpSrv := s.idp.Serve()
@@ -67,6 +73,10 @@ func startSecured(t *testing.T, mTLS bool) *secured {
 	if mTLS {
 		clientCA = "\n  client_ca_file: " + s.file(t, "clients-ca.crt", s.ca.PEM)
 	}
+	jwksURL := ""
+	if withJWKSURL {
+		jwksURL = "\n    jwks_url: " + s.idp.JWKSURL()
+	}
 	cloud := func(name, url string) string {
 		return fmt.Sprintf("  - {name: %s, dialect: nhnv2, identity_endpoint: %s, tenant_id: %s, username: %s, password_env: E2E_NHN_PASSWORD}\n",
 			name, url, nhnfake.DemoTenantID, nhnfake.DemoUsername)
@@ -80,10 +90,9 @@ tls:
 auth:
   jwt:
     issuer: %s
-    audience: computegw
-    jwks_url: %s
+    audience: computegw%s
 clouds:
-%s%s%s`, certFile, keyFile, clientCA, s.idp.Issuer, s.idp.JWKSURL(), cloud("cloud-a", a.URL), cloud("cloud-b", b.URL), securityPolicy)
+%s%s%s`, certFile, keyFile, clientCA, s.idp.Issuer, jwksURL, cloud("cloud-a", a.URL), cloud("cloud-b", b.URL), securityPolicy)
 	s.gateway = start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", s.file(t, "computegw.yaml", []byte(cfg)))
 	s.rootTLS = &tls.Config{RootCAs: s.ca.Pool(), ServerName: "localhost"}
 	return s
@@ -490,9 +499,10 @@ func demoCreateProtoJSON(name string) map[string]any {
 // TestSecurityKeyRotation: the identity provider rotates its signing key
 // (the old one leaves the key set); the gateway picks the new one up on the
 // first token that names it, without a restart, and a flood of tokens
-// naming unknown keys right after costs the provider no extra fetch.
+// naming unknown keys right after costs the provider no extra fetch. The
+// key set is found through OIDC discovery at the issuer (no jwks_url).
 func TestSecurityKeyRotation(t *testing.T) {
-	s := startSecured(t, false)
+	s := startSecuredKeys(t, false, false)
 	c, _ := s.grpcClient(t, s.rootTLS)
 	p := s.idp
 	old := p.Token("ada@example.com", "platform-admins")

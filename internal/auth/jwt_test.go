@@ -210,3 +210,41 @@ func TestJWKSFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// A key set older than MaxKeySetAge is reloaded in the background, so a key
+// the provider withdrew stops verifying without an unknown kid.
+func TestKeySetReloadedWhenOld(t *testing.T) {
+	p := authtest.NewProvider("", audience)
+	srv := p.Serve()
+	defer srv.Close()
+	clk := &clock{t: time.Now()}
+	v, err := auth.NewVerifier(auth.JWTConfig{Issuer: p.Issuer, Audience: audience, JWKSURL: p.JWKSURL(), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Prime(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	old := p.Token("alice")
+	p.Rotate() // the old key leaves the published set
+	clk.Advance(auth.MaxKeySetAge - time.Minute)
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatalf("within MaxKeySetAge the loaded set serves: %v", err)
+	}
+	if p.JWKSHits.Load() != 1 {
+		t.Fatalf("fetched %d times before the set was old", p.JWKSHits.Load())
+	}
+	clk.Advance(2 * time.Minute)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := v.Verify(context.Background(), old)
+		if err != nil {
+			wantUnauth(t, err, "not in the issuer's key set", "")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the withdrawn key still verifies after the set aged out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

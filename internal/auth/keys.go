@@ -33,9 +33,11 @@ type keySource struct {
 	now               func() time.Time
 	log               *slog.Logger
 
-	mu          sync.Mutex // guards set, lastRefetch, url (after discovery)
+	mu          sync.Mutex // guards set, loaded, lastRefetch, refreshing, url (after discovery)
 	set         *jose.JSONWebKeySet
+	loaded      time.Time // when set was last loaded
 	lastRefetch time.Time
+	refreshing  bool
 
 	fetchMu sync.Mutex // one fetch at a time
 	fetches int        // fetch attempts (tests), under fetchMu
@@ -89,9 +91,39 @@ func (k *keySource) loadLocked(ctx context.Context) error {
 		return fmt.Errorf("%s: %v", from, err)
 	}
 	k.mu.Lock()
-	k.set = set
+	k.set, k.loaded = set, k.now()
 	k.mu.Unlock()
 	return nil
+}
+
+// MaxKeySetAge is how long a loaded key set is used before it is reloaded
+// in the background (while the old one keeps serving), so a key the
+// identity provider withdraws stops being accepted.
+const MaxKeySetAge = 15 * time.Minute
+
+// refreshIfOld starts one background reload of a key set older than
+// MaxKeySetAge.
+func (k *keySource) refreshIfOld() {
+	k.mu.Lock()
+	old := k.set != nil && !k.refreshing && k.now().Sub(k.loaded) >= MaxKeySetAge
+	if old {
+		k.refreshing = true
+	}
+	k.mu.Unlock()
+	if !old {
+		return
+	}
+	go func() {
+		if err := k.load(context.Background()); err != nil {
+			k.log.Warn("reloading the JWT key set failed; keeping the keys already loaded", "error", err.Error())
+			k.mu.Lock()
+			k.loaded = k.now() // try again after another MaxKeySetAge
+			k.mu.Unlock()
+		}
+		k.mu.Lock()
+		k.refreshing = false
+		k.mu.Unlock()
+	}()
 }
 
 // jwksURL is jwks_url, or the jwks_uri of the issuer's discovery document
@@ -181,6 +213,7 @@ func parseKeySet(data []byte) (*jose.JSONWebKeySet, error) {
 // An unknown kid refetches the set unless a refetch happened within
 // minRefetch.
 func (k *keySource) keys(ctx context.Context, kid string) ([]jose.JSONWebKey, error) {
+	k.refreshIfOld()
 	if keys := pick(k.current(), kid); len(keys) > 0 {
 		return keys, nil
 	}

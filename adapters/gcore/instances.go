@@ -272,8 +272,12 @@ func (a *Adapter) page(ctx context.Context, q url.Values, offset, limit int) ([]
 		rows = append(rows, a.toInstance(&out.Results[i]))
 	}
 	count := offset + len(out.Results)
-	if out.Count != nil {
+	switch {
+	case out.Count != nil:
 		count = *out.Count
+	case len(out.Results) >= min(limit, maxLimit):
+		// No total in the answer: a full page may have more after it.
+		count++
 	}
 	return rows, count, nil
 }

@@ -320,6 +320,26 @@ func TestListFiltersNotPushed(t *testing.T) {
 	s.wantCalls(t, want{method: "GET", path: "/v1/instances/111/76", query: url.Values{"limit": {"1000"}, "offset": {"0"}}})
 }
 
+// TestListWithoutCount: an answer without "count" has more after it only
+// when the page is full.
+func TestListWithoutCount(t *testing.T) {
+	s := newStub(t)
+	s.on("GET", "/v1/instances/111/76", ok(`{"results": [{"id": "i1", "status": "ACTIVE"}, {"id": "i2", "status": "ACTIVE"}]}`),
+		ok(`{"results": [{"id": "i3", "status": "ACTIVE"}]}`))
+	a := s.adapter(t)
+	p, err := a.ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 2})
+	if err != nil || !p.More || len(p.Instances) != 2 {
+		t.Fatalf("full page: %+v %v", p, err)
+	}
+	// The stub now answers [i3] to everything: the hinted read (i2 is not
+	// first), the scan (no i2) and the resume at i2's old place, a short
+	// page without a count, so nothing follows it.
+	p, err = a.ListInstances(context.Background(), driver.ListInstancesOptions{PageSize: 2, Marker: "i2"})
+	if err != nil || p.More || len(p.Instances) != 1 || p.Instances[0].ID != "i3" {
+		t.Errorf("short page without count: %+v %v", p, err)
+	}
+}
+
 // TestListMarkerWithoutHint: a marker this process never listed is found by
 // reading from the start; a vanished one is INVALID_ARGUMENT.
 func TestListMarkerWithoutHint(t *testing.T) {

@@ -64,7 +64,10 @@ func (a *Adapter) waitTask(ctx context.Context, op, id string) (*wireTask, error
 						op, taskType(t), id, a.secrets.String(text))}
 			}
 		case !transient(err):
-			return nil, amend("the create was accepted, but ", err)
+			// Gcore accepted the create: whatever reading its task says
+			// (a 404, a key revoked meanwhile), the outcome is unknown, never
+			// a refusal that would let a retry create a second instance.
+			return nil, acceptedButUnknown(op, id, err)
 		default:
 			lastErr = err
 		}
@@ -93,4 +96,14 @@ func stillRunning(ctx context.Context, op, id, state string, lastErr error) erro
 	msg := fmt.Sprintf("%s: Gcore accepted it, but its task %s was still %s when the wait ended (the caller's deadline or the cloud's timeout); "+
 		"the instance may still appear: list instances to check before creating again", op, id, state)
 	return &driver.Error{Code: code, Message: msg, Err: errors.Join(ctx.Err(), lastErr)}
+}
+
+// acceptedButUnknown is the error when the task of an accepted create cannot
+// be read: UNAVAILABLE (an unknown outcome), with Gcore's answer kept.
+func acceptedButUnknown(op, id string, err error) error {
+	de := amend("", err)
+	return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: de.VendorHTTPStatus,
+		VendorCode: de.VendorCode, VendorMessage: de.VendorMessage, Err: err,
+		Message: fmt.Sprintf("%s: Gcore accepted it (task %s), but reading the task failed (%s); "+
+			"the instance may still appear: list instances to check before creating again", op, id, de.Message)}
 }

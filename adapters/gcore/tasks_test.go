@@ -109,6 +109,31 @@ func TestCreateDeadline(t *testing.T) {
 	}
 }
 
+// TestCreateTaskUnreadable: once Gcore accepted a create, a task poll that
+// fails for good (here 404, then 401) is an unknown outcome (UNAVAILABLE),
+// never a refusal the portable layer would forget (a retry could then
+// create a second instance).
+func TestCreateTaskUnreadable(t *testing.T) {
+	for _, status := range []int{http.StatusNotFound, http.StatusUnauthorized} {
+		a, srv := fakeAdapter(t, fake.Options{BuildTime: time.Hour, Hook: func(w http.ResponseWriter, r *http.Request) bool {
+			if strings.Contains(r.URL.Path, "/v1/tasks/") {
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(`{"exception_class": "NotFoundError", "message": "gone"}`))
+				return true
+			}
+			return false
+		}})
+		_, err := a.CreateInstance(context.Background(), createReq("lost"))
+		de := asDriver(err)
+		if de == nil || de.Code != driver.CodeUnavailable || !strings.Contains(de.Message, "may still appear") || de.VendorHTTPStatus != status {
+			t.Errorf("task poll %d: %v", status, err)
+		}
+		if n := srv.Creates(); n != 1 {
+			t.Errorf("%d creates", n)
+		}
+	}
+}
+
 // TestCreateRequestIDFinishesInBackground: with request_id, a caller that
 // gives up while the task runs does not stop the create, and a retry with
 // the same ID gets its result (one create in all).

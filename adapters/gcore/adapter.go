@@ -122,20 +122,20 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("gcore: config of cloud %q: %s", cfg.Name, fmt.Sprintf(format, args...))
 	}
 	if cfg.ProjectID <= 0 {
-		return fail("ProjectID must be a positive integer (the project_id in Gcore's paths)")
+		return fail("project_id must be a positive integer (the project ID in Gcore's paths)")
 	}
 	if cfg.RegionID <= 0 {
-		return fail("RegionID must be a positive integer (the region_id in Gcore's paths)")
+		return fail("region_id must be a positive integer (the region ID in Gcore's paths)")
 	}
 	key := cfg.APIKey
 	if strings.TrimSpace(key) == "" {
-		return fail("APIKey is missing")
+		return fail("the API key (api_key_env or api_key_file) is missing")
 	}
 	// The key goes into a header: refuse what would break it (never echo
 	// the key itself).
 	for _, r := range key {
 		if r < 0x21 || r > 0x7e {
-			return fail("APIKey contains whitespace or non-printable characters (check the secret file for a trailing newline or space)")
+			return fail("the API key (api_key_env or api_key_file) contains whitespace or non-printable characters; check the secret for a stray space or line break")
 		}
 	}
 	endpoint := cfg.Endpoint
@@ -144,10 +144,10 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(endpoint, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fail("Endpoint %q is not an http(s) URL", endpoint)
+		return fail("endpoint %q is not an http(s) URL", endpoint)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fail("Endpoint %q must not have a query, fragment or user info", endpoint)
+		return fail("endpoint %q must not have a query, fragment or user info", endpoint)
 	}
 	a := &Adapter{
 		base:        u.String(),

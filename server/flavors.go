@@ -167,7 +167,9 @@ func (s *Server) refreshFlavors(cl *cloud) {
 	s.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(telemetry.WithCloud(s.bgCtx, cl.tel), cl.timeout)
 		defer cancel()
+		ctx, endSpan := cl.tel.StartBackground(ctx, "computegw.flavor_cache.refresh")
 		list, err := cl.adapter.ListFlavors(ctx, driver.FlavorFilter{})
+		endSpan(err)
 		cl.tel.FlavorRefresh(err, len(list))
 		fc.mu.Lock()
 		defer fc.mu.Unlock()

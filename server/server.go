@@ -252,7 +252,7 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 	ctx, tc := s.opt.Telemetry.StartCall(ctx, method, transport)
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("panic in RPC", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.log.ErrorContext(ctx, "panic in RPC", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = status.Error(codes.Internal, "internal error in computegw")
 		}
 		code := codes.OK

@@ -32,7 +32,7 @@ type session struct {
 // configured) the compute endpoint the catalog's public "compute" endpoint.
 // tokensource calls it single-flight and backs off after a rejection.
 func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
-	a.log.Debug("k5: requesting a token", "user", a.cfg.Username, "project", a.cfg.ProjectID)
+	a.log.DebugContext(ctx, "k5: requesting a token", "user", a.cfg.Username, "project", a.cfg.ProjectID)
 	res := tokens.Create(ctx, a.identity, &tokens.AuthOptions{
 		Username:   a.cfg.Username,
 		Password:   a.cfg.Password,
@@ -56,7 +56,7 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 	if err != nil {
 		return tokensource.Token{}, err
 	}
-	a.log.Info("k5: logged in", "expires", tok.ExpiresAt, "compute_endpoint", compute)
+	a.log.InfoContext(ctx, "k5: logged in", "expires", tok.ExpiresAt, "compute_endpoint", compute)
 	return tokensource.Token{Value: value, Expires: tok.ExpiresAt,
 		Catalog: session{compute: compute, catalogCompute: a.cfg.ComputeEndpoint == "",
 			blockStorage: a.catalogURL(res, "blockstoragev2")}}, nil

@@ -93,7 +93,7 @@ func (a *Adapter) ListZones(ctx context.Context) ([]driver.Zone, error) {
 				VendorHTTPStatus: http.StatusNotFound,
 			}
 		}
-		a.log.Debug("k5: zone listing not available; answering the configured zones")
+		a.log.DebugContext(ctx, "k5: zone listing not available; answering the configured zones")
 		out := make([]driver.Zone, 0, len(a.cfg.Zones))
 		for _, z := range a.cfg.Zones {
 			out = append(out, driver.Zone{Name: z, Available: true})

@@ -435,7 +435,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 			}
 		}
 	}
-	a.log.Info("k5: server created", "id", in.ID)
+	a.log.InfoContext(ctx, "k5: server created", "id", in.ID)
 	return &in, nil
 }
 

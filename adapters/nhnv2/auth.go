@@ -62,7 +62,7 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 	} else {
 		// Without an expiry the token is kept until the backend rejects it
 		// (then tokensource re-authenticates once).
-		a.log.Warn("NHN Cloud token has no readable expiry; relying on 401 to refresh it",
+		a.log.WarnContext(ctx, "NHN Cloud token has no readable expiry; relying on 401 to refresh it",
 			"expires", body.Access.Token.Expires)
 	}
 	sess := &session{computeURL: catalogCompute(body.Access.ServiceCatalog, a.cfg.Region, a.cfg.TenantID),
@@ -73,7 +73,7 @@ func (a *Adapter) fetchToken(ctx context.Context) (tokensource.Token, error) {
 				"; set compute_endpoint for this cloud"}
 	}
 	tok.Catalog = sess
-	a.log.Debug("obtained NHN Cloud token", "expires", tok.Expires)
+	a.log.DebugContext(ctx, "obtained NHN Cloud token", "expires", tok.Expires)
 	return tok, nil
 }
 

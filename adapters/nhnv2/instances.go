@@ -148,7 +148,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 	if err != nil {
 		// The server exists: report it as NHN does right after a create
 		// rather than failing a create that happened.
-		a.log.Warn("created instance but could not read it back", "id", created.ID, "err", err)
+		a.log.WarnContext(ctx, "created instance but could not read it back", "id", created.ID, "err", err)
 		return &driver.Instance{
 			ID: created.ID, Name: req.Name, State: driver.StateProvisioning, VendorStatus: "BUILD",
 			FlavorID: req.FlavorID, ImageID: req.ImageID, Zone: req.Zone, KeyName: req.KeyName,

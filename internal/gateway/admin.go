@@ -13,6 +13,7 @@ import (
 
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/telemetry"
 	"github.com/computegw/computegw/server"
 )
@@ -71,10 +72,33 @@ func listenAdmin(addr string, tel *telemetry.Telemetry, hs *health.Server, compu
 	return srv, lis, nil
 }
 
-// backendClient is a cloud's own backend HTTP client (keep-alive pool),
-// its requests counted and traced for that cloud.
-func backendClient(tel *telemetry.Telemetry, cloud, dialect string) *http.Client {
+// cloudTelemetry hands each cloud its own backend HTTP client (keep-alive
+// pool), counted and traced for that cloud, and once the cloud's adapter
+// exists gives its backend spans the adapter's secret set, so that a URL
+// path holding a secret (TOAST's appkey) is recorded masked.
+type cloudTelemetry struct {
+	tel    *telemetry.Telemetry
+	clouds map[string]*telemetry.Cloud
+}
+
+func newCloudTelemetry(tel *telemetry.Telemetry) *cloudTelemetry {
+	return &cloudTelemetry{tel: tel, clouds: map[string]*telemetry.Cloud{}}
+}
+
+// client is the backend HTTP client of cloud.
+func (ct *cloudTelemetry) client(cloud, dialect string) *http.Client {
 	c := backendhttp.NewClient()
-	c.Transport = tel.Cloud(cloud, dialect).Transport(c.Transport)
+	tc := ct.tel.Cloud(cloud, dialect)
+	ct.clouds[cloud] = tc
+	c.Transport = tc.Transport(c.Transport)
 	return c
+}
+
+// bind hands each cloud's secret set to its telemetry.
+func (ct *cloudTelemetry) bind(clouds []server.Cloud) {
+	for _, c := range clouds {
+		if h, ok := c.Adapter.(interface{ Secrets() *redact.Set }); ok {
+			ct.clouds[c.Name].SetRedactor(h.Secrets())
+		}
+	}
 }

@@ -83,7 +83,18 @@ func Run(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
-	defer tel.Shutdown(context.Background())
+	defer func() {
+		// Export what is buffered, within a bound of its own.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			log.Warn("exporting the last spans failed", "error", err)
+		}
+	}()
+	if tel.Tracing() {
+		log = slog.New(telemetry.LogHandler(log.Handler()))
+	}
+	ct := newCloudTelemetry(tel)
 	var (
 		clouds  []server.Cloud
 		cleanup = func() {}
@@ -92,7 +103,8 @@ func Run(ctx context.Context, opt Options) error {
 	if opt.Clouds != nil {
 		clouds = opt.Clouds
 	} else {
-		clouds, cleanup, file, err = buildClouds(opt, log, tel)
+		clouds, cleanup, file, err = buildClouds(opt, log, ct)
+		ct.bind(clouds)
 	}
 	if err != nil {
 		return err
@@ -155,7 +167,7 @@ func Run(ctx context.Context, opt Options) error {
 		return fmt.Errorf("http_addr %s: %w", httpAddr, err)
 	}
 
-	gs := grpc.NewServer(grpcOptions(tlsCfg)...)
+	gs := grpc.NewServer(append(grpcOptions(tlsCfg), tel.GRPCServerOptions()...)...)
 	pb.RegisterComputeServiceServer(gs, srv)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
@@ -174,7 +186,7 @@ func Run(ctx context.Context, opt Options) error {
 		httpLis.Close()
 		return fmt.Errorf("admin_addr %s: %w", adminAddr, err)
 	}
-	hsrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	hsrv := &http.Server{Handler: tel.HTTPHandler(handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
 	errc := make(chan error, 3)
@@ -350,9 +362,9 @@ func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Mars
 	restError(ctx, mux, m, w, r, st.Err())
 }
 
-func buildClouds(opt Options, log *slog.Logger, tel *telemetry.Telemetry) ([]server.Cloud, func(), *config.File, error) {
+func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry) ([]server.Cloud, func(), *config.File, error) {
 	if opt.ConfigPath == "" {
-		return demoClouds(log, tel)
+		return demoClouds(log, ct)
 	}
 	getenv := opt.Getenv
 	if getenv == nil {
@@ -369,7 +381,7 @@ func buildClouds(opt Options, log *slog.Logger, tel *telemetry.Telemetry) ([]ser
 	var adapters []driver.Adapter
 	cleanup := func() {}
 	for i, c := range file.Clouds {
-		a, err := newAdapter(c, log, tel)
+		a, err := newAdapter(c, log, ct)
 		if err != nil {
 			for _, a := range adapters {
 				a.Close()
@@ -385,14 +397,14 @@ func buildClouds(opt Options, log *slog.Logger, tel *telemetry.Telemetry) ([]ser
 // newAdapter builds a cloud's adapter through its dialect. Each cloud gets
 // its own keep-alive HTTP client, so one slow vendor cannot exhaust
 // another's connections.
-func newAdapter(c config.Cloud, log *slog.Logger, tel *telemetry.Telemetry) (driver.Adapter, error) {
-	return c.Open(dialect.Deps{HTTPClient: backendClient(tel, c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
+func newAdapter(c config.Cloud, log *slog.Logger, ct *cloudTelemetry) (driver.Adapter, error) {
+	return c.Open(dialect.Deps{HTTPClient: ct.client(c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
 }
 
 // demoClouds starts one emulated vendor per dialect on loopback.
-func demoClouds(log *slog.Logger, tel *telemetry.Telemetry) ([]server.Cloud, func(), *config.File, error) {
+func demoClouds(log *slog.Logger, ct *cloudTelemetry) ([]server.Cloud, func(), *config.File, error) {
 	clouds, cleanup, err := demo.Start(log, func(cloud string, d driver.Dialect) *http.Client {
-		return backendClient(tel, cloud, string(d))
+		return ct.client(cloud, string(d))
 	})
 	return clouds, cleanup, nil, err
 }

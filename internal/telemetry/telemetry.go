@@ -1,5 +1,7 @@
-// Package telemetry is computegw's observability: the Prometheus metrics of
-// contract section 7 (on a registry of the gateway's own), and the small
+// Package telemetry is computegw's observability (contract section 7): the
+// Prometheus metrics (on a registry of the gateway's own), OpenTelemetry
+// traces (configured from the OTEL_* variables only, off without an
+// endpoint), the slog handler that joins log lines to traces, and the small
 // hooks the layers call — the portable server per RPC (both transports pass
 // through it), the backend HTTP client per request, the token cache per
 // login, the flavor cache per refresh.
@@ -12,11 +14,16 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 )
 
@@ -25,20 +32,32 @@ type Options struct {
 	// Metrics turns the Prometheus metrics on (the gateway does when it has
 	// an admin listener to serve them).
 	Metrics bool
+	// Getenv reads the OTEL_* variables that turn traces on (nil:
+	// os.Getenv). The exporter and SDK read the rest of them from the
+	// process environment themselves.
+	Getenv func(string) string
+	// Version is the service.version of the traces' resource.
+	Version string
 	// Logger receives telemetry's own errors (nil: discard).
 	Logger *slog.Logger
 }
 
-// Telemetry holds the gateway's metrics. The zero value and nil are off.
+// Telemetry holds the gateway's metrics and tracer. nil is everything off.
 type Telemetry struct {
 	m   *metrics
+	tr  *tracing
 	log *slog.Logger
 }
 
 // New returns the gateway's telemetry; nil (everything off, at no cost)
-// when opt turns nothing on.
+// when opt turns nothing on and no OTLP endpoint is set.
 func New(opt Options) (*Telemetry, error) {
-	if !opt.Metrics {
+	getenv := opt.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	traces := TracingConfigured(getenv)
+	if !opt.Metrics && !traces {
 		return nil, nil
 	}
 	t := &Telemetry{log: opt.Logger}
@@ -48,11 +67,23 @@ func New(opt Options) (*Telemetry, error) {
 	if opt.Metrics {
 		t.m = newMetrics()
 	}
+	if traces {
+		tr, err := newTracing(context.Background(), getenv, opt.Version)
+		if err != nil {
+			return nil, err
+		}
+		t.tr = tr
+	}
 	return t, nil
 }
 
-// Shutdown flushes and stops what New started.
-func (t *Telemetry) Shutdown(ctx context.Context) error { return nil }
+// Shutdown exports the spans still buffered and stops the exporter.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	if !t.Tracing() {
+		return nil
+	}
+	return t.tr.tp.Shutdown(ctx)
+}
 
 // Registry is the Prometheus registry of the gateway's metrics (nil when
 // metrics are off).
@@ -82,6 +113,7 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 // Call is one RPC being served; End it exactly once.
 type Call struct {
 	t         *Telemetry
+	ctx       context.Context
 	method    string
 	transport string
 	start     time.Time
@@ -89,11 +121,13 @@ type Call struct {
 
 // StartCall records that an RPC began on transport ("grpc" or "rest").
 func (t *Telemetry) StartCall(ctx context.Context, method, transport string) (context.Context, Call) {
-	if t == nil || t.m == nil {
+	if t == nil {
 		return ctx, Call{}
 	}
-	t.m.inFlight.WithLabelValues(transport).Inc()
-	return ctx, Call{t: t, method: method, transport: transport, start: time.Now()}
+	if t.m != nil {
+		t.m.inFlight.WithLabelValues(transport).Inc()
+	}
+	return ctx, Call{t: t, ctx: ctx, method: method, transport: transport, start: time.Now()}
 }
 
 // End records the RPC's outcome. cloud is a configured cloud's name,
@@ -103,7 +137,13 @@ func (c Call) End(cloud string, code codes.Code) {
 	if c.t == nil {
 		return
 	}
+	if c.t.tr != nil {
+		annotateCall(c.ctx, c.method, c.transport, cloud, CodeName(code), code != codes.OK)
+	}
 	m := c.t.m
+	if m == nil {
+		return
+	}
 	m.inFlight.WithLabelValues(c.transport).Dec()
 	m.requests.WithLabelValues(c.method, cloud, CodeName(code), c.transport).Inc()
 	m.requestDuration.WithLabelValues(c.method, c.transport).Observe(time.Since(c.start).Seconds())
@@ -124,9 +164,10 @@ func (t *Telemetry) WatchStarted() (ended func()) {
 // Cloud is the telemetry of one configured cloud: its backend HTTP
 // requests, its logins, its flavor cache.
 type Cloud struct {
-	t       *Telemetry
-	name    string
-	dialect string
+	t        *Telemetry
+	name     string
+	dialect  string
+	redactor atomic.Pointer[PathRedactor]
 }
 
 // Cloud returns the telemetry handle of a configured cloud (nil when t is).
@@ -143,6 +184,8 @@ func (t *Telemetry) Cloud(name, dialect string) *Cloud {
 	}
 	return &Cloud{t: t, name: name, dialect: dialect}
 }
+
+var attrLoginResult = attribute.Key("computegw.login.result")
 
 type cloudKey struct{}
 
@@ -165,16 +208,23 @@ func CloudFrom(ctx context.Context) *Cloud {
 type Login struct {
 	c     *Cloud
 	start time.Time
+	span  trace.Span
 }
 
 // StartLogin records that a login began for the cloud in ctx (see
-// WithCloud); without one it records nothing.
+// WithCloud), and starts its span (a child of the call that needed the
+// token); without a cloud in ctx it records nothing.
 func StartLogin(ctx context.Context) (context.Context, Login) {
 	c := CloudFrom(ctx)
-	if c == nil || c.t.m == nil {
+	if c == nil {
 		return ctx, Login{}
 	}
-	return ctx, Login{c: c, start: time.Now()}
+	l := Login{c: c, start: time.Now()}
+	if c.t.tr != nil {
+		ctx, l.span = c.t.tr.tracer.Start(ctx, "computegw.login", trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(AttrCloud.String(c.name), AttrDialect.String(c.dialect)))
+	}
+	return ctx, l
 }
 
 // End records the login's result (LoginOK, LoginRejected, LoginError), the
@@ -183,7 +233,17 @@ func (l Login) End(result string, expires, retryAt time.Time) {
 	if l.c == nil {
 		return
 	}
+	if l.span != nil {
+		l.span.SetAttributes(attrLoginResult.String(result))
+		if result != LoginOK {
+			l.span.SetStatus(otelcodes.Error, "login "+result)
+		}
+		l.span.End()
+	}
 	m, name := l.c.t.m, l.c.name
+	if m == nil {
+		return
+	}
 	m.logins.WithLabelValues(name, result).Inc()
 	m.loginDuration.WithLabelValues(name).Observe(time.Since(l.start).Seconds())
 	switch result {
@@ -212,13 +272,20 @@ func (c *Cloud) FlavorRefresh(err error, flavors int) {
 }
 
 // Transport wraps base (the cloud's backend HTTP transport) so that every
-// request to the cloud's API is counted with its HTTP status and timed.
-// A nil c returns base unchanged.
+// request to the cloud's API is counted with its HTTP status and timed,
+// and, with traces on, is a client span (see SetRedactor). A nil c returns
+// base unchanged.
 func (c *Cloud) Transport(base http.RoundTripper) http.RoundTripper {
-	if c == nil || c.t.m == nil {
+	if c == nil {
 		return base
 	}
+	if c.t.tr != nil {
+		base = c.tracedTransport(base)
+	}
 	m := c.t.m
+	if m == nil {
+		return base
+	}
 	return &backendTransport{
 		base:     base,
 		requests: m.backendRequests.MustCurryWith(prometheus.Labels{"cloud": c.name, "dialect": c.dialect}),

@@ -55,6 +55,12 @@ func demoCreateProto(cloud, name string) *pb.Instance {
 	return in
 }
 
+// demoRequestID is a request_id (a UUID) per demo cloud.
+var demoRequestID = map[string]string{
+	"nhn-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000001", "toast-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000002",
+	"k5-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000003", "gcore-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000004",
+}
+
 var demoGateway *gateway
 
 func demo(t *testing.T) *gateway {
@@ -315,12 +321,12 @@ func roundTripREST(t *testing.T, g *gateway, cloud string) {
 		body[k] = v
 	}
 	var created restInstance
-	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id=5b0e2c6e-7a1f-4b8e-9d2a-"+cloud, body, &created); code != 200 {
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id="+demoRequestID[cloud], body, &created); code != 200 {
 		t.Fatalf("create: HTTP %d %+v", code, created)
 	}
 	// A retry with the same request_id answers the same instance.
 	var again restInstance
-	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id=5b0e2c6e-7a1f-4b8e-9d2a-"+cloud, body, &again); code != 200 || again.Name != created.Name {
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id="+demoRequestID[cloud], body, &again); code != 200 || again.Name != created.Name {
 		t.Fatalf("idempotent retry: HTTP %d, %s vs %s", code, again.Name, created.Name)
 	}
 	name := created.Name

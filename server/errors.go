@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/computegw/computegw/driver"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
 // ErrorDomain is the google.rpc.ErrorInfo domain of every computegw error.
@@ -122,4 +124,33 @@ func toStatus(ctx context.Context, cl *cloud, err error) error {
 		st = st2
 	}
 	return st.Err()
+}
+
+// unreachableDetail says why a cloud of a cross-cloud list failed: the
+// status the call on that cloud alone would have answered.
+func unreachableDetail(ctx context.Context, cl *cloud, err error) *pb.UnreachableCloud {
+	st := status.Convert(toStatus(ctx, cl, err))
+	out := &pb.UnreachableCloud{Code: strings.ToUpper(toSnake(st.Code().String())), Message: st.Message()}
+	if cl != nil {
+		out.Cloud = "clouds/" + cl.name
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			out.Reason = info.GetReason()
+		}
+	}
+	return out
+}
+
+// toSnake turns a Go code name (DeadlineExceeded) into its proto spelling
+// (DEADLINE_EXCEEDED, upper-cased by the caller).
+func toSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -172,6 +172,7 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 			}
 			s.log.WarnContext(ctx, "cloud unreachable in cross-cloud list", "cloud", cu.Cloud, "error", p.err.Error())
 			out.Unreachable = append(out.Unreachable, "clouds/"+cu.Cloud)
+			out.UnreachableDetails = append(out.UnreachableDetails, unreachableDetail(ctx, s.byName[cu.Cloud], p.err))
 			continue
 		}
 		take := min(size-total, len(p.items))
@@ -264,7 +265,8 @@ func (s *Server) GetInstance(ctx context.Context, req *pb.GetInstanceRequest) (*
 	return out, err
 }
 
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// requestIDPattern: AIP-155 request IDs are UUIDs (any version, any case).
+var requestIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // validateCreate checks what every dialect needs and returns the adapter's
 // request. Dialect-specific limits are the adapter's to check.
@@ -272,7 +274,7 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 	var v []driver.FieldViolation
 	add := func(field, why string) { v = append(v, driver.FieldViolation{Field: field, Description: why}) }
 	if id := req.GetRequestId(); id != "" && !requestIDPattern.MatchString(id) {
-		add("request_id", "must be 1-64 letters, digits, '-' or '_' (a UUID is recommended)")
+		add("request_id", fmt.Sprintf("must be a UUID (AIP-155), e.g. 3f1c5a9e-7b2d-4c8e-9a61-2d4f8b0c1e57; got %q", id))
 	}
 	in := req.GetInstance()
 	if in == nil {

@@ -93,6 +93,11 @@ func TestCrossCloudListReportsUnreachable(t *testing.T) {
 	if strings.Join(res.GetUnreachable(), ",") != "clouds/b" {
 		t.Errorf("unreachable %v, want [clouds/b]", res.GetUnreachable())
 	}
+	// Next to it, why (issue 13 finding 7).
+	if d := res.GetUnreachableDetails(); len(d) != 1 || d[0].GetCloud() != "clouds/b" || d[0].GetCode() != "UNAVAILABLE" ||
+		d[0].GetReason() != "BACKEND_UNAVAILABLE" || !strings.Contains(d[0].GetMessage(), "boom") {
+		t.Errorf("unreachable details %v", d)
+	}
 	for _, in := range res.GetInstances() {
 		if strings.HasPrefix(in.GetName(), "clouds/b/") {
 			t.Errorf("instance from the failing cloud: %s", in.GetName())
@@ -229,6 +234,10 @@ func TestValidationBeforeBackend(t *testing.T) {
 		}, "instance.networks[0].fixed_ip"},
 		{"bad request id", func() error {
 			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not ok!", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}})
+			return err
+		}, "request_id"},
+		{"request id not a UUID", func() error {
+			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not-a-uuid", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}})
 			return err
 		}, "request_id"},
 		{"resize without flavor", func() error {
@@ -380,7 +389,7 @@ func TestCreateIsIdempotent(t *testing.T) {
 	names := make([]string, 8)
 	for i := range names {
 		wg.Go(func() {
-			in, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-1", "idem"))
+			in, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-000000000001", "idem"))
 			if err != nil {
 				t.Error(err)
 				return
@@ -397,11 +406,11 @@ func TestCreateIsIdempotent(t *testing.T) {
 			t.Errorf("retries answered different instances: %v", names)
 		}
 	}
-	_, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-1", "other"))
+	_, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-000000000001", "other"))
 	if status.Code(err) != codes.InvalidArgument {
 		t.Errorf("same request_id, different request: %v", err)
 	}
-	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-2", "idem")); err != nil || cc.n.Load() != 2 {
+	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-000000000002", "idem")); err != nil || cc.n.Load() != 2 {
 		t.Errorf("new request_id must create again: %v (creates %d)", err, cc.n.Load())
 	}
 }
@@ -410,17 +419,17 @@ func TestCreateOutcomes(t *testing.T) {
 	// A refused create can be retried with the same request_id.
 	cc := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeResourceExhausted, Message: "quota"}}
 	s := newServer(t, Cloud{Name: "a", Adapter: cc})
-	if _, err := s.CreateInstance(context.Background(), createReq("r1", "x")); status.Code(err) != codes.ResourceExhausted {
+	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a1", "x")); status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("first: %v", err)
 	}
-	if _, err := s.CreateInstance(context.Background(), createReq("r1", "x")); err != nil {
+	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a1", "x")); err != nil {
 		t.Fatalf("retry after a definite refusal: %v", err)
 	}
 	// A create with an unknown outcome is not repeated under the same ID.
 	cc2 := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeUnavailable, Message: "connection reset"}}
 	s2 := newServer(t, Cloud{Name: "a", Adapter: cc2})
-	_, _ = s2.CreateInstance(context.Background(), createReq("r2", "x"))
-	_, err := s2.CreateInstance(context.Background(), createReq("r2", "x"))
+	_, _ = s2.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a2", "x"))
+	_, err := s2.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a2", "x"))
 	if status.Code(err) != codes.FailedPrecondition || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
 		t.Errorf("retry after an unknown outcome: %v", err)
 	}
@@ -532,19 +541,19 @@ func TestIdempotencyForgetsAfterTTLAndBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mk("k1")
-	mk("k1")
+	mk("6f1c8e0a-0000-4000-8000-000000000001")
+	mk("6f1c8e0a-0000-4000-8000-000000000001")
 	if cc.n.Load() != 1 {
 		t.Fatalf("%d creates within the TTL, want 1", cc.n.Load())
 	}
 	now.Add(int64(2 * time.Hour))
-	mk("k1")
+	mk("6f1c8e0a-0000-4000-8000-000000000001")
 	if cc.n.Load() != 2 {
 		t.Fatalf("%d creates after the TTL, want 2", cc.n.Load())
 	}
-	mk("k2")
-	mk("k3") // the bound of 2 evicts k1
-	mk("k1")
+	mk("6f1c8e0a-0000-4000-8000-000000000002")
+	mk("6f1c8e0a-0000-4000-8000-000000000003") // the bound of 2 evicts k1
+	mk("6f1c8e0a-0000-4000-8000-000000000001")
 	if cc.n.Load() != 5 {
 		t.Errorf("%d creates, want 5: k1 should have been evicted by the size bound", cc.n.Load())
 	}

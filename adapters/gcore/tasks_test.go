@@ -144,7 +144,7 @@ func TestCreateRequestIDFinishesInBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	req := &pb.CreateInstanceRequest{Parent: "clouds/g", RequestId: "5d1e6f0a-retry", Instance: &pb.Instance{
+	req := &pb.CreateInstanceRequest{Parent: "clouds/g", RequestId: "5d1e6f0a-0000-4000-8000-00000000a1a1", Instance: &pb.Instance{
 		DisplayName: "bg", Flavor: fake.FlavorSmall, Image: fake.ImageUbuntu,
 		Networks:   []*pb.NetworkAttachment{{Network: fake.NetworkPrivate}},
 		BootVolume: &pb.BootVolume{SizeGb: 10}}}

@@ -259,10 +259,10 @@ func Run(ctx context.Context, opt Options) error {
 // the OpenAPI document, and health endpoints.
 func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, decodingMarshaler{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithErrorHandler(restError),
 		runtime.WithRoutingErrorHandler(restRoutingError),
 		// Process-wide in grpc-gateway: every mux gets the same parser.
@@ -288,7 +288,7 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 	})
 	root.HandleFunc("GET /healthz", healthz)
 	root.HandleFunc("GET /readyz", readyz(hs, srv))
-	root.Handle("/", mux)
+	root.Handle("/", routeCheck(mux))
 	return callerCredentials(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxRequestBytes {
 			writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
@@ -326,6 +326,10 @@ const MaxRequestBytes = 4 << 20
 // none, while every error of the service already has one.
 func restError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
+	if v := violationsIn(st.Message()); v != nil {
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, violationsStatus(v).Err())
+		return
+	}
 	for _, d := range st.Details() {
 		if _, ok := d.(*errdetails.ErrorInfo); ok {
 			runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)

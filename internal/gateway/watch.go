@@ -34,9 +34,10 @@ func watchHandler(srv *server.Server) runtime.HandlerFunc {
 		for _, key := range []string{"targetStates", "target_states"} {
 			for _, v := range q[key] {
 				for _, s := range strings.Split(v, ",") {
-					n, ok := pb.Instance_State_value[strings.TrimSpace(s)]
+					n, ok := pb.Instance_State_value[strings.ToUpper(strings.TrimSpace(s))] // any case, like the filter
 					if !ok || n == 0 {
-						writeStatus(w, server.Status(driver.InvalidArgument("target_states", "unknown state \""+s+"\"")))
+						writeStatus(w, server.Status(driver.InvalidArgument("target_states", "unknown state \""+s+"\"; the states are "+
+							strings.Join(enumNames(pb.Instance_STATE_UNSPECIFIED.Descriptor()), ", ")+" (any case)")))
 						return
 					}
 					req.TargetStates = append(req.TargetStates, pb.Instance_State(n))
@@ -59,7 +60,7 @@ func watchHandler(srv *server.Server) runtime.HandlerFunc {
 
 func writeStatus(w http.ResponseWriter, s *status.Status) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(runtime.HTTPStatusFromCode(s.Code()))
+	w.WriteHeader(httpStatusOf(s))
 	b, _ := protojson.Marshal(s.Proto())
 	_, _ = w.Write(append(b, '\n'))
 }

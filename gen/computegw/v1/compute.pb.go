@@ -320,7 +320,7 @@ func (x RebootInstanceRequest_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RebootInstanceRequest_Type.Descriptor instead.
 func (RebootInstanceRequest_Type) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22, 0}
 }
 
 // A cloud: one vendor account and region the gateway is configured for.
@@ -1503,9 +1503,12 @@ type ListInstancesResponse struct {
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// For `clouds/-`: the clouds that failed or timed out, as `clouds/{cloud}`.
-	Unreachable   []string `protobuf:"bytes,3,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Unreachable []string `protobuf:"bytes,3,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
+	// For `clouds/-`: why each cloud in `unreachable` failed, in the same
+	// order.
+	UnreachableDetails []*UnreachableCloud `protobuf:"bytes,4,rep,name=unreachable_details,json=unreachableDetails,proto3" json:"unreachable_details,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListInstancesResponse) Reset() {
@@ -1559,6 +1562,88 @@ func (x *ListInstancesResponse) GetUnreachable() []string {
 	return nil
 }
 
+func (x *ListInstancesResponse) GetUnreachableDetails() []*UnreachableCloud {
+	if x != nil {
+		return x.UnreachableDetails
+	}
+	return nil
+}
+
+// Why a cloud of a cross-cloud list could not be listed: the error that
+// call would have answered on its own.
+type UnreachableCloud struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `clouds/{cloud}`.
+	Cloud string `protobuf:"bytes,1,opt,name=cloud,proto3" json:"cloud,omitempty"`
+	// The gRPC code name, e.g. `UNAVAILABLE`, `DEADLINE_EXCEEDED`.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// The ErrorInfo reason, e.g. `BACKEND_UNAVAILABLE`,
+	// `BACKEND_CREDENTIALS_REJECTED`.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The error message (never a secret).
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnreachableCloud) Reset() {
+	*x = UnreachableCloud{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnreachableCloud) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnreachableCloud) ProtoMessage() {}
+
+func (x *UnreachableCloud) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnreachableCloud.ProtoReflect.Descriptor instead.
+func (*UnreachableCloud) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UnreachableCloud) GetCloud() string {
+	if x != nil {
+		return x.Cloud
+	}
+	return ""
+}
+
+func (x *UnreachableCloud) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *UnreachableCloud) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *UnreachableCloud) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // Request for GetInstance.
 type GetInstanceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1570,7 +1655,7 @@ type GetInstanceRequest struct {
 
 func (x *GetInstanceRequest) Reset() {
 	*x = GetInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1667,7 @@ func (x *GetInstanceRequest) String() string {
 func (*GetInstanceRequest) ProtoMessage() {}
 
 func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1680,7 @@ func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInstanceRequest.ProtoReflect.Descriptor instead.
 func (*GetInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetInstanceRequest) GetName() string {
@@ -1621,7 +1706,7 @@ type CreateInstanceRequest struct {
 
 func (x *CreateInstanceRequest) Reset() {
 	*x = CreateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1718,7 @@ func (x *CreateInstanceRequest) String() string {
 func (*CreateInstanceRequest) ProtoMessage() {}
 
 func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1731,7 @@ func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateInstanceRequest) GetParent() string {
@@ -1685,7 +1770,7 @@ type UpdateInstanceRequest struct {
 
 func (x *UpdateInstanceRequest) Reset() {
 	*x = UpdateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1697,7 +1782,7 @@ func (x *UpdateInstanceRequest) String() string {
 func (*UpdateInstanceRequest) ProtoMessage() {}
 
 func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1710,7 +1795,7 @@ func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UpdateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateInstanceRequest) GetInstance() *Instance {
@@ -1738,7 +1823,7 @@ type DeleteInstanceRequest struct {
 
 func (x *DeleteInstanceRequest) Reset() {
 	*x = DeleteInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1750,7 +1835,7 @@ func (x *DeleteInstanceRequest) String() string {
 func (*DeleteInstanceRequest) ProtoMessage() {}
 
 func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1763,7 +1848,7 @@ func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteInstanceRequest.ProtoReflect.Descriptor instead.
 func (*DeleteInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteInstanceRequest) GetName() string {
@@ -1784,7 +1869,7 @@ type StartInstanceRequest struct {
 
 func (x *StartInstanceRequest) Reset() {
 	*x = StartInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +1881,7 @@ func (x *StartInstanceRequest) String() string {
 func (*StartInstanceRequest) ProtoMessage() {}
 
 func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +1894,7 @@ func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StartInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StartInstanceRequest) GetName() string {
@@ -1830,7 +1915,7 @@ type StopInstanceRequest struct {
 
 func (x *StopInstanceRequest) Reset() {
 	*x = StopInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +1927,7 @@ func (x *StopInstanceRequest) String() string {
 func (*StopInstanceRequest) ProtoMessage() {}
 
 func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +1940,7 @@ func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StopInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StopInstanceRequest) GetName() string {
@@ -1878,7 +1963,7 @@ type RebootInstanceRequest struct {
 
 func (x *RebootInstanceRequest) Reset() {
 	*x = RebootInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1890,7 +1975,7 @@ func (x *RebootInstanceRequest) String() string {
 func (*RebootInstanceRequest) ProtoMessage() {}
 
 func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1903,7 +1988,7 @@ func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebootInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebootInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RebootInstanceRequest) GetName() string {
@@ -1933,7 +2018,7 @@ type ResizeInstanceRequest struct {
 
 func (x *ResizeInstanceRequest) Reset() {
 	*x = ResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2030,7 @@ func (x *ResizeInstanceRequest) String() string {
 func (*ResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2043,7 @@ func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ResizeInstanceRequest) GetName() string {
@@ -1986,7 +2071,7 @@ type ConfirmResizeInstanceRequest struct {
 
 func (x *ConfirmResizeInstanceRequest) Reset() {
 	*x = ConfirmResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2083,7 @@ func (x *ConfirmResizeInstanceRequest) String() string {
 func (*ConfirmResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2096,7 @@ func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConfirmResizeInstanceRequest) GetName() string {
@@ -2032,7 +2117,7 @@ type RevertResizeInstanceRequest struct {
 
 func (x *RevertResizeInstanceRequest) Reset() {
 	*x = RevertResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2129,7 @@ func (x *RevertResizeInstanceRequest) String() string {
 func (*RevertResizeInstanceRequest) ProtoMessage() {}
 
 func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2142,7 @@ func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevertResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RevertResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RevertResizeInstanceRequest) GetName() string {
@@ -2078,7 +2163,7 @@ type ShelveInstanceRequest struct {
 
 func (x *ShelveInstanceRequest) Reset() {
 	*x = ShelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2090,7 +2175,7 @@ func (x *ShelveInstanceRequest) String() string {
 func (*ShelveInstanceRequest) ProtoMessage() {}
 
 func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +2188,7 @@ func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ShelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ShelveInstanceRequest) GetName() string {
@@ -2124,7 +2209,7 @@ type UnshelveInstanceRequest struct {
 
 func (x *UnshelveInstanceRequest) Reset() {
 	*x = UnshelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2136,7 +2221,7 @@ func (x *UnshelveInstanceRequest) String() string {
 func (*UnshelveInstanceRequest) ProtoMessage() {}
 
 func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2149,7 +2234,7 @@ func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnshelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UnshelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UnshelveInstanceRequest) GetName() string {
@@ -2176,7 +2261,7 @@ type RebuildInstanceRequest struct {
 
 func (x *RebuildInstanceRequest) Reset() {
 	*x = RebuildInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2188,7 +2273,7 @@ func (x *RebuildInstanceRequest) String() string {
 func (*RebuildInstanceRequest) ProtoMessage() {}
 
 func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2201,7 +2286,7 @@ func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebuildInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RebuildInstanceRequest) GetName() string {
@@ -2247,7 +2332,7 @@ type CreateInstanceImageRequest struct {
 
 func (x *CreateInstanceImageRequest) Reset() {
 	*x = CreateInstanceImageRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2344,7 @@ func (x *CreateInstanceImageRequest) String() string {
 func (*CreateInstanceImageRequest) ProtoMessage() {}
 
 func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2357,7 @@ func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CreateInstanceImageRequest) GetName() string {
@@ -2307,7 +2392,7 @@ type CreateInstanceImageResponse struct {
 
 func (x *CreateInstanceImageResponse) Reset() {
 	*x = CreateInstanceImageResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2404,7 @@ func (x *CreateInstanceImageResponse) String() string {
 func (*CreateInstanceImageResponse) ProtoMessage() {}
 
 func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2417,7 @@ func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageResponse.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateInstanceImageResponse) GetImage() string {
@@ -2355,7 +2440,7 @@ type AddSecurityGroupRequest struct {
 
 func (x *AddSecurityGroupRequest) Reset() {
 	*x = AddSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2452,7 @@ func (x *AddSecurityGroupRequest) String() string {
 func (*AddSecurityGroupRequest) ProtoMessage() {}
 
 func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2465,7 @@ func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*AddSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AddSecurityGroupRequest) GetName() string {
@@ -2410,7 +2495,7 @@ type RemoveSecurityGroupRequest struct {
 
 func (x *RemoveSecurityGroupRequest) Reset() {
 	*x = RemoveSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2422,7 +2507,7 @@ func (x *RemoveSecurityGroupRequest) String() string {
 func (*RemoveSecurityGroupRequest) ProtoMessage() {}
 
 func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2435,7 +2520,7 @@ func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*RemoveSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveSecurityGroupRequest) GetName() string {
@@ -2467,7 +2552,7 @@ type AddFloatingIpRequest struct {
 
 func (x *AddFloatingIpRequest) Reset() {
 	*x = AddFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +2564,7 @@ func (x *AddFloatingIpRequest) String() string {
 func (*AddFloatingIpRequest) ProtoMessage() {}
 
 func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +2577,7 @@ func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*AddFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AddFloatingIpRequest) GetName() string {
@@ -2529,7 +2614,7 @@ type RemoveFloatingIpRequest struct {
 
 func (x *RemoveFloatingIpRequest) Reset() {
 	*x = RemoveFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2541,7 +2626,7 @@ func (x *RemoveFloatingIpRequest) String() string {
 func (*RemoveFloatingIpRequest) ProtoMessage() {}
 
 func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2554,7 +2639,7 @@ func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*RemoveFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RemoveFloatingIpRequest) GetName() string {
@@ -2585,7 +2670,7 @@ type WatchInstanceRequest struct {
 
 func (x *WatchInstanceRequest) Reset() {
 	*x = WatchInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2597,7 +2682,7 @@ func (x *WatchInstanceRequest) String() string {
 func (*WatchInstanceRequest) ProtoMessage() {}
 
 func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2610,7 +2695,7 @@ func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchInstanceRequest.ProtoReflect.Descriptor instead.
 func (*WatchInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchInstanceRequest) GetName() string {
@@ -2642,7 +2727,7 @@ type ListVolumeAttachmentsRequest struct {
 
 func (x *ListVolumeAttachmentsRequest) Reset() {
 	*x = ListVolumeAttachmentsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2739,7 @@ func (x *ListVolumeAttachmentsRequest) String() string {
 func (*ListVolumeAttachmentsRequest) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2752,7 @@ func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListVolumeAttachmentsRequest) GetParent() string {
@@ -2704,7 +2789,7 @@ type ListVolumeAttachmentsResponse struct {
 
 func (x *ListVolumeAttachmentsResponse) Reset() {
 	*x = ListVolumeAttachmentsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2716,7 +2801,7 @@ func (x *ListVolumeAttachmentsResponse) String() string {
 func (*ListVolumeAttachmentsResponse) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2729,7 +2814,7 @@ func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListVolumeAttachmentsResponse) GetVolumeAttachments() []*VolumeAttachment {
@@ -2757,7 +2842,7 @@ type GetVolumeAttachmentRequest struct {
 
 func (x *GetVolumeAttachmentRequest) Reset() {
 	*x = GetVolumeAttachmentRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2769,7 +2854,7 @@ func (x *GetVolumeAttachmentRequest) String() string {
 func (*GetVolumeAttachmentRequest) ProtoMessage() {}
 
 func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2782,7 +2867,7 @@ func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVolumeAttachmentRequest.ProtoReflect.Descriptor instead.
 func (*GetVolumeAttachmentRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetVolumeAttachmentRequest) GetName() string {
@@ -2805,7 +2890,7 @@ type AttachVolumeRequest struct {
 
 func (x *AttachVolumeRequest) Reset() {
 	*x = AttachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2817,7 +2902,7 @@ func (x *AttachVolumeRequest) String() string {
 func (*AttachVolumeRequest) ProtoMessage() {}
 
 func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2830,7 +2915,7 @@ func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*AttachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AttachVolumeRequest) GetParent() string {
@@ -2858,7 +2943,7 @@ type DetachVolumeRequest struct {
 
 func (x *DetachVolumeRequest) Reset() {
 	*x = DetachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2870,7 +2955,7 @@ func (x *DetachVolumeRequest) String() string {
 func (*DetachVolumeRequest) ProtoMessage() {}
 
 func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2883,7 +2968,7 @@ func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*DetachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DetachVolumeRequest) GetName() string {
@@ -2912,7 +2997,7 @@ type ListFlavorsRequest struct {
 
 func (x *ListFlavorsRequest) Reset() {
 	*x = ListFlavorsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2924,7 +3009,7 @@ func (x *ListFlavorsRequest) String() string {
 func (*ListFlavorsRequest) ProtoMessage() {}
 
 func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2937,7 +3022,7 @@ func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlavorsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListFlavorsRequest) GetParent() string {
@@ -2988,7 +3073,7 @@ type ListFlavorsResponse struct {
 
 func (x *ListFlavorsResponse) Reset() {
 	*x = ListFlavorsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3000,7 +3085,7 @@ func (x *ListFlavorsResponse) String() string {
 func (*ListFlavorsResponse) ProtoMessage() {}
 
 func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3013,7 +3098,7 @@ func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlavorsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListFlavorsResponse) GetFlavors() []*Flavor {
@@ -3041,7 +3126,7 @@ type GetFlavorRequest struct {
 
 func (x *GetFlavorRequest) Reset() {
 	*x = GetFlavorRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3053,7 +3138,7 @@ func (x *GetFlavorRequest) String() string {
 func (*GetFlavorRequest) ProtoMessage() {}
 
 func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3066,7 +3151,7 @@ func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFlavorRequest.ProtoReflect.Descriptor instead.
 func (*GetFlavorRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetFlavorRequest) GetName() string {
@@ -3091,7 +3176,7 @@ type ListZonesRequest struct {
 
 func (x *ListZonesRequest) Reset() {
 	*x = ListZonesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3103,7 +3188,7 @@ func (x *ListZonesRequest) String() string {
 func (*ListZonesRequest) ProtoMessage() {}
 
 func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3116,7 +3201,7 @@ func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesRequest.ProtoReflect.Descriptor instead.
 func (*ListZonesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListZonesRequest) GetParent() string {
@@ -3153,7 +3238,7 @@ type ListZonesResponse struct {
 
 func (x *ListZonesResponse) Reset() {
 	*x = ListZonesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3165,7 +3250,7 @@ func (x *ListZonesResponse) String() string {
 func (*ListZonesResponse) ProtoMessage() {}
 
 func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3178,7 +3263,7 @@ func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesResponse.ProtoReflect.Descriptor instead.
 func (*ListZonesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListZonesResponse) GetZones() []*Zone {
@@ -3210,7 +3295,7 @@ type ListKeyPairsRequest struct {
 
 func (x *ListKeyPairsRequest) Reset() {
 	*x = ListKeyPairsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3222,7 +3307,7 @@ func (x *ListKeyPairsRequest) String() string {
 func (*ListKeyPairsRequest) ProtoMessage() {}
 
 func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3235,7 +3320,7 @@ func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListKeyPairsRequest) GetParent() string {
@@ -3272,7 +3357,7 @@ type ListKeyPairsResponse struct {
 
 func (x *ListKeyPairsResponse) Reset() {
 	*x = ListKeyPairsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3284,7 +3369,7 @@ func (x *ListKeyPairsResponse) String() string {
 func (*ListKeyPairsResponse) ProtoMessage() {}
 
 func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3297,7 +3382,7 @@ func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListKeyPairsResponse) GetKeyPairs() []*KeyPair {
@@ -3325,7 +3410,7 @@ type GetKeyPairRequest struct {
 
 func (x *GetKeyPairRequest) Reset() {
 	*x = GetKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3337,7 +3422,7 @@ func (x *GetKeyPairRequest) String() string {
 func (*GetKeyPairRequest) ProtoMessage() {}
 
 func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3350,7 +3435,7 @@ func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetKeyPairRequest) GetName() string {
@@ -3375,7 +3460,7 @@ type CreateKeyPairRequest struct {
 
 func (x *CreateKeyPairRequest) Reset() {
 	*x = CreateKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3387,7 +3472,7 @@ func (x *CreateKeyPairRequest) String() string {
 func (*CreateKeyPairRequest) ProtoMessage() {}
 
 func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3400,7 +3485,7 @@ func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*CreateKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *CreateKeyPairRequest) GetParent() string {
@@ -3435,7 +3520,7 @@ type DeleteKeyPairRequest struct {
 
 func (x *DeleteKeyPairRequest) Reset() {
 	*x = DeleteKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[49]
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3447,7 +3532,7 @@ func (x *DeleteKeyPairRequest) String() string {
 func (*DeleteKeyPairRequest) ProtoMessage() {}
 
 func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[49]
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3460,7 +3545,7 @@ func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*DeleteKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{49}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeleteKeyPairRequest) GetName() string {
@@ -3496,7 +3581,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3593,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +3606,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{50}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *Image) GetName() string {
@@ -3598,7 +3683,7 @@ type Network struct {
 
 func (x *Network) Reset() {
 	*x = Network{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3610,7 +3695,7 @@ func (x *Network) String() string {
 func (*Network) ProtoMessage() {}
 
 func (x *Network) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3623,7 +3708,7 @@ func (x *Network) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network.ProtoReflect.Descriptor instead.
 func (*Network) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Network) GetName() string {
@@ -3682,7 +3767,7 @@ type Volume struct {
 
 func (x *Volume) Reset() {
 	*x = Volume{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3694,7 +3779,7 @@ func (x *Volume) String() string {
 func (*Volume) ProtoMessage() {}
 
 func (x *Volume) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3707,7 +3792,7 @@ func (x *Volume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Volume.ProtoReflect.Descriptor instead.
 func (*Volume) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Volume) GetName() string {
@@ -3783,7 +3868,7 @@ type SecurityGroup struct {
 
 func (x *SecurityGroup) Reset() {
 	*x = SecurityGroup{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3795,7 +3880,7 @@ func (x *SecurityGroup) String() string {
 func (*SecurityGroup) ProtoMessage() {}
 
 func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3808,7 +3893,7 @@ func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityGroup.ProtoReflect.Descriptor instead.
 func (*SecurityGroup) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SecurityGroup) GetName() string {
@@ -3847,7 +3932,7 @@ type ListImagesRequest struct {
 
 func (x *ListImagesRequest) Reset() {
 	*x = ListImagesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3859,7 +3944,7 @@ func (x *ListImagesRequest) String() string {
 func (*ListImagesRequest) ProtoMessage() {}
 
 func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3872,7 +3957,7 @@ func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesRequest.ProtoReflect.Descriptor instead.
 func (*ListImagesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{54}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListImagesRequest) GetParent() string {
@@ -3909,7 +3994,7 @@ type ListImagesResponse struct {
 
 func (x *ListImagesResponse) Reset() {
 	*x = ListImagesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3921,7 +4006,7 @@ func (x *ListImagesResponse) String() string {
 func (*ListImagesResponse) ProtoMessage() {}
 
 func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3934,7 +4019,7 @@ func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesResponse.ProtoReflect.Descriptor instead.
 func (*ListImagesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{55}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListImagesResponse) GetImages() []*Image {
@@ -3962,7 +4047,7 @@ type GetImageRequest struct {
 
 func (x *GetImageRequest) Reset() {
 	*x = GetImageRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3974,7 +4059,7 @@ func (x *GetImageRequest) String() string {
 func (*GetImageRequest) ProtoMessage() {}
 
 func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3987,7 +4072,7 @@ func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImageRequest.ProtoReflect.Descriptor instead.
 func (*GetImageRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{56}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetImageRequest) GetName() string {
@@ -4012,7 +4097,7 @@ type ListNetworksRequest struct {
 
 func (x *ListNetworksRequest) Reset() {
 	*x = ListNetworksRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4024,7 +4109,7 @@ func (x *ListNetworksRequest) String() string {
 func (*ListNetworksRequest) ProtoMessage() {}
 
 func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4037,7 +4122,7 @@ func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksRequest.ProtoReflect.Descriptor instead.
 func (*ListNetworksRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{57}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListNetworksRequest) GetParent() string {
@@ -4074,7 +4159,7 @@ type ListNetworksResponse struct {
 
 func (x *ListNetworksResponse) Reset() {
 	*x = ListNetworksResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4086,7 +4171,7 @@ func (x *ListNetworksResponse) String() string {
 func (*ListNetworksResponse) ProtoMessage() {}
 
 func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4099,7 +4184,7 @@ func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksResponse.ProtoReflect.Descriptor instead.
 func (*ListNetworksResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{58}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ListNetworksResponse) GetNetworks() []*Network {
@@ -4131,7 +4216,7 @@ type ListVolumesRequest struct {
 
 func (x *ListVolumesRequest) Reset() {
 	*x = ListVolumesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4143,7 +4228,7 @@ func (x *ListVolumesRequest) String() string {
 func (*ListVolumesRequest) ProtoMessage() {}
 
 func (x *ListVolumesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4156,7 +4241,7 @@ func (x *ListVolumesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumesRequest.ProtoReflect.Descriptor instead.
 func (*ListVolumesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{59}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListVolumesRequest) GetParent() string {
@@ -4193,7 +4278,7 @@ type ListVolumesResponse struct {
 
 func (x *ListVolumesResponse) Reset() {
 	*x = ListVolumesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4205,7 +4290,7 @@ func (x *ListVolumesResponse) String() string {
 func (*ListVolumesResponse) ProtoMessage() {}
 
 func (x *ListVolumesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4218,7 +4303,7 @@ func (x *ListVolumesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumesResponse.ProtoReflect.Descriptor instead.
 func (*ListVolumesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{60}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListVolumesResponse) GetVolumes() []*Volume {
@@ -4250,7 +4335,7 @@ type ListSecurityGroupsRequest struct {
 
 func (x *ListSecurityGroupsRequest) Reset() {
 	*x = ListSecurityGroupsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4262,7 +4347,7 @@ func (x *ListSecurityGroupsRequest) String() string {
 func (*ListSecurityGroupsRequest) ProtoMessage() {}
 
 func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4275,7 +4360,7 @@ func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{61}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListSecurityGroupsRequest) GetParent() string {
@@ -4312,7 +4397,7 @@ type ListSecurityGroupsResponse struct {
 
 func (x *ListSecurityGroupsResponse) Reset() {
 	*x = ListSecurityGroupsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	mi := &file_computegw_v1_compute_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4324,7 +4409,7 @@ func (x *ListSecurityGroupsResponse) String() string {
 func (*ListSecurityGroupsResponse) ProtoMessage() {}
 
 func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	mi := &file_computegw_v1_compute_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4337,7 +4422,7 @@ func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{62}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListSecurityGroupsResponse) GetSecurityGroups() []*SecurityGroup {
@@ -4370,7 +4455,7 @@ type Network_Subnet struct {
 
 func (x *Network_Subnet) Reset() {
 	*x = Network_Subnet{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[66]
+	mi := &file_computegw_v1_compute_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4382,7 +4467,7 @@ func (x *Network_Subnet) String() string {
 func (*Network_Subnet) ProtoMessage() {}
 
 func (x *Network_Subnet) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[66]
+	mi := &file_computegw_v1_compute_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4395,7 +4480,7 @@ func (x *Network_Subnet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network_Subnet.ProtoReflect.Descriptor instead.
 func (*Network_Subnet) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52, 0}
 }
 
 func (x *Network_Subnet) GetId() string {
@@ -4563,11 +4648,17 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12\x1b\n" +
-	"\x06filter\x18\x04 \x01(\tB\x03\xe0A\x01R\x06filter\"\x97\x01\n" +
+	"\x06filter\x18\x04 \x01(\tB\x03\xe0A\x01R\x06filter\"\xe8\x01\n" +
 	"\x15ListInstancesResponse\x124\n" +
 	"\tinstances\x18\x01 \x03(\v2\x16.computegw.v1.InstanceR\tinstances\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12 \n" +
-	"\vunreachable\x18\x03 \x03(\tR\vunreachable\"G\n" +
+	"\vunreachable\x18\x03 \x03(\tR\vunreachable\x12O\n" +
+	"\x13unreachable_details\x18\x04 \x03(\v2\x1e.computegw.v1.UnreachableCloudR\x12unreachableDetails\"n\n" +
+	"\x10UnreachableCloud\x12\x14\n" +
+	"\x05cloud\x18\x01 \x01(\tR\x05cloud\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"G\n" +
 	"\x12GetInstanceRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15computegw.io/InstanceR\x04name\"\xab\x01\n" +
@@ -4843,7 +4934,7 @@ func file_computegw_v1_compute_proto_rawDescGZIP() []byte {
 }
 
 var file_computegw_v1_compute_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_computegw_v1_compute_proto_goTypes = []any{
 	(Cloud_Dialect)(0),                    // 0: computegw.v1.Cloud.Dialect
 	(Instance_State)(0),                   // 1: computegw.v1.Instance.State
@@ -4864,175 +4955,177 @@ var file_computegw_v1_compute_proto_goTypes = []any{
 	(*GetCloudRequest)(nil),               // 16: computegw.v1.GetCloudRequest
 	(*ListInstancesRequest)(nil),          // 17: computegw.v1.ListInstancesRequest
 	(*ListInstancesResponse)(nil),         // 18: computegw.v1.ListInstancesResponse
-	(*GetInstanceRequest)(nil),            // 19: computegw.v1.GetInstanceRequest
-	(*CreateInstanceRequest)(nil),         // 20: computegw.v1.CreateInstanceRequest
-	(*UpdateInstanceRequest)(nil),         // 21: computegw.v1.UpdateInstanceRequest
-	(*DeleteInstanceRequest)(nil),         // 22: computegw.v1.DeleteInstanceRequest
-	(*StartInstanceRequest)(nil),          // 23: computegw.v1.StartInstanceRequest
-	(*StopInstanceRequest)(nil),           // 24: computegw.v1.StopInstanceRequest
-	(*RebootInstanceRequest)(nil),         // 25: computegw.v1.RebootInstanceRequest
-	(*ResizeInstanceRequest)(nil),         // 26: computegw.v1.ResizeInstanceRequest
-	(*ConfirmResizeInstanceRequest)(nil),  // 27: computegw.v1.ConfirmResizeInstanceRequest
-	(*RevertResizeInstanceRequest)(nil),   // 28: computegw.v1.RevertResizeInstanceRequest
-	(*ShelveInstanceRequest)(nil),         // 29: computegw.v1.ShelveInstanceRequest
-	(*UnshelveInstanceRequest)(nil),       // 30: computegw.v1.UnshelveInstanceRequest
-	(*RebuildInstanceRequest)(nil),        // 31: computegw.v1.RebuildInstanceRequest
-	(*CreateInstanceImageRequest)(nil),    // 32: computegw.v1.CreateInstanceImageRequest
-	(*CreateInstanceImageResponse)(nil),   // 33: computegw.v1.CreateInstanceImageResponse
-	(*AddSecurityGroupRequest)(nil),       // 34: computegw.v1.AddSecurityGroupRequest
-	(*RemoveSecurityGroupRequest)(nil),    // 35: computegw.v1.RemoveSecurityGroupRequest
-	(*AddFloatingIpRequest)(nil),          // 36: computegw.v1.AddFloatingIpRequest
-	(*RemoveFloatingIpRequest)(nil),       // 37: computegw.v1.RemoveFloatingIpRequest
-	(*WatchInstanceRequest)(nil),          // 38: computegw.v1.WatchInstanceRequest
-	(*ListVolumeAttachmentsRequest)(nil),  // 39: computegw.v1.ListVolumeAttachmentsRequest
-	(*ListVolumeAttachmentsResponse)(nil), // 40: computegw.v1.ListVolumeAttachmentsResponse
-	(*GetVolumeAttachmentRequest)(nil),    // 41: computegw.v1.GetVolumeAttachmentRequest
-	(*AttachVolumeRequest)(nil),           // 42: computegw.v1.AttachVolumeRequest
-	(*DetachVolumeRequest)(nil),           // 43: computegw.v1.DetachVolumeRequest
-	(*ListFlavorsRequest)(nil),            // 44: computegw.v1.ListFlavorsRequest
-	(*ListFlavorsResponse)(nil),           // 45: computegw.v1.ListFlavorsResponse
-	(*GetFlavorRequest)(nil),              // 46: computegw.v1.GetFlavorRequest
-	(*ListZonesRequest)(nil),              // 47: computegw.v1.ListZonesRequest
-	(*ListZonesResponse)(nil),             // 48: computegw.v1.ListZonesResponse
-	(*ListKeyPairsRequest)(nil),           // 49: computegw.v1.ListKeyPairsRequest
-	(*ListKeyPairsResponse)(nil),          // 50: computegw.v1.ListKeyPairsResponse
-	(*GetKeyPairRequest)(nil),             // 51: computegw.v1.GetKeyPairRequest
-	(*CreateKeyPairRequest)(nil),          // 52: computegw.v1.CreateKeyPairRequest
-	(*DeleteKeyPairRequest)(nil),          // 53: computegw.v1.DeleteKeyPairRequest
-	(*Image)(nil),                         // 54: computegw.v1.Image
-	(*Network)(nil),                       // 55: computegw.v1.Network
-	(*Volume)(nil),                        // 56: computegw.v1.Volume
-	(*SecurityGroup)(nil),                 // 57: computegw.v1.SecurityGroup
-	(*ListImagesRequest)(nil),             // 58: computegw.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),            // 59: computegw.v1.ListImagesResponse
-	(*GetImageRequest)(nil),               // 60: computegw.v1.GetImageRequest
-	(*ListNetworksRequest)(nil),           // 61: computegw.v1.ListNetworksRequest
-	(*ListNetworksResponse)(nil),          // 62: computegw.v1.ListNetworksResponse
-	(*ListVolumesRequest)(nil),            // 63: computegw.v1.ListVolumesRequest
-	(*ListVolumesResponse)(nil),           // 64: computegw.v1.ListVolumesResponse
-	(*ListSecurityGroupsRequest)(nil),     // 65: computegw.v1.ListSecurityGroupsRequest
-	(*ListSecurityGroupsResponse)(nil),    // 66: computegw.v1.ListSecurityGroupsResponse
-	nil,                                   // 67: computegw.v1.Instance.MetadataEntry
-	nil,                                   // 68: computegw.v1.RebuildInstanceRequest.MetadataEntry
-	nil,                                   // 69: computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	(*Network_Subnet)(nil),                // 70: computegw.v1.Network.Subnet
-	(*timestamppb.Timestamp)(nil),         // 71: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 72: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                 // 73: google.protobuf.Empty
+	(*UnreachableCloud)(nil),              // 19: computegw.v1.UnreachableCloud
+	(*GetInstanceRequest)(nil),            // 20: computegw.v1.GetInstanceRequest
+	(*CreateInstanceRequest)(nil),         // 21: computegw.v1.CreateInstanceRequest
+	(*UpdateInstanceRequest)(nil),         // 22: computegw.v1.UpdateInstanceRequest
+	(*DeleteInstanceRequest)(nil),         // 23: computegw.v1.DeleteInstanceRequest
+	(*StartInstanceRequest)(nil),          // 24: computegw.v1.StartInstanceRequest
+	(*StopInstanceRequest)(nil),           // 25: computegw.v1.StopInstanceRequest
+	(*RebootInstanceRequest)(nil),         // 26: computegw.v1.RebootInstanceRequest
+	(*ResizeInstanceRequest)(nil),         // 27: computegw.v1.ResizeInstanceRequest
+	(*ConfirmResizeInstanceRequest)(nil),  // 28: computegw.v1.ConfirmResizeInstanceRequest
+	(*RevertResizeInstanceRequest)(nil),   // 29: computegw.v1.RevertResizeInstanceRequest
+	(*ShelveInstanceRequest)(nil),         // 30: computegw.v1.ShelveInstanceRequest
+	(*UnshelveInstanceRequest)(nil),       // 31: computegw.v1.UnshelveInstanceRequest
+	(*RebuildInstanceRequest)(nil),        // 32: computegw.v1.RebuildInstanceRequest
+	(*CreateInstanceImageRequest)(nil),    // 33: computegw.v1.CreateInstanceImageRequest
+	(*CreateInstanceImageResponse)(nil),   // 34: computegw.v1.CreateInstanceImageResponse
+	(*AddSecurityGroupRequest)(nil),       // 35: computegw.v1.AddSecurityGroupRequest
+	(*RemoveSecurityGroupRequest)(nil),    // 36: computegw.v1.RemoveSecurityGroupRequest
+	(*AddFloatingIpRequest)(nil),          // 37: computegw.v1.AddFloatingIpRequest
+	(*RemoveFloatingIpRequest)(nil),       // 38: computegw.v1.RemoveFloatingIpRequest
+	(*WatchInstanceRequest)(nil),          // 39: computegw.v1.WatchInstanceRequest
+	(*ListVolumeAttachmentsRequest)(nil),  // 40: computegw.v1.ListVolumeAttachmentsRequest
+	(*ListVolumeAttachmentsResponse)(nil), // 41: computegw.v1.ListVolumeAttachmentsResponse
+	(*GetVolumeAttachmentRequest)(nil),    // 42: computegw.v1.GetVolumeAttachmentRequest
+	(*AttachVolumeRequest)(nil),           // 43: computegw.v1.AttachVolumeRequest
+	(*DetachVolumeRequest)(nil),           // 44: computegw.v1.DetachVolumeRequest
+	(*ListFlavorsRequest)(nil),            // 45: computegw.v1.ListFlavorsRequest
+	(*ListFlavorsResponse)(nil),           // 46: computegw.v1.ListFlavorsResponse
+	(*GetFlavorRequest)(nil),              // 47: computegw.v1.GetFlavorRequest
+	(*ListZonesRequest)(nil),              // 48: computegw.v1.ListZonesRequest
+	(*ListZonesResponse)(nil),             // 49: computegw.v1.ListZonesResponse
+	(*ListKeyPairsRequest)(nil),           // 50: computegw.v1.ListKeyPairsRequest
+	(*ListKeyPairsResponse)(nil),          // 51: computegw.v1.ListKeyPairsResponse
+	(*GetKeyPairRequest)(nil),             // 52: computegw.v1.GetKeyPairRequest
+	(*CreateKeyPairRequest)(nil),          // 53: computegw.v1.CreateKeyPairRequest
+	(*DeleteKeyPairRequest)(nil),          // 54: computegw.v1.DeleteKeyPairRequest
+	(*Image)(nil),                         // 55: computegw.v1.Image
+	(*Network)(nil),                       // 56: computegw.v1.Network
+	(*Volume)(nil),                        // 57: computegw.v1.Volume
+	(*SecurityGroup)(nil),                 // 58: computegw.v1.SecurityGroup
+	(*ListImagesRequest)(nil),             // 59: computegw.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),            // 60: computegw.v1.ListImagesResponse
+	(*GetImageRequest)(nil),               // 61: computegw.v1.GetImageRequest
+	(*ListNetworksRequest)(nil),           // 62: computegw.v1.ListNetworksRequest
+	(*ListNetworksResponse)(nil),          // 63: computegw.v1.ListNetworksResponse
+	(*ListVolumesRequest)(nil),            // 64: computegw.v1.ListVolumesRequest
+	(*ListVolumesResponse)(nil),           // 65: computegw.v1.ListVolumesResponse
+	(*ListSecurityGroupsRequest)(nil),     // 66: computegw.v1.ListSecurityGroupsRequest
+	(*ListSecurityGroupsResponse)(nil),    // 67: computegw.v1.ListSecurityGroupsResponse
+	nil,                                   // 68: computegw.v1.Instance.MetadataEntry
+	nil,                                   // 69: computegw.v1.RebuildInstanceRequest.MetadataEntry
+	nil,                                   // 70: computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	(*Network_Subnet)(nil),                // 71: computegw.v1.Network.Subnet
+	(*timestamppb.Timestamp)(nil),         // 72: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 73: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                 // 74: google.protobuf.Empty
 }
 var file_computegw_v1_compute_proto_depIdxs = []int32{
 	0,  // 0: computegw.v1.Cloud.dialect:type_name -> computegw.v1.Cloud.Dialect
 	1,  // 1: computegw.v1.Instance.state:type_name -> computegw.v1.Instance.State
 	9,  // 2: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
-	71, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
-	71, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
-	71, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
+	72, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
+	72, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
+	72, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
 	7,  // 6: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
 	8,  // 7: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
-	67, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
+	68, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
 	6,  // 9: computegw.v1.Instance.flavor_details:type_name -> computegw.v1.InstanceFlavor
 	2,  // 10: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
 	4,  // 11: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
 	5,  // 12: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
-	5,  // 13: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	5,  // 14: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	72, // 15: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 16: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
-	68, // 17: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
-	69, // 18: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	1,  // 19: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
-	10, // 20: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
-	11, // 21: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
-	12, // 22: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
-	13, // 23: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
-	13, // 24: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
-	71, // 25: computegw.v1.Image.create_time:type_name -> google.protobuf.Timestamp
-	70, // 26: computegw.v1.Network.subnets:type_name -> computegw.v1.Network.Subnet
-	54, // 27: computegw.v1.ListImagesResponse.images:type_name -> computegw.v1.Image
-	55, // 28: computegw.v1.ListNetworksResponse.networks:type_name -> computegw.v1.Network
-	56, // 29: computegw.v1.ListVolumesResponse.volumes:type_name -> computegw.v1.Volume
-	57, // 30: computegw.v1.ListSecurityGroupsResponse.security_groups:type_name -> computegw.v1.SecurityGroup
-	14, // 31: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
-	16, // 32: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
-	17, // 33: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
-	19, // 34: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
-	20, // 35: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
-	21, // 36: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
-	22, // 37: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
-	23, // 38: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
-	24, // 39: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
-	25, // 40: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
-	26, // 41: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
-	27, // 42: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
-	28, // 43: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
-	29, // 44: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
-	30, // 45: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
-	31, // 46: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
-	32, // 47: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
-	34, // 48: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
-	35, // 49: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
-	36, // 50: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
-	37, // 51: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
-	38, // 52: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
-	39, // 53: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
-	41, // 54: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
-	42, // 55: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
-	43, // 56: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
-	44, // 57: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
-	46, // 58: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
-	47, // 59: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
-	49, // 60: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
-	51, // 61: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
-	52, // 62: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
-	53, // 63: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
-	58, // 64: computegw.v1.ComputeService.ListImages:input_type -> computegw.v1.ListImagesRequest
-	60, // 65: computegw.v1.ComputeService.GetImage:input_type -> computegw.v1.GetImageRequest
-	61, // 66: computegw.v1.ComputeService.ListNetworks:input_type -> computegw.v1.ListNetworksRequest
-	63, // 67: computegw.v1.ComputeService.ListVolumes:input_type -> computegw.v1.ListVolumesRequest
-	65, // 68: computegw.v1.ComputeService.ListSecurityGroups:input_type -> computegw.v1.ListSecurityGroupsRequest
-	15, // 69: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
-	4,  // 70: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
-	18, // 71: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
-	5,  // 72: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
-	5,  // 73: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
-	5,  // 74: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
-	73, // 75: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
-	5,  // 76: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
-	5,  // 77: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
-	5,  // 78: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
-	5,  // 79: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 80: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 81: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 82: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
-	5,  // 83: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
-	5,  // 84: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
-	33, // 85: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
-	5,  // 86: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 87: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 88: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 89: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 90: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
-	40, // 91: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
-	10, // 92: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
-	10, // 93: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
-	73, // 94: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
-	45, // 95: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
-	11, // 96: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
-	48, // 97: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
-	50, // 98: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
-	13, // 99: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
-	13, // 100: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
-	73, // 101: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
-	59, // 102: computegw.v1.ComputeService.ListImages:output_type -> computegw.v1.ListImagesResponse
-	54, // 103: computegw.v1.ComputeService.GetImage:output_type -> computegw.v1.Image
-	62, // 104: computegw.v1.ComputeService.ListNetworks:output_type -> computegw.v1.ListNetworksResponse
-	64, // 105: computegw.v1.ComputeService.ListVolumes:output_type -> computegw.v1.ListVolumesResponse
-	66, // 106: computegw.v1.ComputeService.ListSecurityGroups:output_type -> computegw.v1.ListSecurityGroupsResponse
-	69, // [69:107] is the sub-list for method output_type
-	31, // [31:69] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	19, // 13: computegw.v1.ListInstancesResponse.unreachable_details:type_name -> computegw.v1.UnreachableCloud
+	5,  // 14: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	5,  // 15: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	73, // 16: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 17: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
+	69, // 18: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
+	70, // 19: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	1,  // 20: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
+	10, // 21: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
+	11, // 22: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
+	12, // 23: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
+	13, // 24: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
+	13, // 25: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
+	72, // 26: computegw.v1.Image.create_time:type_name -> google.protobuf.Timestamp
+	71, // 27: computegw.v1.Network.subnets:type_name -> computegw.v1.Network.Subnet
+	55, // 28: computegw.v1.ListImagesResponse.images:type_name -> computegw.v1.Image
+	56, // 29: computegw.v1.ListNetworksResponse.networks:type_name -> computegw.v1.Network
+	57, // 30: computegw.v1.ListVolumesResponse.volumes:type_name -> computegw.v1.Volume
+	58, // 31: computegw.v1.ListSecurityGroupsResponse.security_groups:type_name -> computegw.v1.SecurityGroup
+	14, // 32: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
+	16, // 33: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
+	17, // 34: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
+	20, // 35: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
+	21, // 36: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
+	22, // 37: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
+	23, // 38: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
+	24, // 39: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
+	25, // 40: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
+	26, // 41: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
+	27, // 42: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
+	28, // 43: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
+	29, // 44: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
+	30, // 45: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
+	31, // 46: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
+	32, // 47: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
+	33, // 48: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
+	35, // 49: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
+	36, // 50: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
+	37, // 51: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
+	38, // 52: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
+	39, // 53: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
+	40, // 54: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
+	42, // 55: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
+	43, // 56: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
+	44, // 57: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
+	45, // 58: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
+	47, // 59: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
+	48, // 60: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
+	50, // 61: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
+	52, // 62: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
+	53, // 63: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
+	54, // 64: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
+	59, // 65: computegw.v1.ComputeService.ListImages:input_type -> computegw.v1.ListImagesRequest
+	61, // 66: computegw.v1.ComputeService.GetImage:input_type -> computegw.v1.GetImageRequest
+	62, // 67: computegw.v1.ComputeService.ListNetworks:input_type -> computegw.v1.ListNetworksRequest
+	64, // 68: computegw.v1.ComputeService.ListVolumes:input_type -> computegw.v1.ListVolumesRequest
+	66, // 69: computegw.v1.ComputeService.ListSecurityGroups:input_type -> computegw.v1.ListSecurityGroupsRequest
+	15, // 70: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
+	4,  // 71: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
+	18, // 72: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
+	5,  // 73: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
+	5,  // 74: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
+	5,  // 75: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
+	74, // 76: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
+	5,  // 77: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
+	5,  // 78: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
+	5,  // 79: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
+	5,  // 80: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 81: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 82: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
+	5,  // 83: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
+	5,  // 84: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
+	5,  // 85: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
+	34, // 86: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
+	5,  // 87: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 88: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
+	5,  // 89: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 90: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
+	5,  // 91: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
+	41, // 92: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
+	10, // 93: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
+	10, // 94: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
+	74, // 95: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
+	46, // 96: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
+	11, // 97: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
+	49, // 98: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
+	51, // 99: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
+	13, // 100: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
+	13, // 101: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
+	74, // 102: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
+	60, // 103: computegw.v1.ComputeService.ListImages:output_type -> computegw.v1.ListImagesResponse
+	55, // 104: computegw.v1.ComputeService.GetImage:output_type -> computegw.v1.Image
+	63, // 105: computegw.v1.ComputeService.ListNetworks:output_type -> computegw.v1.ListNetworksResponse
+	65, // 106: computegw.v1.ComputeService.ListVolumes:output_type -> computegw.v1.ListVolumesResponse
+	67, // 107: computegw.v1.ComputeService.ListSecurityGroups:output_type -> computegw.v1.ListSecurityGroupsResponse
+	70, // [70:108] is the sub-list for method output_type
+	32, // [32:70] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_computegw_v1_compute_proto_init() }
@@ -5046,7 +5139,7 @@ func file_computegw_v1_compute_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_computegw_v1_compute_proto_rawDesc), len(file_computegw_v1_compute_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   67,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// TestCrossCloudListSaysWhy: a clouds/- answer names, next to each
+// unreachable cloud, why it failed (issue 13 finding 7), over gRPC and REST.
+func TestCrossCloudListSaysWhy(t *testing.T) {
+	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
+	defer nhn.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more
+	cfg := fmt.Sprintf(`
+clouds:
+  - name: good
+    dialect: nhnv2
+    identity_endpoint: %s
+    tenant_id: %s
+    username: %s
+    password: %s
+  - name: wrong-password
+    dialect: nhnv2
+    identity_endpoint: %s
+    tenant_id: %s
+    username: %s
+    password: not-the-password
+  - name: gone
+    dialect: nhnv2
+    identity_endpoint: %s
+    tenant_id: %s
+    username: someone
+    password: x
+    timeout: 3s
+`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, nhnfake.DemoPassword,
+		nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, dead, nhnfake.DemoTenantID)
+	g := start(t, nil, "--config", writeFile(t, "why.yaml", cfg))
+
+	res, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]*pb.UnreachableCloud{}
+	for _, d := range res.GetUnreachableDetails() {
+		why[d.GetCloud()] = d
+	}
+	if len(res.GetUnreachable()) != 2 || len(why) != 2 || len(res.GetInstances()) == 0 {
+		t.Fatalf("unreachable %v details %v, %d instances", res.GetUnreachable(), res.GetUnreachableDetails(), len(res.GetInstances()))
+	}
+	if d := why["clouds/wrong-password"]; d.GetReason() != "BACKEND_CREDENTIALS_REJECTED" || d.GetCode() != "FAILED_PRECONDITION" {
+		t.Errorf("wrong password: %v", d)
+	}
+	if d := why["clouds/gone"]; d.GetCode() != "UNAVAILABLE" || d.GetMessage() == "" || strings.Contains(d.GetMessage(), "not-the-password") {
+		t.Errorf("unreachable endpoint: %v", d)
+	}
+
+	var rest struct {
+		Unreachable        []string
+		UnreachableDetails []struct{ Cloud, Code, Reason, Message string }
+	}
+	if code := g.rest(t, "GET", "/v1/clouds/-/instances", nil, &rest); code != 200 || len(rest.UnreachableDetails) != 2 {
+		t.Fatalf("REST: HTTP %d %+v", code, rest)
+	}
+	for _, d := range rest.UnreachableDetails {
+		if d.Reason == "" || d.Message == "" || !strings.Contains(strings.Join(rest.Unreachable, ","), d.Cloud) {
+			t.Errorf("REST detail %+v", d)
+		}
+	}
+}
+
+// TestRESTErrorStatuses: through the binary, the statuses and details of
+// issue 13 findings 4, 5 and 8.
+func TestRESTErrorStatuses(t *testing.T) {
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
+	id := nhnfake.InstanceWebServer
+	cases := []struct {
+		name, method, path string
+		body               any
+		http               int
+		reason, want       string
+	}{
+		{"did you mean", "POST", "/v1/clouds/nhn-demo/instances", `{"displayName":"x","flavour":"f"}`, 400, "INVALID_ARGUMENT", `did you mean \"flavor\"`},
+		{"page_size not a number", "GET", "/v1/clouds/nhn-demo/instances?page_size=ten", nil, 400, "INVALID_ARGUMENT", "whole number"},
+		{"user data not base64", "POST", "/v1/clouds/nhn-demo/instances", `{"displayName":"x","userData":"%%%"}`, 400, "INVALID_ARGUMENT", "base64"},
+		{"enum values listed", "POST", "/v1/clouds/nhn-demo/instances/" + id + ":reboot", `{"type":"gentle"}`, 400, "INVALID_ARGUMENT", "SOFT, HARD"},
+		{"request_id not a UUID", "POST", "/v1/clouds/nhn-demo/instances?request_id=not-a-uuid", map[string]any{"displayName": "x", "flavor": "f", "image": "i"}, 400, "INVALID_ARGUMENT", "UUID"},
+		{"unknown verb", "POST", "/v1/clouds/nhn-demo/instances/" + id + ":restart", map[string]any{}, 404, "NOT_FOUND", ":reboot"},
+		{"PUT on an instance", "PUT", "/v1/clouds/nhn-demo/instances/" + id, map[string]any{}, 405, "METHOD_NOT_ALLOWED", "GET, PATCH"},
+		{"GET of a custom method", "GET", "/v1/clouds/nhn-demo/instances/" + id + ":stop", nil, 405, "METHOD_NOT_ALLOWED", "POST"},
+		{"body too large", "POST", "/v1/clouds/nhn-demo/instances", `{"displayName":"` + strings.Repeat("a", 5<<20) + `"}`, 413, "REQUEST_TOO_LARGE", "limit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var e restError
+			code := g.rest(t, c.method, c.path, c.body, &e)
+			if code != c.http || e.reason() != c.reason {
+				t.Fatalf("HTTP %d reason %q (%s), want %d %s", code, e.reason(), e.Message, c.http, c.reason)
+			}
+			if !strings.Contains(e.Message, strings.ReplaceAll(c.want, `\"`, `"`)) {
+				t.Errorf("message %q lacks %q", e.Message, c.want)
+			}
+		})
+	}
+	// Enum and state names in any case, in bodies and queries.
+	if code := g.rest(t, "POST", "/v1/clouds/nhn-demo/instances/"+id+":reboot", map[string]any{"type": "hard"}, nil); code != 200 {
+		t.Errorf(`reboot {"type":"hard"}: HTTP %d`, code)
+	}
+}

@@ -64,7 +64,7 @@ clouds:
 	t.Run("CreateFinishesAfterTheCallerGaveUp", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"displayName": "patient", "flavor": gcorefake.FlavorSmall, "image": gcorefake.ImageUbuntu,
 			"networks": []any{map[string]any{"network": gcorefake.NetworkPrivate}}, "bootVolume": map[string]any{"sizeGb": 10}})
-		url := "http://" + g.httpAddr + "/v1/clouds/gcore-lux/instances?request_id=7c2d9e4f-gcore-e2e"
+		url := "http://" + g.httpAddr + "/v1/clouds/gcore-lux/instances?request_id=7c2d9e4f-0000-4000-8000-00000000e2e0"
 		impatient := &http.Client{Timeout: 300 * time.Millisecond}
 		if res, err := impatient.Post(url, "application/json", bytes.NewReader(body)); err == nil {
 			res.Body.Close()

@@ -150,7 +150,7 @@ func createOn(t *testing.T, g *gateway, requestID string, body any) (int, fleetA
 func TestReplicasShareRequestID(t *testing.T) {
 	gs, wire, _ := fleetOf(t, 2)
 	wire.setHold(700 * time.Millisecond) // both requests are in flight together
-	const id = "3f6c1d2e-0a4b-4c5d-8e9f-replicas01"
+	const id = "3f6c1d2e-0a4b-4c5d-8e9f-000000000001"
 	var wg sync.WaitGroup
 	answers := make([]fleetAnswer, 2)
 	codes := make([]int, 2)
@@ -208,7 +208,7 @@ func TestReplicasShareRequestID(t *testing.T) {
 func TestReplicaKilledMidCreate(t *testing.T) {
 	gs, wire, _ := fleetOf(t, 2)
 	wire.setHold(time.Minute)
-	const id = "3f6c1d2e-0a4b-4c5d-8e9f-killed0001"
+	const id = "3f6c1d2e-0a4b-4c5d-8e9f-000000000002"
 	go func() {
 		var a fleetAnswer
 		_ = gs[0].restNoFail("POST", "/v1/clouds/nhn-kr1/instances?request_id="+id, fleetCreate, &a)
@@ -233,7 +233,7 @@ func TestReplicaKilledMidCreate(t *testing.T) {
 	}
 	// A new request_id creates as usual.
 	wire.setHold(0)
-	if code, a := createOn(t, gs[1], "3f6c1d2e-0a4b-4c5d-8e9f-killed0002", fleetCreate); code != 200 {
+	if code, a := createOn(t, gs[1], "3f6c1d2e-0a4b-4c5d-8e9f-000000000003", fleetCreate); code != 200 {
 		t.Fatalf("a fresh create: HTTP %d %+v", code, a)
 	}
 }
@@ -244,7 +244,7 @@ func TestReplicaKilledMidCreate(t *testing.T) {
 // back the replicas use it again by themselves, with the records kept.
 func TestReplicasRedisRestart(t *testing.T) {
 	gs, wire, rs := fleetOf(t, 2)
-	const before = "3f6c1d2e-0a4b-4c5d-8e9f-restart001"
+	const before = "3f6c1d2e-0a4b-4c5d-8e9f-000000000005"
 	code, first := createOn(t, gs[0], before, fleetCreate)
 	if code != 200 {
 		t.Fatalf("create: HTTP %d %+v", code, first)
@@ -252,7 +252,7 @@ func TestReplicasRedisRestart(t *testing.T) {
 	rs.Stop()
 
 	for i, g := range gs {
-		code, a := createOn(t, g, fmt.Sprintf("3f6c1d2e-0a4b-4c5d-8e9f-during000%d", i), fleetCreate)
+		code, a := createOn(t, g, fmt.Sprintf("3f6c1d2e-0a4b-4c5d-8e9f-00000000010%d", i), fleetCreate)
 		if code != 503 || a.Code != 14 || a.reason() != "STATE_UNAVAILABLE" {
 			t.Fatalf("replica %d, create with request_id, Redis down: HTTP %d %+v", i, code, a)
 		}
@@ -289,7 +289,7 @@ func TestReplicasRedisRestart(t *testing.T) {
 			t.Fatalf("replica %d, retry of the record from before the restart: HTTP %d %+v", i, code, a)
 		}
 	}
-	if code, a := createOn(t, gs[1], "3f6c1d2e-0a4b-4c5d-8e9f-after00001", fleetCreate); code != 200 {
+	if code, a := createOn(t, gs[1], "3f6c1d2e-0a4b-4c5d-8e9f-000000000004", fleetCreate); code != 200 {
 		t.Fatalf("create with request_id after the restart: HTTP %d %+v", code, a)
 	}
 	if n := wire.creates.Load(); n != 4 {

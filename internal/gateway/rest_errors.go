@@ -352,15 +352,15 @@ func levenshtein(a, b string) int {
 
 // --- routes ---------------------------------------------------------------
 
-type route struct {
+type restPath struct {
 	re      *regexp.Regexp
 	methods []string
 }
 
-// routes are the REST paths of the OpenAPI document the gateway serves
+// restPaths are the REST paths of the OpenAPI document the gateway serves
 // (one source of truth with the generated handlers): a {param} matches one
 // path segment without a ':' (so ".../ID:stop" is never an instance ID).
-var routes = func() []route {
+var restPaths = func() []restPath {
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
@@ -368,7 +368,7 @@ var routes = func() []route {
 		panic(err)
 	}
 	param := regexp.MustCompile(`\{[^}]+\}`)
-	var out []route
+	var out []restPath
 	for p, ops := range doc.Paths {
 		var b strings.Builder
 		b.WriteString("^")
@@ -384,7 +384,7 @@ var routes = func() []route {
 			methods = append(methods, strings.ToUpper(m))
 		}
 		sort.Strings(methods)
-		out = append(out, route{re: regexp.MustCompile(b.String()), methods: methods})
+		out = append(out, restPath{re: regexp.MustCompile(b.String()), methods: methods})
 	}
 	return out
 }()
@@ -415,7 +415,7 @@ func routeCheck(next http.Handler) http.Handler {
 		}
 		var allow []string
 		matched := false
-		for _, rt := range routes {
+		for _, rt := range restPaths {
 			if rt.re.MatchString(r.URL.Path) {
 				matched = true
 				allow = append(allow, rt.methods...)

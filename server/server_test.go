@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -377,7 +379,14 @@ func (c *countingCreate) CreateInstance(ctx context.Context, r *driver.CreateIns
 	return c.Adapter.CreateInstance(ctx, r)
 }
 
+// createReq builds a create; a short test key id ("r1") becomes a UUID
+// derived from it (request_id must be a UUID), the same for the same key.
 func createReq(id, name string) *pb.CreateInstanceRequest {
+	if id != "" && !requestIDPattern.MatchString(id) {
+		h := sha256.Sum256([]byte(id))
+		x := hex.EncodeToString(h[:16])
+		id = x[0:8] + "-" + x[8:12] + "-4" + x[13:16] + "-8" + x[17:20] + "-" + x[20:32]
+	}
 	return &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: id,
 		Instance: &pb.Instance{DisplayName: name, Flavor: memory.FlavorSmall, Image: memory.ImageUbuntu}}
 }

@@ -425,8 +425,8 @@ func TestSecurityJWT(t *testing.T) {
 				"user:ada@example.com CreateInstance clouds/cloud-b OK",
 				"user:ada@example.com DeleteInstance " + in.GetName() + " OK",
 				"user:olga StopInstance " + instA + " OK",
-				"user:olga DeleteInstance " + instA + " PermissionDenied",
-				"user:vic@example.com StopInstance " + instA + " PermissionDenied",
+				"user:olga DeleteInstance " + instA + " PERMISSION_DENIED",
+				"user:vic@example.com StopInstance " + instA + " PERMISSION_DENIED",
 			}
 			missing := ""
 			for _, w := range want {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/auth"
+	"github.com/computegw/computegw/internal/telemetry"
 )
 
 // Caller security (contract section 6) in the layer both transports share:
@@ -152,7 +153,7 @@ func (c *call) audit(ctx context.Context, code codes.Code) {
 		principal = c.id.Principal
 	}
 	attrs := []slog.Attr{slog.Bool("audit", true), slog.String("principal", principal), slog.String("rpc", c.method),
-		slog.String("resource", c.resource), slog.String("code", code.String())}
+		slog.String("resource", c.resource), slog.String("code", telemetry.CodeName(code))}
 	if c.requestID != "" {
 		attrs = append(attrs, slog.String("request_id", c.requestID))
 	}

@@ -317,8 +317,8 @@ func TestAuditLines(t *testing.T) {
 	}
 	want := []map[string]any{
 		{"principal": "user:ada", "rpc": "StopInstance", "resource": name, "code": "OK"},
-		{"principal": "user:otto", "rpc": "DeleteInstance", "resource": name, "code": "PermissionDenied"},
-		{"principal": "user:ada", "rpc": "CreateInstance", "resource": "clouds/alpha", "code": "InvalidArgument", "request_id": "8d3c6b8e-8d4b-4bb8-9a59-3c3e4d5e6f70"},
+		{"principal": "user:otto", "rpc": "DeleteInstance", "resource": name, "code": "PERMISSION_DENIED"},
+		{"principal": "user:ada", "rpc": "CreateInstance", "resource": "clouds/alpha", "code": "INVALID_ARGUMENT", "request_id": "8d3c6b8e-8d4b-4bb8-9a59-3c3e4d5e6f70"},
 	}
 	if len(audits) != len(want) {
 		t.Fatalf("%d audit lines, want %d: %v", len(audits), len(want), audits)

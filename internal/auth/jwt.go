@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -47,8 +49,46 @@ type JWTConfig struct {
 
 // Verifier checks JWT bearer tokens.
 type Verifier struct {
-	cfg  JWTConfig
-	keys *keySource
+	cfg   JWTConfig
+	keys  *keySource
+	cache tokenCache
+}
+
+// tokenCache remembers tokens that verified, so a caller sending the same
+// token again costs a hash and a map lookup instead of a signature check. An
+// entry holds only while the key set it was checked against is the current
+// one (any reload, for an unknown kid or by age, drops every entry's
+// validity) and until the token's exp (with the leeway).
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]cachedToken
+}
+
+type cachedToken struct {
+	claims *Claims
+	set    *jose.JSONWebKeySet
+}
+
+// maxCachedTokens bounds the cache; when full it starts over.
+const maxCachedTokens = 4096
+
+func (c *tokenCache) get(sum [32]byte, keys *keySource, now time.Time) (*Claims, bool) {
+	c.mu.Lock()
+	e, ok := c.m[sum]
+	c.mu.Unlock()
+	if !ok || e.set != keys.current() || now.Add(-Leeway).After(e.claims.Expiry) {
+		return nil, false
+	}
+	return e.claims, true
+}
+
+func (c *tokenCache) put(sum [32]byte, claims *Claims, set *jose.JSONWebKeySet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = make(map[[32]byte]cachedToken)
+	}
+	c.m[sum] = cachedToken{claims: claims, set: set}
 }
 
 // Claims are what a verified token says about its caller.
@@ -114,6 +154,23 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if len(raw) > MaxTokenBytes {
 		return nil, unauthenticated("bearer token is longer than %d bytes", MaxTokenBytes)
 	}
+	sum := sha256.Sum256([]byte(raw))
+	if c, ok := v.cache.get(sum, v.keys, v.cfg.Now()); ok {
+		v.keys.refreshIfOld()
+		return c, nil
+	}
+	set := v.keys.current()
+	c, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if set != nil && set == v.keys.current() {
+		v.cache.put(sum, c, set)
+	}
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (*Claims, error) {
 	tok, err := jwt.ParseSigned(raw, Algorithms)
 	if err != nil {
 		if alg, ok := headerAlg(raw); ok && !slices.Contains(Algorithms, jose.SignatureAlgorithm(alg)) {

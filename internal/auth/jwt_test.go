@@ -248,3 +248,38 @@ func TestKeySetReloadedWhenOld(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A token verified once is remembered, but never past its exp (plus
+// leeway) and never once the key set it was checked against is replaced.
+func TestVerifiedTokenCacheHonoursExpiryAndKeySet(t *testing.T) {
+	p := authtest.NewProvider("", audience)
+	srv := p.Serve()
+	defer srv.Close()
+	clk := &clock{t: time.Now()}
+	v, err := auth.NewVerifier(auth.JWTConfig{Issuer: p.Issuer, Audience: audience, JWKSURL: p.JWKSURL(), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := p.Sign(p.Current(), authtest.Claims{"sub": "alice", "exp": clk.Now().Add(10 * time.Second).Unix()})
+	for range 3 {
+		if _, err := v.Verify(context.Background(), short); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(10*time.Second + auth.Leeway + time.Second)
+	_, err = v.Verify(context.Background(), short)
+	wantUnauth(t, err, "expired", short)
+
+	old := p.Token("alice")
+	if _, err := v.Verify(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	p.Rotate()
+	// The first token of the new key refetches the set (unknown kid) ...
+	if _, err := v.Verify(context.Background(), p.Token("bob")); err != nil {
+		t.Fatal(err)
+	}
+	// ... after which the cached token of the withdrawn key is refused.
+	_, err = v.Verify(context.Background(), old)
+	wantUnauth(t, err, "not in the issuer's key set", old)
+}

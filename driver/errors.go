@@ -3,6 +3,7 @@ package driver
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -119,3 +120,25 @@ func CodeOf(err error) Code {
 
 // IsNotFound reports whether err is classified as CodeNotFound.
 func IsNotFound(err error) bool { return err != nil && CodeOf(err) == CodeNotFound }
+
+// Violations collects the field violations of one request, so that a caller
+// learns every problem at once instead of one per try.
+type Violations []FieldViolation
+
+// Add records one violation.
+func (v *Violations) Add(field, description string) {
+	*v = append(*v, FieldViolation{Field: field, Description: description})
+}
+
+// Err is nil without violations, else one CodeInvalidArgument error naming
+// every one (in the message too, joined by "; ").
+func (v Violations) Err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	parts := make([]string, len(v))
+	for i, fv := range v {
+		parts[i] = fv.Field + ": " + fv.Description
+	}
+	return &Error{Code: CodeInvalidArgument, Message: strings.Join(parts, "; "), Violations: v}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
@@ -114,5 +115,43 @@ func TestRESTErrorStatuses(t *testing.T) {
 	// Enum and state names in any case, in bodies and queries.
 	if code := g.rest(t, "POST", "/v1/clouds/nhn-demo/instances/"+id+":reboot", map[string]any{"type": "hard"}, nil); code != 200 {
 		t.Errorf(`reboot {"type":"hard"}: HTTP %d`, code)
+	}
+}
+
+// TestCreateNamesEveryMissingField: a create missing several things each
+// cloud needs answers all of them in one error (issue 13 finding 6), and a
+// vendor's own refusal reason is in the top-level message.
+func TestCreateNamesEveryMissingField(t *testing.T) {
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
+	cases := map[string]struct {
+		body   map[string]any
+		fields []string
+	}{
+		"toast-demo": {map[string]any{"displayName": "x", "flavor": toastfake.FlavorID, "image": toastfake.ImageID},
+			[]string{"instance.zone", "instance.networks", "instance.boot_volume.size_gb"}},
+		"nhn-demo": {map[string]any{"displayName": "x", "flavor": nhnfake.FlavorU2C1M2, "image": nhnfake.ImageUbuntu},
+			[]string{"instance.key_pair", "instance.networks"}},
+	}
+	for cloud, c := range cases {
+		var e struct {
+			Message string
+			Details []struct {
+				FieldViolations []struct{ Field string }
+			}
+		}
+		if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances", c.body, &e); code != 400 {
+			t.Fatalf("%s: HTTP %d %s", cloud, code, e.Message)
+		}
+		var got []string
+		for _, d := range e.Details {
+			for _, v := range d.FieldViolations {
+				got = append(got, v.Field)
+			}
+		}
+		for _, f := range c.fields {
+			if !strings.Contains(strings.Join(got, ","), f) || !strings.Contains(e.Message, f) {
+				t.Errorf("%s: violations %v / message %q lack %s", cloud, got, e.Message, f)
+			}
+		}
 	}
 }

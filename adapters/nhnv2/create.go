@@ -71,53 +71,62 @@ type serverCreateOpts struct {
 // validate checks what the guide constrains, before any backend call, and
 // names the portable field of each violation.
 func (o *serverCreateOpts) validate() error {
+	// The request-level fields are checked together, so that a caller
+	// learns every missing one at once.
+	var v driver.Violations
 	switch {
 	case strings.TrimSpace(o.Name) == "":
-		return driver.InvalidArgument("instance.display_name", "is required")
+		v.Add("instance.display_name", "is required")
 	case utf8.RuneCountInString(o.Name) > maxNameLen:
-		return driver.InvalidArgument("instance.display_name", fmt.Sprintf("must be at most %d characters (NHN Cloud limit)", maxNameLen))
-	case o.FlavorRef == "":
-		return driver.InvalidArgument("instance.flavor", "is required")
-	case o.ImageRef == "":
-		return driver.InvalidArgument("instance.image", "is required")
-	case o.KeyName == "":
-		return driver.InvalidArgument("instance.key_pair", "is required by NHN Cloud (server.key_name)")
-	case len(o.Networks) == 0:
-		return driver.InvalidArgument("instance.networks", "at least one network, subnet or port is required by NHN Cloud")
+		v.Add("instance.display_name", fmt.Sprintf("must be at most %d characters (NHN Cloud limit)", maxNameLen))
+	}
+	if o.FlavorRef == "" {
+		v.Add("instance.flavor", "is required")
+	}
+	if o.ImageRef == "" {
+		v.Add("instance.image", "is required")
+	}
+	if o.KeyName == "" {
+		v.Add("instance.key_pair", "is required by NHN Cloud (server.key_name)")
+	}
+	if len(o.Networks) == 0 {
+		v.Add("instance.networks", "at least one network, subnet or port is required by NHN Cloud")
 	}
 	for i, n := range o.Networks {
 		field := fmt.Sprintf("instance.networks[%d]", i)
 		set := 0
-		for _, v := range []string{n.UUID, n.Subnet, n.Port} {
-			if v != "" {
+		for _, id := range []string{n.UUID, n.Subnet, n.Port} {
+			if id != "" {
 				set++
 			}
 		}
 		if set != 1 {
-			return driver.InvalidArgument(field, "set exactly one of network, subnet or port")
+			v.Add(field, "set exactly one of network, subnet or port")
 		}
 		if n.FixedIP != "" {
 			if _, err := netip.ParseAddr(n.FixedIP); err != nil {
-				return driver.InvalidArgument(field+".fixed_ip", "is not an IP address")
+				v.Add(field+".fixed_ip", "is not an IP address")
 			}
 		}
 	}
 	for i, g := range o.SecurityGroups {
 		if strings.TrimSpace(g) == "" {
-			return driver.InvalidArgument(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
+			v.Add(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
 		}
 	}
 	if n := base64.StdEncoding.EncodedLen(len(o.UserData)); n > maxUserDataBytes {
-		return driver.InvalidArgument("instance.user_data",
-			fmt.Sprintf("is %d bytes once base64-encoded; NHN Cloud allows at most %d", n, maxUserDataBytes))
+		v.Add("instance.user_data", fmt.Sprintf("is %d bytes once base64-encoded; NHN Cloud allows at most %d", n, maxUserDataBytes))
 	}
-	for k, v := range o.Metadata {
+	for k, val := range o.Metadata {
 		if k == "" || utf8.RuneCountInString(k) > maxMetadataLen {
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("keys must be 1 to %d characters", maxMetadataLen))
+			v.Add("instance.metadata", fmt.Sprintf("keys must be 1 to %d characters", maxMetadataLen))
 		}
-		if utf8.RuneCountInString(v) > maxMetadataLen {
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("value of %q is longer than %d characters", k, maxMetadataLen))
+		if utf8.RuneCountInString(val) > maxMetadataLen {
+			v.Add("instance.metadata", fmt.Sprintf("value of %q is longer than %d characters", k, maxMetadataLen))
 		}
+	}
+	if err := v.Err(); err != nil {
+		return err
 	}
 	for i, bd := range o.BlockDevices {
 		field := fmt.Sprintf("instance.block_devices[%d]", i)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
@@ -114,7 +115,9 @@ func classifyResult(resultCode int64) result {
 		return result{code: driver.CodeAlreadyExists, what: "a key pair with that name already exists"}
 	}
 	code := backendhttp.CodeForStatus(int(status))
-	return result{code: code, what: fmt.Sprintf("%s (TOAST %s API result, HTTP status %d)", describeCode(code), name, status)}
+	// The status is the one the result code encodes (FFHHH), not the
+	// answer's HTTP status, which is usually 200 (vendor_http_status).
+	return result{code: code, what: fmt.Sprintf("%s (TOAST %s API result code %d, a %d-class error)", describeCode(code), name, resultCode, status)}
 }
 
 func describeCode(c driver.Code) string {
@@ -150,9 +153,16 @@ func isTokenRefused(err error) bool { return errors.Is(err, errTokenRefused) }
 // isSuccessful: false (or whose header is inconsistent).
 func vendorFailure(httpStatus int, resultCode int64, resultMessage string) *driver.Error {
 	r := classifyResult(resultCode)
+	msg := r.what
+	if m := strings.TrimSpace(resultMessage); m != "" {
+		// The vendor's own reason belongs in the message a caller reads
+		// first ("volume is required for this flavor"), not only in
+		// vendor_message.
+		msg += ": TOAST says " + strconv.Quote(m)
+	}
 	e := &driver.Error{
 		Code:             r.code,
-		Message:          r.what,
+		Message:          msg,
 		VendorHTTPStatus: httpStatus,
 		VendorCode:       strconv.FormatInt(resultCode, 10),
 		VendorMessage:    resultMessage,

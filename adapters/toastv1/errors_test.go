@@ -232,3 +232,17 @@ func TestDecodeResponseFlexibleNumbers(t *testing.T) {
 		t.Errorf("number-typed flavor %+v", b)
 	}
 }
+
+// TestVendorReasonInMessage: TOAST's resultMessage is in the top-level
+// message (issue 13 finding 6), and the message claims no HTTP status the
+// answer did not have (finding 8).
+func TestVendorReasonInMessage(t *testing.T) {
+	e := vendorFailure(200, -4, "Invalid parameters : volume is required for this flavor")
+	if !strings.Contains(e.Message, "volume is required for this flavor") || e.VendorHTTPStatus != 200 {
+		t.Errorf("message %q", e.Message)
+	}
+	e = vendorFailure(200, 10404, "Instance not found")
+	if strings.Contains(e.Message, "HTTP status 404") || !strings.Contains(e.Message, "result code 10404") || !strings.Contains(e.Message, "Instance not found") {
+		t.Errorf("message %q", e.Message)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -215,78 +216,107 @@ func validNameChars(s string) bool {
 	return true
 }
 
-// validateCreate checks what the API guide constrains, before sending.
+// validateCreate checks what the API guide constrains, before sending, and
+// names every problem at once (one try, not one per missing field).
 func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) error {
+	var v driver.Violations
 	limit := maxNameLinux
 	if a.windows[req.ImageID] {
 		limit = maxNameWindows
 	}
 	switch {
 	case req.Name == "":
-		return driver.InvalidArgument("instance.display_name", "a name is required")
+		v.Add("instance.display_name", "a name is required")
 	case !validNameChars(req.Name):
-		return driver.InvalidArgument("instance.display_name",
+		v.Add("instance.display_name",
 			fmt.Sprintf("TOAST allows only letters, digits, '-' and '.' in an instance name; %q has others", req.Name))
 	case len(req.Name) > limit:
 		kind := "Linux"
 		if limit == maxNameWindows {
 			kind = "Windows"
 		}
-		return driver.InvalidArgument("instance.display_name",
+		v.Add("instance.display_name",
 			fmt.Sprintf("TOAST allows at most %d characters for a %s instance name; %q has %d", limit, kind, req.Name, len(req.Name)))
-	case req.FlavorID == "":
-		return driver.InvalidArgument("instance.flavor", "a flavor is required")
-	case req.ImageID == "":
-		return driver.InvalidArgument("instance.image", "an image is required")
-	case req.Zone == "":
-		return driver.InvalidArgument("instance.zone", "TOAST requires an availability zone")
-	case count < 1 || count > maxCount:
-		return driver.InvalidArgument("instance.count", fmt.Sprintf("TOAST creates 1 to %d instances at a time, not %d", maxCount, count))
-	case len(req.UserData) > 0:
-		return driver.InvalidArgument("instance.user_data", "the TOAST v1.0 instance API has no user data")
-	case len(req.Networks) == 0:
-		return driver.InvalidArgument("instance.networks", "TOAST requires a network ID or a subnet ID")
+	}
+	if req.FlavorID == "" {
+		v.Add("instance.flavor", "a flavor is required")
+	}
+	if req.ImageID == "" {
+		v.Add("instance.image", "an image is required")
+	}
+	if req.Zone == "" {
+		v.Add("instance.zone", "TOAST requires an availability zone")
+	}
+	if count < 1 || count > maxCount {
+		v.Add("instance.count", fmt.Sprintf("TOAST creates 1 to %d instances at a time, not %d", maxCount, count))
+	}
+	if len(req.UserData) > 0 {
+		v.Add("instance.user_data", "the TOAST v1.0 instance API has no user data")
+	}
+	if len(req.Networks) == 0 {
+		v.Add("instance.networks", "TOAST requires a network ID or a subnet ID")
 	}
 	for i, n := range req.Networks {
 		field := fmt.Sprintf("instance.networks[%d]", i)
 		switch {
 		case n.PortID != "":
-			return driver.InvalidArgument(field+".port", "the TOAST v1.0 instance API cannot attach an existing port; give a network or subnet")
+			v.Add(field+".port", "the TOAST v1.0 instance API cannot attach an existing port; give a network or subnet")
 		case n.FixedIP != "":
-			return driver.InvalidArgument(field+".fixed_ip", "the TOAST v1.0 instance API cannot request a fixed IP")
+			v.Add(field+".fixed_ip", "the TOAST v1.0 instance API cannot request a fixed IP")
 		case n.NetworkID == "" && n.SubnetID == "":
-			return driver.InvalidArgument(field, "a network ID or a subnet ID is required")
+			v.Add(field, "a network ID or a subnet ID is required")
 		case n.NetworkID != "" && n.SubnetID != "":
-			return driver.InvalidArgument(field, "give either a network ID or a subnet ID, not both")
+			v.Add(field, "give either a network ID or a subnet ID, not both")
 		}
 	}
-	for k, v := range req.Metadata {
-		switch {
+	keys := make([]string, 0, len(req.Metadata))
+	for k := range req.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch val := req.Metadata[k]; {
 		case k == "" || utf8.RuneCountInString(k) > maxMetadataLen:
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("keys are 1 to %d characters; %q is not", maxMetadataLen, k))
-		case utf8.RuneCountInString(v) > maxMetadataLen:
-			return driver.InvalidArgument("instance.metadata", fmt.Sprintf("values are at most %d characters; the value of %q is not", maxMetadataLen, k))
+			v.Add("instance.metadata", fmt.Sprintf("keys are 1 to %d characters; %q is not", maxMetadataLen, k))
+		case utf8.RuneCountInString(val) > maxMetadataLen:
+			v.Add("instance.metadata", fmt.Sprintf("values are at most %d characters; the value of %q is not", maxMetadataLen, k))
 		}
 	}
 	for i, g := range req.SecurityGroups {
 		if strings.TrimSpace(g) == "" {
-			return driver.InvalidArgument(fmt.Sprintf("instance.security_groups[%d]", i), "a security group name is required")
+			v.Add(fmt.Sprintf("instance.security_groups[%d]", i), "a security group name is required")
 		}
 	}
-	if v := req.BootVolume; v != nil {
+	// Guide "Create Instances": c2, m2, r2 and t2 flavors (no fixed root
+	// disk: volumeSize 0) take the root volume from the request, and TOAST
+	// refuses a create without one. The flavor comes from the portable
+	// layer's cache when it knows it.
+	if f := req.Flavor; f != nil && f.VolumeSizeGB == 0 && req.BootVolume == nil {
+		v.Add("instance.boot_volume.size_gb", fmt.Sprintf("required for flavor %s, which has no fixed root disk: %d to %d GB in steps of 10",
+			orID(f.Name, f.ID), minVolumeGB, maxVolumeGB))
+	}
+	if bv := req.BootVolume; bv != nil {
 		switch {
-		case v.SizeGB < minVolumeGB || v.SizeGB > maxVolumeGB:
-			return driver.InvalidArgument("instance.boot_volume.size_gb",
-				fmt.Sprintf("TOAST root volumes are %d to %d GB; got %d", minVolumeGB, maxVolumeGB, v.SizeGB))
-		case v.SizeGB%10 != 0:
-			return driver.InvalidArgument("instance.boot_volume.size_gb",
-				fmt.Sprintf("TOAST root volume sizes are multiples of 10 GB; got %d", v.SizeGB))
-		case v.Type != "" && v.Type != "General HDD" && v.Type != "General SSD":
-			return driver.InvalidArgument("instance.boot_volume.type",
-				fmt.Sprintf(`TOAST root volume types are "General HDD" and "General SSD"; got %q`, v.Type))
+		case bv.SizeGB < minVolumeGB || bv.SizeGB > maxVolumeGB:
+			v.Add("instance.boot_volume.size_gb",
+				fmt.Sprintf("TOAST root volumes are %d to %d GB; got %d", minVolumeGB, maxVolumeGB, bv.SizeGB))
+		case bv.SizeGB%10 != 0:
+			v.Add("instance.boot_volume.size_gb",
+				fmt.Sprintf("TOAST root volume sizes are multiples of 10 GB; got %d", bv.SizeGB))
+		}
+		if bv.Type != "" && bv.Type != "General HDD" && bv.Type != "General SSD" {
+			v.Add("instance.boot_volume.type",
+				fmt.Sprintf(`TOAST root volume types are "General HDD" and "General SSD"; got %q`, bv.Type))
 		}
 	}
-	return nil
+	return v.Err()
+}
+
+func orID(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 // createBody builds the POST /instances body. Security groups default to

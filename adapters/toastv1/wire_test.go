@@ -765,8 +765,14 @@ func TestWireFailureEnvelope(t *testing.T) {
 				!strings.Contains(de.Message, "create") {
 				t.Errorf("message %q does not name the operation", de.Message)
 			}
-			if !strings.Contains(de.Message, "not allowed in the resource's current state (TOAST instance API result, HTTP status 409)") {
+			if !strings.Contains(de.Message, "not allowed in the resource's current state (TOAST instance API result code 10409, a 409-class error)") {
 				t.Errorf("message %q does not explain the result code", de.Message)
+			}
+			// The vendor's reason is in the message itself (issue 13 finding
+			// 6), and no HTTP status is claimed that the answer did not have
+			// (finding 8: the answer was HTTP 200).
+			if !strings.Contains(de.Message, "Cannot 'start'") || strings.Contains(de.Message, "HTTP status 409") {
+				t.Errorf("message %q lacks the vendor's reason or claims HTTP 409", de.Message)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,20 @@ func main() {
 	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides the config file; default "+gateway.DefaultGRPCAddr+")")
 	adminAddr := fs.String("admin-addr", "", "admin listener address: /metrics, /debug/pprof/, /healthz, /readyz (overrides the config file's admin_addr; default off)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
+	usage := func() {
+		fmt.Fprintf(fs.Output(), "Usage: gateway [flags]\n\n"+
+			"Serves computegw's gRPC and REST API over the clouds of a config file, or, with\n"+
+			"no config (no --config, no COMPUTEGW_CONFIG), demo mode with emulated clouds.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.Usage = func() {} // a bad flag gets one line (the flag package's) and a hint, not the whole usage
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // asked for: stdout, exit 0
+			fs.SetOutput(os.Stdout)
+			usage()
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "gateway: run gateway --help for the flags")
 		os.Exit(2)
 	}
 	var handler slog.Handler

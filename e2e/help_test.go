@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestHelpListsEveryFlag: `gateway --help` exits 0 with the usage on stdout
+// (issue 13 finding 8: it exited 2), and every flag it lists is documented
+// in the README; a bad flag still exits 2 with a one-line hint.
+func TestHelpListsEveryFlag(t *testing.T) {
+	for _, arg := range []string{"--help", "-h"} {
+		out, err := exec.Command(binary, arg).Output()
+		if err != nil {
+			t.Fatalf("gateway %s: %v", arg, err)
+		}
+		flags := regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(string(out), -1)
+		if len(flags) < 5 {
+			t.Fatalf("gateway %s lists %d flags:\n%s", arg, len(flags), out)
+		}
+		readme, err := os.ReadFile("../README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range flags {
+			if !strings.Contains(string(readme), "--"+f[1]) {
+				t.Errorf("flag --%s is not documented in README.md", f[1])
+			}
+		}
+	}
+	cmd := exec.Command(binary, "--no-such-flag")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--help") {
+		t.Errorf("bad flag: %v\n%s", err, out)
+	}
+}

@@ -86,3 +86,19 @@ type SecurityGroup struct {
 type SecurityGroupLister interface {
 	ListSecurityGroups(ctx context.Context) ([]SecurityGroup, error)
 }
+
+// CreateRequirements is what a create needs on a dialect: GetCloud shows it
+// so that a client can build a valid request in one try. RequiredFields
+// are request field paths ("instance.key_pair"); each must be one the
+// adapter's own validation reports as missing when it is.
+type CreateRequirements struct {
+	RequiredFields  []string
+	DisplayNameRule string
+	BootVolumeRule  string
+}
+
+// CreateRequirer is implemented by dialects that state their create
+// requirements. It makes no backend call.
+type CreateRequirer interface {
+	CreateRequirements() CreateRequirements
+}

@@ -155,3 +155,47 @@ func TestCreateNamesEveryMissingField(t *testing.T) {
 		}
 	}
 }
+
+// TestGetCloudCreateRequirements: GetCloud says what a create needs on each
+// cloud (issue 13 finding 6), and it is exactly what a create without those
+// fields is refused for, all at once.
+func TestGetCloudCreateRequirements(t *testing.T) {
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
+	for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+		c, err := g.client.GetCloud(ctx(t), &pb.GetCloudRequest{Name: "clouds/" + cloud})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := c.GetCreateRequirements()
+		if len(req.GetRequiredFields()) < 4 || req.GetDisplayNameRule() == "" || req.GetBootVolumeRule() == "" {
+			t.Errorf("%s: create requirements %v", cloud, req)
+			continue
+		}
+		fl, err := g.client.ListFlavors(ctx(t), &pb.ListFlavorsRequest{Parent: "clouds/" + cloud})
+		if err != nil || len(fl.GetFlavors()) == 0 {
+			t.Fatalf("%s flavors: %v", cloud, err)
+		}
+		body := map[string]any{"displayName": "req", "flavor": lastSegment(fl.GetFlavors()[0].GetName()), "image": demoCreate[cloud]["image"]}
+		var e struct {
+			Message string
+			Details []struct{ FieldViolations []struct{ Field string } }
+		}
+		if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances", body, &e); code != 400 {
+			t.Fatalf("%s: create with only name, flavor and image: HTTP %d %s", cloud, code, e.Message)
+		}
+		var got []string
+		for _, d := range e.Details {
+			for _, v := range d.FieldViolations {
+				got = append(got, v.Field)
+			}
+		}
+		for _, f := range req.GetRequiredFields() {
+			if f == "instance.display_name" || f == "instance.flavor" || f == "instance.image" {
+				continue
+			}
+			if !strings.Contains(strings.Join(got, ","), f) {
+				t.Errorf("%s: requirement %s not among the violations %v of a create without it", cloud, f, got)
+			}
+		}
+	}
+}

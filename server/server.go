@@ -307,7 +307,13 @@ func backendErr(ctx context.Context, cl *cloud, fn func(ctx context.Context) err
 // --- clouds -----------------------------------------------------------------
 
 func (s *Server) cloudToProto(cl *cloud) *pb.Cloud {
-	return &pb.Cloud{Name: "clouds/" + cl.name, Dialect: DialectEnum(cl.dialect), Capabilities: cl.caps, ConfiguredZones: cl.zones}
+	out := &pb.Cloud{Name: "clouds/" + cl.name, Dialect: DialectEnum(cl.dialect), Capabilities: cl.caps, ConfiguredZones: cl.zones}
+	if r, ok := cl.adapter.(driver.CreateRequirer); ok {
+		req := r.CreateRequirements()
+		out.CreateRequirements = &pb.CreateRequirements{RequiredFields: req.RequiredFields,
+			DisplayNameRule: req.DisplayNameRule, BootVolumeRule: req.BootVolumeRule}
+	}
+	return out
 }
 
 // ListClouds implements pb.ComputeServiceServer.

@@ -214,7 +214,7 @@ func (x Instance_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Instance_State.Descriptor instead.
 func (Instance_State) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{1, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{2, 0}
 }
 
 // Whether the address is the instance's own or a floating one.
@@ -267,7 +267,7 @@ func (x Address_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Address_Type.Descriptor instead.
 func (Address_Type) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{6, 0}
 }
 
 // How to reboot.
@@ -320,7 +320,7 @@ func (x RebootInstanceRequest_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RebootInstanceRequest_Type.Descriptor instead.
 func (RebootInstanceRequest_Type) EnumDescriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23, 0}
 }
 
 // A cloud: one vendor account and region the gateway is configured for.
@@ -335,8 +335,11 @@ type Cloud struct {
 	Capabilities []string `protobuf:"bytes,3,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// Zones configured statically for this cloud, if any.
 	ConfiguredZones []string `protobuf:"bytes,4,rep,name=configured_zones,json=configuredZones,proto3" json:"configured_zones,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// What a CreateInstance needs on this cloud, so that a client can build a
+	// valid request in one try. Unset where the dialect states none.
+	CreateRequirements *CreateRequirements `protobuf:"bytes,5,opt,name=create_requirements,json=createRequirements,proto3" json:"create_requirements,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Cloud) Reset() {
@@ -395,6 +398,78 @@ func (x *Cloud) GetConfiguredZones() []string {
 		return x.ConfiguredZones
 	}
 	return nil
+}
+
+func (x *Cloud) GetCreateRequirements() *CreateRequirements {
+	if x != nil {
+		return x.CreateRequirements
+	}
+	return nil
+}
+
+// What a CreateInstance needs on one cloud's dialect.
+type CreateRequirements struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Instance fields a create must set, as request field paths (e.g.
+	// `instance.key_pair`, `instance.networks`).
+	RequiredFields []string `protobuf:"bytes,1,rep,name=required_fields,json=requiredFields,proto3" json:"required_fields,omitempty"`
+	// The rule display_name must follow (characters, length).
+	DisplayNameRule string `protobuf:"bytes,2,opt,name=display_name_rule,json=displayNameRule,proto3" json:"display_name_rule,omitempty"`
+	// When and how boot_volume must be given.
+	BootVolumeRule string `protobuf:"bytes,3,opt,name=boot_volume_rule,json=bootVolumeRule,proto3" json:"boot_volume_rule,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateRequirements) Reset() {
+	*x = CreateRequirements{}
+	mi := &file_computegw_v1_compute_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRequirements) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRequirements) ProtoMessage() {}
+
+func (x *CreateRequirements) ProtoReflect() protoreflect.Message {
+	mi := &file_computegw_v1_compute_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRequirements.ProtoReflect.Descriptor instead.
+func (*CreateRequirements) Descriptor() ([]byte, []int) {
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateRequirements) GetRequiredFields() []string {
+	if x != nil {
+		return x.RequiredFields
+	}
+	return nil
+}
+
+func (x *CreateRequirements) GetDisplayNameRule() string {
+	if x != nil {
+		return x.DisplayNameRule
+	}
+	return ""
+}
+
+func (x *CreateRequirements) GetBootVolumeRule() string {
+	if x != nil {
+		return x.BootVolumeRule
+	}
+	return ""
 }
 
 // A virtual machine.
@@ -456,7 +531,7 @@ type Instance struct {
 
 func (x *Instance) Reset() {
 	*x = Instance{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[1]
+	mi := &file_computegw_v1_compute_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +543,7 @@ func (x *Instance) String() string {
 func (*Instance) ProtoMessage() {}
 
 func (x *Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[1]
+	mi := &file_computegw_v1_compute_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +556,7 @@ func (x *Instance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instance.ProtoReflect.Descriptor instead.
 func (*Instance) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{1}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Instance) GetName() string {
@@ -651,7 +726,7 @@ type InstanceFlavor struct {
 
 func (x *InstanceFlavor) Reset() {
 	*x = InstanceFlavor{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	mi := &file_computegw_v1_compute_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +738,7 @@ func (x *InstanceFlavor) String() string {
 func (*InstanceFlavor) ProtoMessage() {}
 
 func (x *InstanceFlavor) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[2]
+	mi := &file_computegw_v1_compute_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +751,7 @@ func (x *InstanceFlavor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceFlavor.ProtoReflect.Descriptor instead.
 func (*InstanceFlavor) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{2}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *InstanceFlavor) GetDisplayName() string {
@@ -732,7 +807,7 @@ type NetworkAttachment struct {
 
 func (x *NetworkAttachment) Reset() {
 	*x = NetworkAttachment{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[3]
+	mi := &file_computegw_v1_compute_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +819,7 @@ func (x *NetworkAttachment) String() string {
 func (*NetworkAttachment) ProtoMessage() {}
 
 func (x *NetworkAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[3]
+	mi := &file_computegw_v1_compute_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +832,7 @@ func (x *NetworkAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NetworkAttachment.ProtoReflect.Descriptor instead.
 func (*NetworkAttachment) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{3}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *NetworkAttachment) GetNetwork() string {
@@ -803,7 +878,7 @@ type BootVolume struct {
 
 func (x *BootVolume) Reset() {
 	*x = BootVolume{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[4]
+	mi := &file_computegw_v1_compute_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +890,7 @@ func (x *BootVolume) String() string {
 func (*BootVolume) ProtoMessage() {}
 
 func (x *BootVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[4]
+	mi := &file_computegw_v1_compute_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +903,7 @@ func (x *BootVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BootVolume.ProtoReflect.Descriptor instead.
 func (*BootVolume) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{4}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *BootVolume) GetSizeGb() int32 {
@@ -871,7 +946,7 @@ type Address struct {
 
 func (x *Address) Reset() {
 	*x = Address{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[5]
+	mi := &file_computegw_v1_compute_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +958,7 @@ func (x *Address) String() string {
 func (*Address) ProtoMessage() {}
 
 func (x *Address) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[5]
+	mi := &file_computegw_v1_compute_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +971,7 @@ func (x *Address) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Address.ProtoReflect.Descriptor instead.
 func (*Address) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{5}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Address) GetNetwork() string {
@@ -951,7 +1026,7 @@ type VolumeAttachment struct {
 
 func (x *VolumeAttachment) Reset() {
 	*x = VolumeAttachment{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[6]
+	mi := &file_computegw_v1_compute_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1038,7 @@ func (x *VolumeAttachment) String() string {
 func (*VolumeAttachment) ProtoMessage() {}
 
 func (x *VolumeAttachment) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[6]
+	mi := &file_computegw_v1_compute_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1051,7 @@ func (x *VolumeAttachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeAttachment.ProtoReflect.Descriptor instead.
 func (*VolumeAttachment) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{6}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *VolumeAttachment) GetName() string {
@@ -1034,7 +1109,7 @@ type Flavor struct {
 
 func (x *Flavor) Reset() {
 	*x = Flavor{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[7]
+	mi := &file_computegw_v1_compute_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +1121,7 @@ func (x *Flavor) String() string {
 func (*Flavor) ProtoMessage() {}
 
 func (x *Flavor) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[7]
+	mi := &file_computegw_v1_compute_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +1134,7 @@ func (x *Flavor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flavor.ProtoReflect.Descriptor instead.
 func (*Flavor) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{7}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Flavor) GetName() string {
@@ -1140,7 +1215,7 @@ type Zone struct {
 
 func (x *Zone) Reset() {
 	*x = Zone{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[8]
+	mi := &file_computegw_v1_compute_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1152,7 +1227,7 @@ func (x *Zone) String() string {
 func (*Zone) ProtoMessage() {}
 
 func (x *Zone) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[8]
+	mi := &file_computegw_v1_compute_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1165,7 +1240,7 @@ func (x *Zone) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Zone.ProtoReflect.Descriptor instead.
 func (*Zone) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{8}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Zone) GetName() string {
@@ -1211,7 +1286,7 @@ type KeyPair struct {
 
 func (x *KeyPair) Reset() {
 	*x = KeyPair{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[9]
+	mi := &file_computegw_v1_compute_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1298,7 @@ func (x *KeyPair) String() string {
 func (*KeyPair) ProtoMessage() {}
 
 func (x *KeyPair) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[9]
+	mi := &file_computegw_v1_compute_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1311,7 @@ func (x *KeyPair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyPair.ProtoReflect.Descriptor instead.
 func (*KeyPair) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{9}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *KeyPair) GetName() string {
@@ -1290,7 +1365,7 @@ type ListCloudsRequest struct {
 
 func (x *ListCloudsRequest) Reset() {
 	*x = ListCloudsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[10]
+	mi := &file_computegw_v1_compute_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1377,7 @@ func (x *ListCloudsRequest) String() string {
 func (*ListCloudsRequest) ProtoMessage() {}
 
 func (x *ListCloudsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[10]
+	mi := &file_computegw_v1_compute_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1390,7 @@ func (x *ListCloudsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCloudsRequest.ProtoReflect.Descriptor instead.
 func (*ListCloudsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{10}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{11}
 }
 
 // Response for ListClouds.
@@ -1331,7 +1406,7 @@ type ListCloudsResponse struct {
 
 func (x *ListCloudsResponse) Reset() {
 	*x = ListCloudsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[11]
+	mi := &file_computegw_v1_compute_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1418,7 @@ func (x *ListCloudsResponse) String() string {
 func (*ListCloudsResponse) ProtoMessage() {}
 
 func (x *ListCloudsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[11]
+	mi := &file_computegw_v1_compute_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1431,7 @@ func (x *ListCloudsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCloudsResponse.ProtoReflect.Descriptor instead.
 func (*ListCloudsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{11}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListCloudsResponse) GetClouds() []*Cloud {
@@ -1384,7 +1459,7 @@ type GetCloudRequest struct {
 
 func (x *GetCloudRequest) Reset() {
 	*x = GetCloudRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[12]
+	mi := &file_computegw_v1_compute_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1471,7 @@ func (x *GetCloudRequest) String() string {
 func (*GetCloudRequest) ProtoMessage() {}
 
 func (x *GetCloudRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[12]
+	mi := &file_computegw_v1_compute_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1484,7 @@ func (x *GetCloudRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCloudRequest.ProtoReflect.Descriptor instead.
 func (*GetCloudRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{12}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetCloudRequest) GetName() string {
@@ -1439,7 +1514,7 @@ type ListInstancesRequest struct {
 
 func (x *ListInstancesRequest) Reset() {
 	*x = ListInstancesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[13]
+	mi := &file_computegw_v1_compute_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1526,7 @@ func (x *ListInstancesRequest) String() string {
 func (*ListInstancesRequest) ProtoMessage() {}
 
 func (x *ListInstancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[13]
+	mi := &file_computegw_v1_compute_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1539,7 @@ func (x *ListInstancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstancesRequest.ProtoReflect.Descriptor instead.
 func (*ListInstancesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{13}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListInstancesRequest) GetParent() string {
@@ -1513,7 +1588,7 @@ type ListInstancesResponse struct {
 
 func (x *ListInstancesResponse) Reset() {
 	*x = ListInstancesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[14]
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1600,7 @@ func (x *ListInstancesResponse) String() string {
 func (*ListInstancesResponse) ProtoMessage() {}
 
 func (x *ListInstancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[14]
+	mi := &file_computegw_v1_compute_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1613,7 @@ func (x *ListInstancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListInstancesResponse.ProtoReflect.Descriptor instead.
 func (*ListInstancesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{14}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListInstancesResponse) GetInstances() []*Instance {
@@ -1588,7 +1663,7 @@ type UnreachableCloud struct {
 
 func (x *UnreachableCloud) Reset() {
 	*x = UnreachableCloud{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1675,7 @@ func (x *UnreachableCloud) String() string {
 func (*UnreachableCloud) ProtoMessage() {}
 
 func (x *UnreachableCloud) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[15]
+	mi := &file_computegw_v1_compute_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +1688,7 @@ func (x *UnreachableCloud) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnreachableCloud.ProtoReflect.Descriptor instead.
 func (*UnreachableCloud) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{15}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UnreachableCloud) GetCloud() string {
@@ -1655,7 +1730,7 @@ type GetInstanceRequest struct {
 
 func (x *GetInstanceRequest) Reset() {
 	*x = GetInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1667,7 +1742,7 @@ func (x *GetInstanceRequest) String() string {
 func (*GetInstanceRequest) ProtoMessage() {}
 
 func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[16]
+	mi := &file_computegw_v1_compute_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1680,7 +1755,7 @@ func (x *GetInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInstanceRequest.ProtoReflect.Descriptor instead.
 func (*GetInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{16}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetInstanceRequest) GetName() string {
@@ -1706,7 +1781,7 @@ type CreateInstanceRequest struct {
 
 func (x *CreateInstanceRequest) Reset() {
 	*x = CreateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1793,7 @@ func (x *CreateInstanceRequest) String() string {
 func (*CreateInstanceRequest) ProtoMessage() {}
 
 func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[17]
+	mi := &file_computegw_v1_compute_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1806,7 @@ func (x *CreateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{17}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateInstanceRequest) GetParent() string {
@@ -1770,7 +1845,7 @@ type UpdateInstanceRequest struct {
 
 func (x *UpdateInstanceRequest) Reset() {
 	*x = UpdateInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1857,7 @@ func (x *UpdateInstanceRequest) String() string {
 func (*UpdateInstanceRequest) ProtoMessage() {}
 
 func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[18]
+	mi := &file_computegw_v1_compute_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1870,7 @@ func (x *UpdateInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UpdateInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{18}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateInstanceRequest) GetInstance() *Instance {
@@ -1823,7 +1898,7 @@ type DeleteInstanceRequest struct {
 
 func (x *DeleteInstanceRequest) Reset() {
 	*x = DeleteInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +1910,7 @@ func (x *DeleteInstanceRequest) String() string {
 func (*DeleteInstanceRequest) ProtoMessage() {}
 
 func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[19]
+	mi := &file_computegw_v1_compute_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1848,7 +1923,7 @@ func (x *DeleteInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteInstanceRequest.ProtoReflect.Descriptor instead.
 func (*DeleteInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{19}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteInstanceRequest) GetName() string {
@@ -1869,7 +1944,7 @@ type StartInstanceRequest struct {
 
 func (x *StartInstanceRequest) Reset() {
 	*x = StartInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +1956,7 @@ func (x *StartInstanceRequest) String() string {
 func (*StartInstanceRequest) ProtoMessage() {}
 
 func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[20]
+	mi := &file_computegw_v1_compute_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +1969,7 @@ func (x *StartInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StartInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{20}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StartInstanceRequest) GetName() string {
@@ -1915,7 +1990,7 @@ type StopInstanceRequest struct {
 
 func (x *StopInstanceRequest) Reset() {
 	*x = StopInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1927,7 +2002,7 @@ func (x *StopInstanceRequest) String() string {
 func (*StopInstanceRequest) ProtoMessage() {}
 
 func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[21]
+	mi := &file_computegw_v1_compute_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1940,7 +2015,7 @@ func (x *StopInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopInstanceRequest.ProtoReflect.Descriptor instead.
 func (*StopInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{21}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StopInstanceRequest) GetName() string {
@@ -1963,7 +2038,7 @@ type RebootInstanceRequest struct {
 
 func (x *RebootInstanceRequest) Reset() {
 	*x = RebootInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1975,7 +2050,7 @@ func (x *RebootInstanceRequest) String() string {
 func (*RebootInstanceRequest) ProtoMessage() {}
 
 func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[22]
+	mi := &file_computegw_v1_compute_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1988,7 +2063,7 @@ func (x *RebootInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebootInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebootInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{22}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RebootInstanceRequest) GetName() string {
@@ -2018,7 +2093,7 @@ type ResizeInstanceRequest struct {
 
 func (x *ResizeInstanceRequest) Reset() {
 	*x = ResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2030,7 +2105,7 @@ func (x *ResizeInstanceRequest) String() string {
 func (*ResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[23]
+	mi := &file_computegw_v1_compute_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2043,7 +2118,7 @@ func (x *ResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{23}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ResizeInstanceRequest) GetName() string {
@@ -2071,7 +2146,7 @@ type ConfirmResizeInstanceRequest struct {
 
 func (x *ConfirmResizeInstanceRequest) Reset() {
 	*x = ConfirmResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2158,7 @@ func (x *ConfirmResizeInstanceRequest) String() string {
 func (*ConfirmResizeInstanceRequest) ProtoMessage() {}
 
 func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[24]
+	mi := &file_computegw_v1_compute_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,7 +2171,7 @@ func (x *ConfirmResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{24}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ConfirmResizeInstanceRequest) GetName() string {
@@ -2117,7 +2192,7 @@ type RevertResizeInstanceRequest struct {
 
 func (x *RevertResizeInstanceRequest) Reset() {
 	*x = RevertResizeInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2129,7 +2204,7 @@ func (x *RevertResizeInstanceRequest) String() string {
 func (*RevertResizeInstanceRequest) ProtoMessage() {}
 
 func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[25]
+	mi := &file_computegw_v1_compute_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2142,7 +2217,7 @@ func (x *RevertResizeInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevertResizeInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RevertResizeInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{25}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevertResizeInstanceRequest) GetName() string {
@@ -2163,7 +2238,7 @@ type ShelveInstanceRequest struct {
 
 func (x *ShelveInstanceRequest) Reset() {
 	*x = ShelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2250,7 @@ func (x *ShelveInstanceRequest) String() string {
 func (*ShelveInstanceRequest) ProtoMessage() {}
 
 func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[26]
+	mi := &file_computegw_v1_compute_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2263,7 @@ func (x *ShelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ShelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{26}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ShelveInstanceRequest) GetName() string {
@@ -2209,7 +2284,7 @@ type UnshelveInstanceRequest struct {
 
 func (x *UnshelveInstanceRequest) Reset() {
 	*x = UnshelveInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2296,7 @@ func (x *UnshelveInstanceRequest) String() string {
 func (*UnshelveInstanceRequest) ProtoMessage() {}
 
 func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[27]
+	mi := &file_computegw_v1_compute_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2309,7 @@ func (x *UnshelveInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnshelveInstanceRequest.ProtoReflect.Descriptor instead.
 func (*UnshelveInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{27}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *UnshelveInstanceRequest) GetName() string {
@@ -2261,7 +2336,7 @@ type RebuildInstanceRequest struct {
 
 func (x *RebuildInstanceRequest) Reset() {
 	*x = RebuildInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2348,7 @@ func (x *RebuildInstanceRequest) String() string {
 func (*RebuildInstanceRequest) ProtoMessage() {}
 
 func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[28]
+	mi := &file_computegw_v1_compute_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2361,7 @@ func (x *RebuildInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RebuildInstanceRequest.ProtoReflect.Descriptor instead.
 func (*RebuildInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{28}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RebuildInstanceRequest) GetName() string {
@@ -2332,7 +2407,7 @@ type CreateInstanceImageRequest struct {
 
 func (x *CreateInstanceImageRequest) Reset() {
 	*x = CreateInstanceImageRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2419,7 @@ func (x *CreateInstanceImageRequest) String() string {
 func (*CreateInstanceImageRequest) ProtoMessage() {}
 
 func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[29]
+	mi := &file_computegw_v1_compute_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2432,7 @@ func (x *CreateInstanceImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageRequest.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{29}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateInstanceImageRequest) GetName() string {
@@ -2392,7 +2467,7 @@ type CreateInstanceImageResponse struct {
 
 func (x *CreateInstanceImageResponse) Reset() {
 	*x = CreateInstanceImageResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2404,7 +2479,7 @@ func (x *CreateInstanceImageResponse) String() string {
 func (*CreateInstanceImageResponse) ProtoMessage() {}
 
 func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[30]
+	mi := &file_computegw_v1_compute_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2417,7 +2492,7 @@ func (x *CreateInstanceImageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateInstanceImageResponse.ProtoReflect.Descriptor instead.
 func (*CreateInstanceImageResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{30}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateInstanceImageResponse) GetImage() string {
@@ -2440,7 +2515,7 @@ type AddSecurityGroupRequest struct {
 
 func (x *AddSecurityGroupRequest) Reset() {
 	*x = AddSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2527,7 @@ func (x *AddSecurityGroupRequest) String() string {
 func (*AddSecurityGroupRequest) ProtoMessage() {}
 
 func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[31]
+	mi := &file_computegw_v1_compute_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2540,7 @@ func (x *AddSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*AddSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{31}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AddSecurityGroupRequest) GetName() string {
@@ -2495,7 +2570,7 @@ type RemoveSecurityGroupRequest struct {
 
 func (x *RemoveSecurityGroupRequest) Reset() {
 	*x = RemoveSecurityGroupRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +2582,7 @@ func (x *RemoveSecurityGroupRequest) String() string {
 func (*RemoveSecurityGroupRequest) ProtoMessage() {}
 
 func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[32]
+	mi := &file_computegw_v1_compute_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +2595,7 @@ func (x *RemoveSecurityGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveSecurityGroupRequest.ProtoReflect.Descriptor instead.
 func (*RemoveSecurityGroupRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{32}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RemoveSecurityGroupRequest) GetName() string {
@@ -2552,7 +2627,7 @@ type AddFloatingIpRequest struct {
 
 func (x *AddFloatingIpRequest) Reset() {
 	*x = AddFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2564,7 +2639,7 @@ func (x *AddFloatingIpRequest) String() string {
 func (*AddFloatingIpRequest) ProtoMessage() {}
 
 func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[33]
+	mi := &file_computegw_v1_compute_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2652,7 @@ func (x *AddFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*AddFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{33}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AddFloatingIpRequest) GetName() string {
@@ -2614,7 +2689,7 @@ type RemoveFloatingIpRequest struct {
 
 func (x *RemoveFloatingIpRequest) Reset() {
 	*x = RemoveFloatingIpRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2626,7 +2701,7 @@ func (x *RemoveFloatingIpRequest) String() string {
 func (*RemoveFloatingIpRequest) ProtoMessage() {}
 
 func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[34]
+	mi := &file_computegw_v1_compute_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2639,7 +2714,7 @@ func (x *RemoveFloatingIpRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveFloatingIpRequest.ProtoReflect.Descriptor instead.
 func (*RemoveFloatingIpRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{34}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RemoveFloatingIpRequest) GetName() string {
@@ -2670,7 +2745,7 @@ type WatchInstanceRequest struct {
 
 func (x *WatchInstanceRequest) Reset() {
 	*x = WatchInstanceRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2757,7 @@ func (x *WatchInstanceRequest) String() string {
 func (*WatchInstanceRequest) ProtoMessage() {}
 
 func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[35]
+	mi := &file_computegw_v1_compute_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2770,7 @@ func (x *WatchInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchInstanceRequest.ProtoReflect.Descriptor instead.
 func (*WatchInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{35}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchInstanceRequest) GetName() string {
@@ -2727,7 +2802,7 @@ type ListVolumeAttachmentsRequest struct {
 
 func (x *ListVolumeAttachmentsRequest) Reset() {
 	*x = ListVolumeAttachmentsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2739,7 +2814,7 @@ func (x *ListVolumeAttachmentsRequest) String() string {
 func (*ListVolumeAttachmentsRequest) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[36]
+	mi := &file_computegw_v1_compute_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2752,7 +2827,7 @@ func (x *ListVolumeAttachmentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsRequest.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{36}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListVolumeAttachmentsRequest) GetParent() string {
@@ -2789,7 +2864,7 @@ type ListVolumeAttachmentsResponse struct {
 
 func (x *ListVolumeAttachmentsResponse) Reset() {
 	*x = ListVolumeAttachmentsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2801,7 +2876,7 @@ func (x *ListVolumeAttachmentsResponse) String() string {
 func (*ListVolumeAttachmentsResponse) ProtoMessage() {}
 
 func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[37]
+	mi := &file_computegw_v1_compute_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2814,7 +2889,7 @@ func (x *ListVolumeAttachmentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumeAttachmentsResponse.ProtoReflect.Descriptor instead.
 func (*ListVolumeAttachmentsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{37}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListVolumeAttachmentsResponse) GetVolumeAttachments() []*VolumeAttachment {
@@ -2842,7 +2917,7 @@ type GetVolumeAttachmentRequest struct {
 
 func (x *GetVolumeAttachmentRequest) Reset() {
 	*x = GetVolumeAttachmentRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2854,7 +2929,7 @@ func (x *GetVolumeAttachmentRequest) String() string {
 func (*GetVolumeAttachmentRequest) ProtoMessage() {}
 
 func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[38]
+	mi := &file_computegw_v1_compute_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2867,7 +2942,7 @@ func (x *GetVolumeAttachmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVolumeAttachmentRequest.ProtoReflect.Descriptor instead.
 func (*GetVolumeAttachmentRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{38}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetVolumeAttachmentRequest) GetName() string {
@@ -2890,7 +2965,7 @@ type AttachVolumeRequest struct {
 
 func (x *AttachVolumeRequest) Reset() {
 	*x = AttachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2902,7 +2977,7 @@ func (x *AttachVolumeRequest) String() string {
 func (*AttachVolumeRequest) ProtoMessage() {}
 
 func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[39]
+	mi := &file_computegw_v1_compute_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2915,7 +2990,7 @@ func (x *AttachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*AttachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{39}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AttachVolumeRequest) GetParent() string {
@@ -2943,7 +3018,7 @@ type DetachVolumeRequest struct {
 
 func (x *DetachVolumeRequest) Reset() {
 	*x = DetachVolumeRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3030,7 @@ func (x *DetachVolumeRequest) String() string {
 func (*DetachVolumeRequest) ProtoMessage() {}
 
 func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[40]
+	mi := &file_computegw_v1_compute_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3043,7 @@ func (x *DetachVolumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DetachVolumeRequest.ProtoReflect.Descriptor instead.
 func (*DetachVolumeRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{40}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DetachVolumeRequest) GetName() string {
@@ -2997,7 +3072,7 @@ type ListFlavorsRequest struct {
 
 func (x *ListFlavorsRequest) Reset() {
 	*x = ListFlavorsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3009,7 +3084,7 @@ func (x *ListFlavorsRequest) String() string {
 func (*ListFlavorsRequest) ProtoMessage() {}
 
 func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[41]
+	mi := &file_computegw_v1_compute_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3022,7 +3097,7 @@ func (x *ListFlavorsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlavorsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{41}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListFlavorsRequest) GetParent() string {
@@ -3073,7 +3148,7 @@ type ListFlavorsResponse struct {
 
 func (x *ListFlavorsResponse) Reset() {
 	*x = ListFlavorsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3085,7 +3160,7 @@ func (x *ListFlavorsResponse) String() string {
 func (*ListFlavorsResponse) ProtoMessage() {}
 
 func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[42]
+	mi := &file_computegw_v1_compute_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3098,7 +3173,7 @@ func (x *ListFlavorsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlavorsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlavorsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{42}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListFlavorsResponse) GetFlavors() []*Flavor {
@@ -3126,7 +3201,7 @@ type GetFlavorRequest struct {
 
 func (x *GetFlavorRequest) Reset() {
 	*x = GetFlavorRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3213,7 @@ func (x *GetFlavorRequest) String() string {
 func (*GetFlavorRequest) ProtoMessage() {}
 
 func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[43]
+	mi := &file_computegw_v1_compute_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3226,7 @@ func (x *GetFlavorRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFlavorRequest.ProtoReflect.Descriptor instead.
 func (*GetFlavorRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{43}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GetFlavorRequest) GetName() string {
@@ -3176,7 +3251,7 @@ type ListZonesRequest struct {
 
 func (x *ListZonesRequest) Reset() {
 	*x = ListZonesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3263,7 @@ func (x *ListZonesRequest) String() string {
 func (*ListZonesRequest) ProtoMessage() {}
 
 func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[44]
+	mi := &file_computegw_v1_compute_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3276,7 @@ func (x *ListZonesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesRequest.ProtoReflect.Descriptor instead.
 func (*ListZonesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{44}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListZonesRequest) GetParent() string {
@@ -3238,7 +3313,7 @@ type ListZonesResponse struct {
 
 func (x *ListZonesResponse) Reset() {
 	*x = ListZonesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3325,7 @@ func (x *ListZonesResponse) String() string {
 func (*ListZonesResponse) ProtoMessage() {}
 
 func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[45]
+	mi := &file_computegw_v1_compute_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3338,7 @@ func (x *ListZonesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListZonesResponse.ProtoReflect.Descriptor instead.
 func (*ListZonesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{45}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListZonesResponse) GetZones() []*Zone {
@@ -3295,7 +3370,7 @@ type ListKeyPairsRequest struct {
 
 func (x *ListKeyPairsRequest) Reset() {
 	*x = ListKeyPairsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3307,7 +3382,7 @@ func (x *ListKeyPairsRequest) String() string {
 func (*ListKeyPairsRequest) ProtoMessage() {}
 
 func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[46]
+	mi := &file_computegw_v1_compute_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3320,7 +3395,7 @@ func (x *ListKeyPairsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsRequest.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{46}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListKeyPairsRequest) GetParent() string {
@@ -3357,7 +3432,7 @@ type ListKeyPairsResponse struct {
 
 func (x *ListKeyPairsResponse) Reset() {
 	*x = ListKeyPairsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3369,7 +3444,7 @@ func (x *ListKeyPairsResponse) String() string {
 func (*ListKeyPairsResponse) ProtoMessage() {}
 
 func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[47]
+	mi := &file_computegw_v1_compute_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3382,7 +3457,7 @@ func (x *ListKeyPairsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeyPairsResponse.ProtoReflect.Descriptor instead.
 func (*ListKeyPairsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{47}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListKeyPairsResponse) GetKeyPairs() []*KeyPair {
@@ -3410,7 +3485,7 @@ type GetKeyPairRequest struct {
 
 func (x *GetKeyPairRequest) Reset() {
 	*x = GetKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3422,7 +3497,7 @@ func (x *GetKeyPairRequest) String() string {
 func (*GetKeyPairRequest) ProtoMessage() {}
 
 func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[48]
+	mi := &file_computegw_v1_compute_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3435,7 +3510,7 @@ func (x *GetKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{48}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetKeyPairRequest) GetName() string {
@@ -3460,7 +3535,7 @@ type CreateKeyPairRequest struct {
 
 func (x *CreateKeyPairRequest) Reset() {
 	*x = CreateKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[49]
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3472,7 +3547,7 @@ func (x *CreateKeyPairRequest) String() string {
 func (*CreateKeyPairRequest) ProtoMessage() {}
 
 func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[49]
+	mi := &file_computegw_v1_compute_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3485,7 +3560,7 @@ func (x *CreateKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*CreateKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{49}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CreateKeyPairRequest) GetParent() string {
@@ -3520,7 +3595,7 @@ type DeleteKeyPairRequest struct {
 
 func (x *DeleteKeyPairRequest) Reset() {
 	*x = DeleteKeyPairRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3532,7 +3607,7 @@ func (x *DeleteKeyPairRequest) String() string {
 func (*DeleteKeyPairRequest) ProtoMessage() {}
 
 func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[50]
+	mi := &file_computegw_v1_compute_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3545,7 +3620,7 @@ func (x *DeleteKeyPairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyPairRequest.ProtoReflect.Descriptor instead.
 func (*DeleteKeyPairRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{50}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeleteKeyPairRequest) GetName() string {
@@ -3581,7 +3656,7 @@ type Image struct {
 
 func (x *Image) Reset() {
 	*x = Image{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3593,7 +3668,7 @@ func (x *Image) String() string {
 func (*Image) ProtoMessage() {}
 
 func (x *Image) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[51]
+	mi := &file_computegw_v1_compute_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3606,7 +3681,7 @@ func (x *Image) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Image.ProtoReflect.Descriptor instead.
 func (*Image) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{51}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Image) GetName() string {
@@ -3683,7 +3758,7 @@ type Network struct {
 
 func (x *Network) Reset() {
 	*x = Network{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3695,7 +3770,7 @@ func (x *Network) String() string {
 func (*Network) ProtoMessage() {}
 
 func (x *Network) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[52]
+	mi := &file_computegw_v1_compute_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3708,7 +3783,7 @@ func (x *Network) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network.ProtoReflect.Descriptor instead.
 func (*Network) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Network) GetName() string {
@@ -3767,7 +3842,7 @@ type Volume struct {
 
 func (x *Volume) Reset() {
 	*x = Volume{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3779,7 +3854,7 @@ func (x *Volume) String() string {
 func (*Volume) ProtoMessage() {}
 
 func (x *Volume) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[53]
+	mi := &file_computegw_v1_compute_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3792,7 +3867,7 @@ func (x *Volume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Volume.ProtoReflect.Descriptor instead.
 func (*Volume) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Volume) GetName() string {
@@ -3868,7 +3943,7 @@ type SecurityGroup struct {
 
 func (x *SecurityGroup) Reset() {
 	*x = SecurityGroup{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3880,7 +3955,7 @@ func (x *SecurityGroup) String() string {
 func (*SecurityGroup) ProtoMessage() {}
 
 func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[54]
+	mi := &file_computegw_v1_compute_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3893,7 +3968,7 @@ func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityGroup.ProtoReflect.Descriptor instead.
 func (*SecurityGroup) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{54}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SecurityGroup) GetName() string {
@@ -3932,7 +4007,7 @@ type ListImagesRequest struct {
 
 func (x *ListImagesRequest) Reset() {
 	*x = ListImagesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4019,7 @@ func (x *ListImagesRequest) String() string {
 func (*ListImagesRequest) ProtoMessage() {}
 
 func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[55]
+	mi := &file_computegw_v1_compute_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4032,7 @@ func (x *ListImagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesRequest.ProtoReflect.Descriptor instead.
 func (*ListImagesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{55}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListImagesRequest) GetParent() string {
@@ -3994,7 +4069,7 @@ type ListImagesResponse struct {
 
 func (x *ListImagesResponse) Reset() {
 	*x = ListImagesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4006,7 +4081,7 @@ func (x *ListImagesResponse) String() string {
 func (*ListImagesResponse) ProtoMessage() {}
 
 func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[56]
+	mi := &file_computegw_v1_compute_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4019,7 +4094,7 @@ func (x *ListImagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImagesResponse.ProtoReflect.Descriptor instead.
 func (*ListImagesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{56}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListImagesResponse) GetImages() []*Image {
@@ -4047,7 +4122,7 @@ type GetImageRequest struct {
 
 func (x *GetImageRequest) Reset() {
 	*x = GetImageRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +4134,7 @@ func (x *GetImageRequest) String() string {
 func (*GetImageRequest) ProtoMessage() {}
 
 func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[57]
+	mi := &file_computegw_v1_compute_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +4147,7 @@ func (x *GetImageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImageRequest.ProtoReflect.Descriptor instead.
 func (*GetImageRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{57}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *GetImageRequest) GetName() string {
@@ -4097,7 +4172,7 @@ type ListNetworksRequest struct {
 
 func (x *ListNetworksRequest) Reset() {
 	*x = ListNetworksRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4109,7 +4184,7 @@ func (x *ListNetworksRequest) String() string {
 func (*ListNetworksRequest) ProtoMessage() {}
 
 func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[58]
+	mi := &file_computegw_v1_compute_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4122,7 +4197,7 @@ func (x *ListNetworksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksRequest.ProtoReflect.Descriptor instead.
 func (*ListNetworksRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{58}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ListNetworksRequest) GetParent() string {
@@ -4159,7 +4234,7 @@ type ListNetworksResponse struct {
 
 func (x *ListNetworksResponse) Reset() {
 	*x = ListNetworksResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4171,7 +4246,7 @@ func (x *ListNetworksResponse) String() string {
 func (*ListNetworksResponse) ProtoMessage() {}
 
 func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[59]
+	mi := &file_computegw_v1_compute_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4184,7 +4259,7 @@ func (x *ListNetworksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNetworksResponse.ProtoReflect.Descriptor instead.
 func (*ListNetworksResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{59}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListNetworksResponse) GetNetworks() []*Network {
@@ -4216,7 +4291,7 @@ type ListVolumesRequest struct {
 
 func (x *ListVolumesRequest) Reset() {
 	*x = ListVolumesRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4228,7 +4303,7 @@ func (x *ListVolumesRequest) String() string {
 func (*ListVolumesRequest) ProtoMessage() {}
 
 func (x *ListVolumesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[60]
+	mi := &file_computegw_v1_compute_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4241,7 +4316,7 @@ func (x *ListVolumesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumesRequest.ProtoReflect.Descriptor instead.
 func (*ListVolumesRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{60}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListVolumesRequest) GetParent() string {
@@ -4278,7 +4353,7 @@ type ListVolumesResponse struct {
 
 func (x *ListVolumesResponse) Reset() {
 	*x = ListVolumesResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4290,7 +4365,7 @@ func (x *ListVolumesResponse) String() string {
 func (*ListVolumesResponse) ProtoMessage() {}
 
 func (x *ListVolumesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[61]
+	mi := &file_computegw_v1_compute_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4303,7 +4378,7 @@ func (x *ListVolumesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVolumesResponse.ProtoReflect.Descriptor instead.
 func (*ListVolumesResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{61}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListVolumesResponse) GetVolumes() []*Volume {
@@ -4335,7 +4410,7 @@ type ListSecurityGroupsRequest struct {
 
 func (x *ListSecurityGroupsRequest) Reset() {
 	*x = ListSecurityGroupsRequest{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	mi := &file_computegw_v1_compute_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4347,7 +4422,7 @@ func (x *ListSecurityGroupsRequest) String() string {
 func (*ListSecurityGroupsRequest) ProtoMessage() {}
 
 func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[62]
+	mi := &file_computegw_v1_compute_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4360,7 +4435,7 @@ func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{62}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListSecurityGroupsRequest) GetParent() string {
@@ -4397,7 +4472,7 @@ type ListSecurityGroupsResponse struct {
 
 func (x *ListSecurityGroupsResponse) Reset() {
 	*x = ListSecurityGroupsResponse{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[63]
+	mi := &file_computegw_v1_compute_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4409,7 +4484,7 @@ func (x *ListSecurityGroupsResponse) String() string {
 func (*ListSecurityGroupsResponse) ProtoMessage() {}
 
 func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[63]
+	mi := &file_computegw_v1_compute_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4422,7 +4497,7 @@ func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSecurityGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListSecurityGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{63}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListSecurityGroupsResponse) GetSecurityGroups() []*SecurityGroup {
@@ -4455,7 +4530,7 @@ type Network_Subnet struct {
 
 func (x *Network_Subnet) Reset() {
 	*x = Network_Subnet{}
-	mi := &file_computegw_v1_compute_proto_msgTypes[67]
+	mi := &file_computegw_v1_compute_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4467,7 +4542,7 @@ func (x *Network_Subnet) String() string {
 func (*Network_Subnet) ProtoMessage() {}
 
 func (x *Network_Subnet) ProtoReflect() protoreflect.Message {
-	mi := &file_computegw_v1_compute_proto_msgTypes[67]
+	mi := &file_computegw_v1_compute_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4480,7 +4555,7 @@ func (x *Network_Subnet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Network_Subnet.ProtoReflect.Descriptor instead.
 func (*Network_Subnet) Descriptor() ([]byte, []int) {
-	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{52, 0}
+	return file_computegw_v1_compute_proto_rawDescGZIP(), []int{53, 0}
 }
 
 func (x *Network_Subnet) GetId() string {
@@ -4508,12 +4583,13 @@ var File_computegw_v1_compute_proto protoreflect.FileDescriptor
 
 const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\n" +
-	"\x1acomputegw/v1/compute.proto\x12\fcomputegw.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n" +
+	"\x1acomputegw/v1/compute.proto\x12\fcomputegw.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x03\n" +
 	"\x05Cloud\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12:\n" +
 	"\adialect\x18\x02 \x01(\x0e2\x1b.computegw.v1.Cloud.DialectB\x03\xe0A\x03R\adialect\x12'\n" +
 	"\fcapabilities\x18\x03 \x03(\tB\x03\xe0A\x03R\fcapabilities\x12.\n" +
-	"\x10configured_zones\x18\x04 \x03(\tB\x03\xe0A\x03R\x0fconfiguredZones\"O\n" +
+	"\x10configured_zones\x18\x04 \x03(\tB\x03\xe0A\x03R\x0fconfiguredZones\x12V\n" +
+	"\x13create_requirements\x18\x05 \x01(\v2 .computegw.v1.CreateRequirementsB\x03\xe0A\x03R\x12createRequirements\"O\n" +
 	"\aDialect\x12\x17\n" +
 	"\x13DIALECT_UNSPECIFIED\x10\x00\x12\n" +
 	"\n" +
@@ -4521,7 +4597,11 @@ const file_computegw_v1_compute_proto_rawDesc = "" +
 	"\bTOAST_V1\x10\x02\x12\x06\n" +
 	"\x02K5\x10\x03\x12\t\n" +
 	"\x05GCORE\x10\x04:6\xeaA3\n" +
-	"\x12computegw.io/Cloud\x12\x0eclouds/{cloud}*\x06clouds2\x05cloud\"\xae\v\n" +
+	"\x12computegw.io/Cloud\x12\x0eclouds/{cloud}*\x06clouds2\x05cloud\"\x93\x01\n" +
+	"\x12CreateRequirements\x12'\n" +
+	"\x0frequired_fields\x18\x01 \x03(\tR\x0erequiredFields\x12*\n" +
+	"\x11display_name_rule\x18\x02 \x01(\tR\x0fdisplayNameRule\x12(\n" +
+	"\x10boot_volume_rule\x18\x03 \x01(\tR\x0ebootVolumeRule\"\xae\v\n" +
 	"\bInstance\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x127\n" +
@@ -4934,198 +5014,200 @@ func file_computegw_v1_compute_proto_rawDescGZIP() []byte {
 }
 
 var file_computegw_v1_compute_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_computegw_v1_compute_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_computegw_v1_compute_proto_goTypes = []any{
 	(Cloud_Dialect)(0),                    // 0: computegw.v1.Cloud.Dialect
 	(Instance_State)(0),                   // 1: computegw.v1.Instance.State
 	(Address_Type)(0),                     // 2: computegw.v1.Address.Type
 	(RebootInstanceRequest_Type)(0),       // 3: computegw.v1.RebootInstanceRequest.Type
 	(*Cloud)(nil),                         // 4: computegw.v1.Cloud
-	(*Instance)(nil),                      // 5: computegw.v1.Instance
-	(*InstanceFlavor)(nil),                // 6: computegw.v1.InstanceFlavor
-	(*NetworkAttachment)(nil),             // 7: computegw.v1.NetworkAttachment
-	(*BootVolume)(nil),                    // 8: computegw.v1.BootVolume
-	(*Address)(nil),                       // 9: computegw.v1.Address
-	(*VolumeAttachment)(nil),              // 10: computegw.v1.VolumeAttachment
-	(*Flavor)(nil),                        // 11: computegw.v1.Flavor
-	(*Zone)(nil),                          // 12: computegw.v1.Zone
-	(*KeyPair)(nil),                       // 13: computegw.v1.KeyPair
-	(*ListCloudsRequest)(nil),             // 14: computegw.v1.ListCloudsRequest
-	(*ListCloudsResponse)(nil),            // 15: computegw.v1.ListCloudsResponse
-	(*GetCloudRequest)(nil),               // 16: computegw.v1.GetCloudRequest
-	(*ListInstancesRequest)(nil),          // 17: computegw.v1.ListInstancesRequest
-	(*ListInstancesResponse)(nil),         // 18: computegw.v1.ListInstancesResponse
-	(*UnreachableCloud)(nil),              // 19: computegw.v1.UnreachableCloud
-	(*GetInstanceRequest)(nil),            // 20: computegw.v1.GetInstanceRequest
-	(*CreateInstanceRequest)(nil),         // 21: computegw.v1.CreateInstanceRequest
-	(*UpdateInstanceRequest)(nil),         // 22: computegw.v1.UpdateInstanceRequest
-	(*DeleteInstanceRequest)(nil),         // 23: computegw.v1.DeleteInstanceRequest
-	(*StartInstanceRequest)(nil),          // 24: computegw.v1.StartInstanceRequest
-	(*StopInstanceRequest)(nil),           // 25: computegw.v1.StopInstanceRequest
-	(*RebootInstanceRequest)(nil),         // 26: computegw.v1.RebootInstanceRequest
-	(*ResizeInstanceRequest)(nil),         // 27: computegw.v1.ResizeInstanceRequest
-	(*ConfirmResizeInstanceRequest)(nil),  // 28: computegw.v1.ConfirmResizeInstanceRequest
-	(*RevertResizeInstanceRequest)(nil),   // 29: computegw.v1.RevertResizeInstanceRequest
-	(*ShelveInstanceRequest)(nil),         // 30: computegw.v1.ShelveInstanceRequest
-	(*UnshelveInstanceRequest)(nil),       // 31: computegw.v1.UnshelveInstanceRequest
-	(*RebuildInstanceRequest)(nil),        // 32: computegw.v1.RebuildInstanceRequest
-	(*CreateInstanceImageRequest)(nil),    // 33: computegw.v1.CreateInstanceImageRequest
-	(*CreateInstanceImageResponse)(nil),   // 34: computegw.v1.CreateInstanceImageResponse
-	(*AddSecurityGroupRequest)(nil),       // 35: computegw.v1.AddSecurityGroupRequest
-	(*RemoveSecurityGroupRequest)(nil),    // 36: computegw.v1.RemoveSecurityGroupRequest
-	(*AddFloatingIpRequest)(nil),          // 37: computegw.v1.AddFloatingIpRequest
-	(*RemoveFloatingIpRequest)(nil),       // 38: computegw.v1.RemoveFloatingIpRequest
-	(*WatchInstanceRequest)(nil),          // 39: computegw.v1.WatchInstanceRequest
-	(*ListVolumeAttachmentsRequest)(nil),  // 40: computegw.v1.ListVolumeAttachmentsRequest
-	(*ListVolumeAttachmentsResponse)(nil), // 41: computegw.v1.ListVolumeAttachmentsResponse
-	(*GetVolumeAttachmentRequest)(nil),    // 42: computegw.v1.GetVolumeAttachmentRequest
-	(*AttachVolumeRequest)(nil),           // 43: computegw.v1.AttachVolumeRequest
-	(*DetachVolumeRequest)(nil),           // 44: computegw.v1.DetachVolumeRequest
-	(*ListFlavorsRequest)(nil),            // 45: computegw.v1.ListFlavorsRequest
-	(*ListFlavorsResponse)(nil),           // 46: computegw.v1.ListFlavorsResponse
-	(*GetFlavorRequest)(nil),              // 47: computegw.v1.GetFlavorRequest
-	(*ListZonesRequest)(nil),              // 48: computegw.v1.ListZonesRequest
-	(*ListZonesResponse)(nil),             // 49: computegw.v1.ListZonesResponse
-	(*ListKeyPairsRequest)(nil),           // 50: computegw.v1.ListKeyPairsRequest
-	(*ListKeyPairsResponse)(nil),          // 51: computegw.v1.ListKeyPairsResponse
-	(*GetKeyPairRequest)(nil),             // 52: computegw.v1.GetKeyPairRequest
-	(*CreateKeyPairRequest)(nil),          // 53: computegw.v1.CreateKeyPairRequest
-	(*DeleteKeyPairRequest)(nil),          // 54: computegw.v1.DeleteKeyPairRequest
-	(*Image)(nil),                         // 55: computegw.v1.Image
-	(*Network)(nil),                       // 56: computegw.v1.Network
-	(*Volume)(nil),                        // 57: computegw.v1.Volume
-	(*SecurityGroup)(nil),                 // 58: computegw.v1.SecurityGroup
-	(*ListImagesRequest)(nil),             // 59: computegw.v1.ListImagesRequest
-	(*ListImagesResponse)(nil),            // 60: computegw.v1.ListImagesResponse
-	(*GetImageRequest)(nil),               // 61: computegw.v1.GetImageRequest
-	(*ListNetworksRequest)(nil),           // 62: computegw.v1.ListNetworksRequest
-	(*ListNetworksResponse)(nil),          // 63: computegw.v1.ListNetworksResponse
-	(*ListVolumesRequest)(nil),            // 64: computegw.v1.ListVolumesRequest
-	(*ListVolumesResponse)(nil),           // 65: computegw.v1.ListVolumesResponse
-	(*ListSecurityGroupsRequest)(nil),     // 66: computegw.v1.ListSecurityGroupsRequest
-	(*ListSecurityGroupsResponse)(nil),    // 67: computegw.v1.ListSecurityGroupsResponse
-	nil,                                   // 68: computegw.v1.Instance.MetadataEntry
-	nil,                                   // 69: computegw.v1.RebuildInstanceRequest.MetadataEntry
-	nil,                                   // 70: computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	(*Network_Subnet)(nil),                // 71: computegw.v1.Network.Subnet
-	(*timestamppb.Timestamp)(nil),         // 72: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 73: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),                 // 74: google.protobuf.Empty
+	(*CreateRequirements)(nil),            // 5: computegw.v1.CreateRequirements
+	(*Instance)(nil),                      // 6: computegw.v1.Instance
+	(*InstanceFlavor)(nil),                // 7: computegw.v1.InstanceFlavor
+	(*NetworkAttachment)(nil),             // 8: computegw.v1.NetworkAttachment
+	(*BootVolume)(nil),                    // 9: computegw.v1.BootVolume
+	(*Address)(nil),                       // 10: computegw.v1.Address
+	(*VolumeAttachment)(nil),              // 11: computegw.v1.VolumeAttachment
+	(*Flavor)(nil),                        // 12: computegw.v1.Flavor
+	(*Zone)(nil),                          // 13: computegw.v1.Zone
+	(*KeyPair)(nil),                       // 14: computegw.v1.KeyPair
+	(*ListCloudsRequest)(nil),             // 15: computegw.v1.ListCloudsRequest
+	(*ListCloudsResponse)(nil),            // 16: computegw.v1.ListCloudsResponse
+	(*GetCloudRequest)(nil),               // 17: computegw.v1.GetCloudRequest
+	(*ListInstancesRequest)(nil),          // 18: computegw.v1.ListInstancesRequest
+	(*ListInstancesResponse)(nil),         // 19: computegw.v1.ListInstancesResponse
+	(*UnreachableCloud)(nil),              // 20: computegw.v1.UnreachableCloud
+	(*GetInstanceRequest)(nil),            // 21: computegw.v1.GetInstanceRequest
+	(*CreateInstanceRequest)(nil),         // 22: computegw.v1.CreateInstanceRequest
+	(*UpdateInstanceRequest)(nil),         // 23: computegw.v1.UpdateInstanceRequest
+	(*DeleteInstanceRequest)(nil),         // 24: computegw.v1.DeleteInstanceRequest
+	(*StartInstanceRequest)(nil),          // 25: computegw.v1.StartInstanceRequest
+	(*StopInstanceRequest)(nil),           // 26: computegw.v1.StopInstanceRequest
+	(*RebootInstanceRequest)(nil),         // 27: computegw.v1.RebootInstanceRequest
+	(*ResizeInstanceRequest)(nil),         // 28: computegw.v1.ResizeInstanceRequest
+	(*ConfirmResizeInstanceRequest)(nil),  // 29: computegw.v1.ConfirmResizeInstanceRequest
+	(*RevertResizeInstanceRequest)(nil),   // 30: computegw.v1.RevertResizeInstanceRequest
+	(*ShelveInstanceRequest)(nil),         // 31: computegw.v1.ShelveInstanceRequest
+	(*UnshelveInstanceRequest)(nil),       // 32: computegw.v1.UnshelveInstanceRequest
+	(*RebuildInstanceRequest)(nil),        // 33: computegw.v1.RebuildInstanceRequest
+	(*CreateInstanceImageRequest)(nil),    // 34: computegw.v1.CreateInstanceImageRequest
+	(*CreateInstanceImageResponse)(nil),   // 35: computegw.v1.CreateInstanceImageResponse
+	(*AddSecurityGroupRequest)(nil),       // 36: computegw.v1.AddSecurityGroupRequest
+	(*RemoveSecurityGroupRequest)(nil),    // 37: computegw.v1.RemoveSecurityGroupRequest
+	(*AddFloatingIpRequest)(nil),          // 38: computegw.v1.AddFloatingIpRequest
+	(*RemoveFloatingIpRequest)(nil),       // 39: computegw.v1.RemoveFloatingIpRequest
+	(*WatchInstanceRequest)(nil),          // 40: computegw.v1.WatchInstanceRequest
+	(*ListVolumeAttachmentsRequest)(nil),  // 41: computegw.v1.ListVolumeAttachmentsRequest
+	(*ListVolumeAttachmentsResponse)(nil), // 42: computegw.v1.ListVolumeAttachmentsResponse
+	(*GetVolumeAttachmentRequest)(nil),    // 43: computegw.v1.GetVolumeAttachmentRequest
+	(*AttachVolumeRequest)(nil),           // 44: computegw.v1.AttachVolumeRequest
+	(*DetachVolumeRequest)(nil),           // 45: computegw.v1.DetachVolumeRequest
+	(*ListFlavorsRequest)(nil),            // 46: computegw.v1.ListFlavorsRequest
+	(*ListFlavorsResponse)(nil),           // 47: computegw.v1.ListFlavorsResponse
+	(*GetFlavorRequest)(nil),              // 48: computegw.v1.GetFlavorRequest
+	(*ListZonesRequest)(nil),              // 49: computegw.v1.ListZonesRequest
+	(*ListZonesResponse)(nil),             // 50: computegw.v1.ListZonesResponse
+	(*ListKeyPairsRequest)(nil),           // 51: computegw.v1.ListKeyPairsRequest
+	(*ListKeyPairsResponse)(nil),          // 52: computegw.v1.ListKeyPairsResponse
+	(*GetKeyPairRequest)(nil),             // 53: computegw.v1.GetKeyPairRequest
+	(*CreateKeyPairRequest)(nil),          // 54: computegw.v1.CreateKeyPairRequest
+	(*DeleteKeyPairRequest)(nil),          // 55: computegw.v1.DeleteKeyPairRequest
+	(*Image)(nil),                         // 56: computegw.v1.Image
+	(*Network)(nil),                       // 57: computegw.v1.Network
+	(*Volume)(nil),                        // 58: computegw.v1.Volume
+	(*SecurityGroup)(nil),                 // 59: computegw.v1.SecurityGroup
+	(*ListImagesRequest)(nil),             // 60: computegw.v1.ListImagesRequest
+	(*ListImagesResponse)(nil),            // 61: computegw.v1.ListImagesResponse
+	(*GetImageRequest)(nil),               // 62: computegw.v1.GetImageRequest
+	(*ListNetworksRequest)(nil),           // 63: computegw.v1.ListNetworksRequest
+	(*ListNetworksResponse)(nil),          // 64: computegw.v1.ListNetworksResponse
+	(*ListVolumesRequest)(nil),            // 65: computegw.v1.ListVolumesRequest
+	(*ListVolumesResponse)(nil),           // 66: computegw.v1.ListVolumesResponse
+	(*ListSecurityGroupsRequest)(nil),     // 67: computegw.v1.ListSecurityGroupsRequest
+	(*ListSecurityGroupsResponse)(nil),    // 68: computegw.v1.ListSecurityGroupsResponse
+	nil,                                   // 69: computegw.v1.Instance.MetadataEntry
+	nil,                                   // 70: computegw.v1.RebuildInstanceRequest.MetadataEntry
+	nil,                                   // 71: computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	(*Network_Subnet)(nil),                // 72: computegw.v1.Network.Subnet
+	(*timestamppb.Timestamp)(nil),         // 73: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 74: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                 // 75: google.protobuf.Empty
 }
 var file_computegw_v1_compute_proto_depIdxs = []int32{
 	0,  // 0: computegw.v1.Cloud.dialect:type_name -> computegw.v1.Cloud.Dialect
-	1,  // 1: computegw.v1.Instance.state:type_name -> computegw.v1.Instance.State
-	9,  // 2: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
-	72, // 3: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
-	72, // 4: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
-	72, // 5: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
-	8,  // 7: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
-	68, // 8: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
-	6,  // 9: computegw.v1.Instance.flavor_details:type_name -> computegw.v1.InstanceFlavor
-	2,  // 10: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
-	4,  // 11: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
-	5,  // 12: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
-	19, // 13: computegw.v1.ListInstancesResponse.unreachable_details:type_name -> computegw.v1.UnreachableCloud
-	5,  // 14: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	5,  // 15: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
-	73, // 16: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,  // 17: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
-	69, // 18: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
-	70, // 19: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
-	1,  // 20: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
-	10, // 21: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
-	11, // 22: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
-	12, // 23: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
-	13, // 24: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
-	13, // 25: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
-	72, // 26: computegw.v1.Image.create_time:type_name -> google.protobuf.Timestamp
-	71, // 27: computegw.v1.Network.subnets:type_name -> computegw.v1.Network.Subnet
-	55, // 28: computegw.v1.ListImagesResponse.images:type_name -> computegw.v1.Image
-	56, // 29: computegw.v1.ListNetworksResponse.networks:type_name -> computegw.v1.Network
-	57, // 30: computegw.v1.ListVolumesResponse.volumes:type_name -> computegw.v1.Volume
-	58, // 31: computegw.v1.ListSecurityGroupsResponse.security_groups:type_name -> computegw.v1.SecurityGroup
-	14, // 32: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
-	16, // 33: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
-	17, // 34: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
-	20, // 35: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
-	21, // 36: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
-	22, // 37: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
-	23, // 38: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
-	24, // 39: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
-	25, // 40: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
-	26, // 41: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
-	27, // 42: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
-	28, // 43: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
-	29, // 44: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
-	30, // 45: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
-	31, // 46: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
-	32, // 47: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
-	33, // 48: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
-	35, // 49: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
-	36, // 50: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
-	37, // 51: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
-	38, // 52: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
-	39, // 53: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
-	40, // 54: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
-	42, // 55: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
-	43, // 56: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
-	44, // 57: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
-	45, // 58: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
-	47, // 59: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
-	48, // 60: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
-	50, // 61: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
-	52, // 62: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
-	53, // 63: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
-	54, // 64: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
-	59, // 65: computegw.v1.ComputeService.ListImages:input_type -> computegw.v1.ListImagesRequest
-	61, // 66: computegw.v1.ComputeService.GetImage:input_type -> computegw.v1.GetImageRequest
-	62, // 67: computegw.v1.ComputeService.ListNetworks:input_type -> computegw.v1.ListNetworksRequest
-	64, // 68: computegw.v1.ComputeService.ListVolumes:input_type -> computegw.v1.ListVolumesRequest
-	66, // 69: computegw.v1.ComputeService.ListSecurityGroups:input_type -> computegw.v1.ListSecurityGroupsRequest
-	15, // 70: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
-	4,  // 71: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
-	18, // 72: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
-	5,  // 73: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
-	5,  // 74: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
-	5,  // 75: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
-	74, // 76: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
-	5,  // 77: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
-	5,  // 78: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
-	5,  // 79: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
-	5,  // 80: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 81: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 82: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
-	5,  // 83: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
-	5,  // 84: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
-	5,  // 85: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
-	34, // 86: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
-	5,  // 87: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 88: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
-	5,  // 89: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 90: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
-	5,  // 91: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
-	41, // 92: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
-	10, // 93: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
-	10, // 94: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
-	74, // 95: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
-	46, // 96: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
-	11, // 97: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
-	49, // 98: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
-	51, // 99: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
-	13, // 100: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
-	13, // 101: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
-	74, // 102: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
-	60, // 103: computegw.v1.ComputeService.ListImages:output_type -> computegw.v1.ListImagesResponse
-	55, // 104: computegw.v1.ComputeService.GetImage:output_type -> computegw.v1.Image
-	63, // 105: computegw.v1.ComputeService.ListNetworks:output_type -> computegw.v1.ListNetworksResponse
-	65, // 106: computegw.v1.ComputeService.ListVolumes:output_type -> computegw.v1.ListVolumesResponse
-	67, // 107: computegw.v1.ComputeService.ListSecurityGroups:output_type -> computegw.v1.ListSecurityGroupsResponse
-	70, // [70:108] is the sub-list for method output_type
-	32, // [32:70] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	5,  // 1: computegw.v1.Cloud.create_requirements:type_name -> computegw.v1.CreateRequirements
+	1,  // 2: computegw.v1.Instance.state:type_name -> computegw.v1.Instance.State
+	10, // 3: computegw.v1.Instance.addresses:type_name -> computegw.v1.Address
+	73, // 4: computegw.v1.Instance.create_time:type_name -> google.protobuf.Timestamp
+	73, // 5: computegw.v1.Instance.update_time:type_name -> google.protobuf.Timestamp
+	73, // 6: computegw.v1.Instance.launch_time:type_name -> google.protobuf.Timestamp
+	8,  // 7: computegw.v1.Instance.networks:type_name -> computegw.v1.NetworkAttachment
+	9,  // 8: computegw.v1.Instance.boot_volume:type_name -> computegw.v1.BootVolume
+	69, // 9: computegw.v1.Instance.metadata:type_name -> computegw.v1.Instance.MetadataEntry
+	7,  // 10: computegw.v1.Instance.flavor_details:type_name -> computegw.v1.InstanceFlavor
+	2,  // 11: computegw.v1.Address.type:type_name -> computegw.v1.Address.Type
+	4,  // 12: computegw.v1.ListCloudsResponse.clouds:type_name -> computegw.v1.Cloud
+	6,  // 13: computegw.v1.ListInstancesResponse.instances:type_name -> computegw.v1.Instance
+	20, // 14: computegw.v1.ListInstancesResponse.unreachable_details:type_name -> computegw.v1.UnreachableCloud
+	6,  // 15: computegw.v1.CreateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	6,  // 16: computegw.v1.UpdateInstanceRequest.instance:type_name -> computegw.v1.Instance
+	74, // 17: computegw.v1.UpdateInstanceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,  // 18: computegw.v1.RebootInstanceRequest.type:type_name -> computegw.v1.RebootInstanceRequest.Type
+	70, // 19: computegw.v1.RebuildInstanceRequest.metadata:type_name -> computegw.v1.RebuildInstanceRequest.MetadataEntry
+	71, // 20: computegw.v1.CreateInstanceImageRequest.metadata:type_name -> computegw.v1.CreateInstanceImageRequest.MetadataEntry
+	1,  // 21: computegw.v1.WatchInstanceRequest.target_states:type_name -> computegw.v1.Instance.State
+	11, // 22: computegw.v1.ListVolumeAttachmentsResponse.volume_attachments:type_name -> computegw.v1.VolumeAttachment
+	12, // 23: computegw.v1.ListFlavorsResponse.flavors:type_name -> computegw.v1.Flavor
+	13, // 24: computegw.v1.ListZonesResponse.zones:type_name -> computegw.v1.Zone
+	14, // 25: computegw.v1.ListKeyPairsResponse.key_pairs:type_name -> computegw.v1.KeyPair
+	14, // 26: computegw.v1.CreateKeyPairRequest.key_pair:type_name -> computegw.v1.KeyPair
+	73, // 27: computegw.v1.Image.create_time:type_name -> google.protobuf.Timestamp
+	72, // 28: computegw.v1.Network.subnets:type_name -> computegw.v1.Network.Subnet
+	56, // 29: computegw.v1.ListImagesResponse.images:type_name -> computegw.v1.Image
+	57, // 30: computegw.v1.ListNetworksResponse.networks:type_name -> computegw.v1.Network
+	58, // 31: computegw.v1.ListVolumesResponse.volumes:type_name -> computegw.v1.Volume
+	59, // 32: computegw.v1.ListSecurityGroupsResponse.security_groups:type_name -> computegw.v1.SecurityGroup
+	15, // 33: computegw.v1.ComputeService.ListClouds:input_type -> computegw.v1.ListCloudsRequest
+	17, // 34: computegw.v1.ComputeService.GetCloud:input_type -> computegw.v1.GetCloudRequest
+	18, // 35: computegw.v1.ComputeService.ListInstances:input_type -> computegw.v1.ListInstancesRequest
+	21, // 36: computegw.v1.ComputeService.GetInstance:input_type -> computegw.v1.GetInstanceRequest
+	22, // 37: computegw.v1.ComputeService.CreateInstance:input_type -> computegw.v1.CreateInstanceRequest
+	23, // 38: computegw.v1.ComputeService.UpdateInstance:input_type -> computegw.v1.UpdateInstanceRequest
+	24, // 39: computegw.v1.ComputeService.DeleteInstance:input_type -> computegw.v1.DeleteInstanceRequest
+	25, // 40: computegw.v1.ComputeService.StartInstance:input_type -> computegw.v1.StartInstanceRequest
+	26, // 41: computegw.v1.ComputeService.StopInstance:input_type -> computegw.v1.StopInstanceRequest
+	27, // 42: computegw.v1.ComputeService.RebootInstance:input_type -> computegw.v1.RebootInstanceRequest
+	28, // 43: computegw.v1.ComputeService.ResizeInstance:input_type -> computegw.v1.ResizeInstanceRequest
+	29, // 44: computegw.v1.ComputeService.ConfirmResizeInstance:input_type -> computegw.v1.ConfirmResizeInstanceRequest
+	30, // 45: computegw.v1.ComputeService.RevertResizeInstance:input_type -> computegw.v1.RevertResizeInstanceRequest
+	31, // 46: computegw.v1.ComputeService.ShelveInstance:input_type -> computegw.v1.ShelveInstanceRequest
+	32, // 47: computegw.v1.ComputeService.UnshelveInstance:input_type -> computegw.v1.UnshelveInstanceRequest
+	33, // 48: computegw.v1.ComputeService.RebuildInstance:input_type -> computegw.v1.RebuildInstanceRequest
+	34, // 49: computegw.v1.ComputeService.CreateInstanceImage:input_type -> computegw.v1.CreateInstanceImageRequest
+	36, // 50: computegw.v1.ComputeService.AddSecurityGroup:input_type -> computegw.v1.AddSecurityGroupRequest
+	37, // 51: computegw.v1.ComputeService.RemoveSecurityGroup:input_type -> computegw.v1.RemoveSecurityGroupRequest
+	38, // 52: computegw.v1.ComputeService.AddFloatingIp:input_type -> computegw.v1.AddFloatingIpRequest
+	39, // 53: computegw.v1.ComputeService.RemoveFloatingIp:input_type -> computegw.v1.RemoveFloatingIpRequest
+	40, // 54: computegw.v1.ComputeService.WatchInstance:input_type -> computegw.v1.WatchInstanceRequest
+	41, // 55: computegw.v1.ComputeService.ListVolumeAttachments:input_type -> computegw.v1.ListVolumeAttachmentsRequest
+	43, // 56: computegw.v1.ComputeService.GetVolumeAttachment:input_type -> computegw.v1.GetVolumeAttachmentRequest
+	44, // 57: computegw.v1.ComputeService.AttachVolume:input_type -> computegw.v1.AttachVolumeRequest
+	45, // 58: computegw.v1.ComputeService.DetachVolume:input_type -> computegw.v1.DetachVolumeRequest
+	46, // 59: computegw.v1.ComputeService.ListFlavors:input_type -> computegw.v1.ListFlavorsRequest
+	48, // 60: computegw.v1.ComputeService.GetFlavor:input_type -> computegw.v1.GetFlavorRequest
+	49, // 61: computegw.v1.ComputeService.ListZones:input_type -> computegw.v1.ListZonesRequest
+	51, // 62: computegw.v1.ComputeService.ListKeyPairs:input_type -> computegw.v1.ListKeyPairsRequest
+	53, // 63: computegw.v1.ComputeService.GetKeyPair:input_type -> computegw.v1.GetKeyPairRequest
+	54, // 64: computegw.v1.ComputeService.CreateKeyPair:input_type -> computegw.v1.CreateKeyPairRequest
+	55, // 65: computegw.v1.ComputeService.DeleteKeyPair:input_type -> computegw.v1.DeleteKeyPairRequest
+	60, // 66: computegw.v1.ComputeService.ListImages:input_type -> computegw.v1.ListImagesRequest
+	62, // 67: computegw.v1.ComputeService.GetImage:input_type -> computegw.v1.GetImageRequest
+	63, // 68: computegw.v1.ComputeService.ListNetworks:input_type -> computegw.v1.ListNetworksRequest
+	65, // 69: computegw.v1.ComputeService.ListVolumes:input_type -> computegw.v1.ListVolumesRequest
+	67, // 70: computegw.v1.ComputeService.ListSecurityGroups:input_type -> computegw.v1.ListSecurityGroupsRequest
+	16, // 71: computegw.v1.ComputeService.ListClouds:output_type -> computegw.v1.ListCloudsResponse
+	4,  // 72: computegw.v1.ComputeService.GetCloud:output_type -> computegw.v1.Cloud
+	19, // 73: computegw.v1.ComputeService.ListInstances:output_type -> computegw.v1.ListInstancesResponse
+	6,  // 74: computegw.v1.ComputeService.GetInstance:output_type -> computegw.v1.Instance
+	6,  // 75: computegw.v1.ComputeService.CreateInstance:output_type -> computegw.v1.Instance
+	6,  // 76: computegw.v1.ComputeService.UpdateInstance:output_type -> computegw.v1.Instance
+	75, // 77: computegw.v1.ComputeService.DeleteInstance:output_type -> google.protobuf.Empty
+	6,  // 78: computegw.v1.ComputeService.StartInstance:output_type -> computegw.v1.Instance
+	6,  // 79: computegw.v1.ComputeService.StopInstance:output_type -> computegw.v1.Instance
+	6,  // 80: computegw.v1.ComputeService.RebootInstance:output_type -> computegw.v1.Instance
+	6,  // 81: computegw.v1.ComputeService.ResizeInstance:output_type -> computegw.v1.Instance
+	6,  // 82: computegw.v1.ComputeService.ConfirmResizeInstance:output_type -> computegw.v1.Instance
+	6,  // 83: computegw.v1.ComputeService.RevertResizeInstance:output_type -> computegw.v1.Instance
+	6,  // 84: computegw.v1.ComputeService.ShelveInstance:output_type -> computegw.v1.Instance
+	6,  // 85: computegw.v1.ComputeService.UnshelveInstance:output_type -> computegw.v1.Instance
+	6,  // 86: computegw.v1.ComputeService.RebuildInstance:output_type -> computegw.v1.Instance
+	35, // 87: computegw.v1.ComputeService.CreateInstanceImage:output_type -> computegw.v1.CreateInstanceImageResponse
+	6,  // 88: computegw.v1.ComputeService.AddSecurityGroup:output_type -> computegw.v1.Instance
+	6,  // 89: computegw.v1.ComputeService.RemoveSecurityGroup:output_type -> computegw.v1.Instance
+	6,  // 90: computegw.v1.ComputeService.AddFloatingIp:output_type -> computegw.v1.Instance
+	6,  // 91: computegw.v1.ComputeService.RemoveFloatingIp:output_type -> computegw.v1.Instance
+	6,  // 92: computegw.v1.ComputeService.WatchInstance:output_type -> computegw.v1.Instance
+	42, // 93: computegw.v1.ComputeService.ListVolumeAttachments:output_type -> computegw.v1.ListVolumeAttachmentsResponse
+	11, // 94: computegw.v1.ComputeService.GetVolumeAttachment:output_type -> computegw.v1.VolumeAttachment
+	11, // 95: computegw.v1.ComputeService.AttachVolume:output_type -> computegw.v1.VolumeAttachment
+	75, // 96: computegw.v1.ComputeService.DetachVolume:output_type -> google.protobuf.Empty
+	47, // 97: computegw.v1.ComputeService.ListFlavors:output_type -> computegw.v1.ListFlavorsResponse
+	12, // 98: computegw.v1.ComputeService.GetFlavor:output_type -> computegw.v1.Flavor
+	50, // 99: computegw.v1.ComputeService.ListZones:output_type -> computegw.v1.ListZonesResponse
+	52, // 100: computegw.v1.ComputeService.ListKeyPairs:output_type -> computegw.v1.ListKeyPairsResponse
+	14, // 101: computegw.v1.ComputeService.GetKeyPair:output_type -> computegw.v1.KeyPair
+	14, // 102: computegw.v1.ComputeService.CreateKeyPair:output_type -> computegw.v1.KeyPair
+	75, // 103: computegw.v1.ComputeService.DeleteKeyPair:output_type -> google.protobuf.Empty
+	61, // 104: computegw.v1.ComputeService.ListImages:output_type -> computegw.v1.ListImagesResponse
+	56, // 105: computegw.v1.ComputeService.GetImage:output_type -> computegw.v1.Image
+	64, // 106: computegw.v1.ComputeService.ListNetworks:output_type -> computegw.v1.ListNetworksResponse
+	66, // 107: computegw.v1.ComputeService.ListVolumes:output_type -> computegw.v1.ListVolumesResponse
+	68, // 108: computegw.v1.ComputeService.ListSecurityGroups:output_type -> computegw.v1.ListSecurityGroupsResponse
+	71, // [71:109] is the sub-list for method output_type
+	33, // [33:71] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_computegw_v1_compute_proto_init() }
@@ -5139,7 +5221,7 @@ func file_computegw_v1_compute_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_computegw_v1_compute_proto_rawDesc), len(file_computegw_v1_compute_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   68,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

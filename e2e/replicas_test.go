@@ -17,6 +17,7 @@ import (
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	"github.com/computegw/computegw/internal/state/redistest"
+	"github.com/computegw/computegw/internal/tokensource"
 )
 
 const (
@@ -29,6 +30,7 @@ const (
 type vendorWire struct {
 	*httptest.Server
 	creates atomic.Int32
+	logins  atomic.Int32  // POST /v2.0/tokens
 	arrived chan struct{} // one value per create, when it arrives
 	mu      sync.Mutex
 	hold    time.Duration // how long a create is held before it is passed on
@@ -42,6 +44,9 @@ func newVendorWire(t *testing.T, target string) *vendorWire {
 	w := &vendorWire{arrived: make(chan struct{}, 100)}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens") {
+			w.logins.Add(1)
+		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/servers") {
 			// Read the body first: only then does the server notice a
 			// gateway that goes away (and cancel r.Context()).
@@ -76,6 +81,10 @@ func (w *vendorWire) setHold(d time.Duration) {
 // fleetOf starts n gateway binaries sharing one real Redis (with a
 // password) and one fake NHN vendor, in config mode.
 func fleetOf(t *testing.T, n int) ([]*gateway, *vendorWire, *redistest.Server) {
+	return fleetWithPassword(t, n, nhnfake.DemoPassword)
+}
+
+func fleetWithPassword(t *testing.T, n int, nhnPassword string) ([]*gateway, *vendorWire, *redistest.Server) {
 	t.Helper()
 	rs := redistest.Start(t, redistest.Options{Password: e2eRedisPassword})
 	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
@@ -97,9 +106,9 @@ clouds:
     username: %s
     password_env: E2E_NHN_PASSWORD
     timeout: 20s
-`, rs.Addr, nhn.URL, wire.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+`, rs.Addr, wire.URL, wire.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
 	path := writeFile(t, "fleet.yaml", cfg)
-	env := []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_REDIS_PASSWORD=" + e2eRedisPassword, "E2E_PAGE_KEY=" + e2ePageKey}
+	env := []string{"E2E_NHN_PASSWORD=" + nhnPassword, "E2E_REDIS_PASSWORD=" + e2eRedisPassword, "E2E_PAGE_KEY=" + e2ePageKey}
 	var gs []*gateway
 	for range n {
 		gs = append(gs, start(t, env, "--config", path))
@@ -327,4 +336,35 @@ func (g *gateway) restNoFail(method, path string, body, out any) error {
 	}
 	defer res.Body.Close()
 	return json.NewDecoder(res.Body).Decode(out)
+}
+
+// TestReplicasShareLoginBackoff: two replicas with a password the vendor
+// rejects, called over and over on both: the fleet makes one password
+// attempt (as one process would), and both answer
+// BACKEND_CREDENTIALS_REJECTED meanwhile, naming the shared back-off.
+func TestReplicasShareLoginBackoff(t *testing.T) {
+	gs, wire, _ := fleetWithPassword(t, 2, "not-the-nhn-password")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			var a fleetAnswer
+			code := gs[i%2].rest(t, "GET", "/v1/clouds/nhn-kr1/instances", nil, &a)
+			if code != 400 || a.Code != 9 || a.reason() != "BACKEND_CREDENTIALS_REJECTED" {
+				t.Errorf("replica %d: HTTP %d %+v", i%2, code, a)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 3 {
+		for j, g := range gs {
+			var a fleetAnswer
+			if code := g.rest(t, "GET", "/v1/clouds/nhn-kr1/flavors", nil, &a); code != 400 || a.reason() != "BACKEND_CREDENTIALS_REJECTED" {
+				t.Fatalf("round %d replica %d: HTTP %d %+v", i, j, code, a)
+			}
+		}
+		time.Sleep(tokensource.GateRecheck + 100*time.Millisecond) // each replica asks the gate again
+	}
+	if n := wire.logins.Load(); n != 1 {
+		t.Fatalf("%d password attempts by two replicas, want 1 (one fleet-wide back-off)", n)
+	}
 }

@@ -18,7 +18,7 @@ var Dialect = dialect.Spec[Config]{
 	ConfiguredZones: true,
 	Open: func(c dialect.Common, cfg Config, deps dialect.Deps) (driver.Adapter, error) {
 		cfg.Name, cfg.Password, cfg.Zones = c.Name, c.Secret, c.Zones
-		cfg.HTTPClient, cfg.Logger = deps.HTTPClient, deps.Logger
+		cfg.HTTPClient, cfg.Logger, cfg.TokenOptions.Gate = deps.HTTPClient, deps.Logger, deps.LoginGate
 		return New(cfg)
 	},
 }

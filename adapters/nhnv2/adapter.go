@@ -26,6 +26,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/redact"
+	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -58,6 +59,9 @@ type Config struct {
 	// Logger receives debug and warning logs; nil discards them. The caller
 	// adds the cloud and dialect attributes it wants.
 	Logger *slog.Logger
+	// LoginGate, when set, shares logins and the back-off after a rejected
+	// password with the other gateway replicas (tokensource.Options.Gate).
+	LoginGate state.LoginGate
 	// Now is the clock (token expiry); nil uses time.Now.
 	Now func() time.Time
 }
@@ -135,7 +139,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.cfg.Now == nil {
 		a.cfg.Now = time.Now
 	}
-	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now, Secrets: a.secrets})
+	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now, Secrets: a.secrets, Gate: a.cfg.LoginGate})
 	return a, nil
 }
 

@@ -16,7 +16,7 @@ var Dialect = dialect.Spec[Config]{
 	Secret: "password",
 	Open: func(c dialect.Common, cfg Config, deps dialect.Deps) (driver.Adapter, error) {
 		cfg.Name, cfg.Password = c.Name, c.Secret
-		cfg.HTTPClient, cfg.Logger = deps.HTTPClient, deps.Logger
+		cfg.HTTPClient, cfg.Logger, cfg.LoginGate = deps.HTTPClient, deps.Logger, deps.LoginGate
 		return New(cfg)
 	},
 }

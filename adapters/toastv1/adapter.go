@@ -31,6 +31,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/redact"
+	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -61,6 +62,9 @@ type Config struct {
 	// Logger receives debug records of backend calls (never secrets); nil
 	// discards them.
 	Logger *slog.Logger
+	// LoginGate, when set, shares logins and the back-off after a rejected
+	// password with the other gateway replicas (tokensource.Options.Gate).
+	LoginGate state.LoginGate
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
 }
@@ -141,7 +145,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now, Secrets: a.secrets})
+	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now, Secrets: a.secrets, Gate: cfg.LoginGate})
 	return a, nil
 }
 

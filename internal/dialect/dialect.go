@@ -29,6 +29,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/state"
 )
 
 // Common is the part of a cloud entry every dialect shares, parsed by
@@ -50,6 +51,10 @@ type Deps struct {
 	HTTPClient *http.Client
 	// Logger already carries the cloud and dialect attributes.
 	Logger *slog.Logger
+	// LoginGate, when set, is the cloud's login gate shared by every
+	// replica (state.redis): dialects that log in with a password hand it
+	// to their tokensource (tokensource.Options.Gate).
+	LoginGate state.LoginGate
 }
 
 // Descriptor is one dialect as the config loader and the wiring see it.

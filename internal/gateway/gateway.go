@@ -34,6 +34,7 @@ import (
 	"github.com/computegw/computegw/internal/demo"
 	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/dialects"
+	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/telemetry"
 	"github.com/computegw/computegw/server"
 )
@@ -99,11 +100,13 @@ func Run(ctx context.Context, opt Options) error {
 		clouds  []server.Cloud
 		cleanup = func() {}
 		file    *config.File
+		fleet   = &shared{} // state.go: the state.redis store, opened with the config
 	)
+	defer fleet.close()
 	if opt.Clouds != nil {
 		clouds = opt.Clouds
 	} else {
-		clouds, cleanup, file, err = buildClouds(opt, log, ct)
+		clouds, cleanup, file, err = buildClouds(opt, log, ct, fleet)
 		ct.bind(clouds)
 	}
 	if err != nil {
@@ -139,19 +142,12 @@ func Run(ctx context.Context, opt Options) error {
 		adminAddr = opt.AdminAddr
 	}
 
-	st, err := openState(file, log) // state.go: nil unless state.redis
-	if err != nil {
-		return err
-	}
-	if st != nil {
-		defer st.Close()
-	}
 	guard, tlsCfg, err := security(ctx, file, httpAddr, grpcAddr, log)
 	if err != nil {
 		return err
 	}
 	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard,
-		Telemetry: tel, State: st})
+		Telemetry: tel, State: fleet.store})
 	if err != nil {
 		return err
 	}
@@ -366,7 +362,7 @@ func restRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Mars
 	restError(ctx, mux, m, w, r, st.Err())
 }
 
-func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry) ([]server.Cloud, func(), *config.File, error) {
+func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry, fleet *shared) ([]server.Cloud, func(), *config.File, error) {
 	if opt.ConfigPath == "" {
 		return demoClouds(log, ct)
 	}
@@ -381,11 +377,14 @@ func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry) ([]server.Cl
 	for _, w := range file.Warnings {
 		log.Warn("config", "warning", w)
 	}
+	if err := fleet.open(file, log); err != nil {
+		return nil, nil, nil, fmt.Errorf("config %s: %w", opt.ConfigPath, err)
+	}
 	var clouds []server.Cloud
 	var adapters []driver.Adapter
 	cleanup := func() {}
 	for i, c := range file.Clouds {
-		a, err := newAdapter(c, log, ct)
+		a, err := newAdapter(c, log, ct, fleet.gate(c.Name))
 		if err != nil {
 			for _, a := range adapters {
 				a.Close()
@@ -401,8 +400,9 @@ func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry) ([]server.Cl
 // newAdapter builds a cloud's adapter through its dialect. Each cloud gets
 // its own keep-alive HTTP client, so one slow vendor cannot exhaust
 // another's connections.
-func newAdapter(c config.Cloud, log *slog.Logger, ct *cloudTelemetry) (driver.Adapter, error) {
-	return c.Open(dialect.Deps{HTTPClient: ct.client(c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect)})
+func newAdapter(c config.Cloud, log *slog.Logger, ct *cloudTelemetry, gate state.LoginGate) (driver.Adapter, error) {
+	return c.Open(dialect.Deps{HTTPClient: ct.client(c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect),
+		LoginGate: gate})
 }
 
 // demoClouds starts one emulated vendor per dialect on loopback.

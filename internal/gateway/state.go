@@ -13,10 +13,39 @@ import (
 	"github.com/computegw/computegw/server"
 )
 
+// shared holds the state.redis store (nil without one) from the moment the
+// config is read, so that each cloud's adapter gets its login gate.
+type shared struct{ store state.Store }
+
+func (f *shared) open(file *config.File, log *slog.Logger) error {
+	st, err := openState(file, log)
+	if err != nil {
+		return err
+	}
+	if st != nil { // a nil *Redis must not become a non-nil Store
+		f.store = st
+	}
+	return nil
+}
+
+// gate is the cloud's fleet-wide login gate, nil without state.redis.
+func (f *shared) gate(cloud string) state.LoginGate {
+	if f.store == nil {
+		return nil
+	}
+	return f.store.Logins(cloud)
+}
+
+func (f *shared) close() {
+	if f.store != nil {
+		f.store.Close()
+	}
+}
+
 // openState makes the state store of contract section 8: Redis when the
 // config has state.redis, else none (nil: the server keeps its state in
 // process). It never logs the Redis password.
-func openState(file *config.File, log *slog.Logger) (state.Store, error) {
+func openState(file *config.File, log *slog.Logger) (*state.Redis, error) {
 	if file == nil || file.State == nil || file.State.Redis == nil {
 		return nil, nil
 	}

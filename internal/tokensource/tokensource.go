@@ -30,6 +30,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/redact"
+	"github.com/computegw/computegw/internal/state"
 )
 
 // Token is a backend token. Catalog is whatever else the login returned that
@@ -68,6 +69,9 @@ type Options struct {
 	// Secrets, when set, is told every token this Source obtains, so that
 	// the adapter's redaction masks current and recent tokens.
 	Secrets *redact.Set
+	// Gate, when set, is the login gate shared with the other gateway
+	// replicas (state.redis): see fleet.go. nil: this process alone.
+	Gate state.LoginGate
 }
 
 // Source hands out a cached token. The zero value is not usable; use New.
@@ -81,10 +85,12 @@ type Source struct {
 	valid     bool
 	inflight  *call
 	// rejected: the last login was refused; no new login until retryAt.
-	rejected   *driver.Error
-	retryAt    time.Time
-	backoff    time.Duration
-	fetchCount int
+	rejected *driver.Error
+	retryAt  time.Time
+	// gateChecked: when the fleet's gate last answered (fleet.go).
+	gateChecked time.Time
+	backoff     time.Duration
+	fetchCount  int
 	// accepted: the cached token has been accepted by the backend at
 	// least once. streak: how many tokens in a row were refused without
 	// ever being accepted; from RefusedStreak on, logins wait for
@@ -155,7 +161,7 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 		t := s.tok
 		fallback = &t
 	}
-	if s.rejected != nil && now.Before(s.retryAt) {
+	if s.rejected != nil && now.Before(s.retryAt) && (s.opt.Gate == nil || now.Before(s.gateChecked.Add(GateRecheck))) {
 		e := *s.rejected
 		e.Message = fmt.Sprintf("%s; not trying again until %s to avoid locking the account",
 			s.rejected.Message, s.retryAt.UTC().Format(time.RFC3339))
@@ -213,11 +219,16 @@ func (s *Source) run(c *call, base context.Context) {
 	ctx, cancel := context.WithTimeout(base, s.opt.FetchTimeout)
 	defer cancel()
 	ctx, observed := observeLogin(ctx)
-	tok, err := s.fetch(ctx)
+	tok, err, fleet := s.login(ctx) // fleet.go: through Options.Gate, if any
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer func() { observed(tok, err, s.retryAt) }()
+	if fleet.attempted {
+		defer func() { observed(tok, err, s.retryAt) }()
+	}
+	if s.opt.Gate != nil {
+		s.gateChecked = s.opt.Now()
+	}
 	s.inflight = nil
 	if err != nil {
 		var de *driver.Error
@@ -229,6 +240,9 @@ func (s *Source) run(c *call, base context.Context) {
 			}
 			s.rejected = de
 			s.retryAt = s.opt.Now().Add(s.backoff)
+			if !fleet.retryAt.IsZero() {
+				s.retryAt = fleet.retryAt // the fleet's, shared by every replica
+			}
 			if de.Reason == "" {
 				de.Reason = "BACKEND_CREDENTIALS_REJECTED"
 			}

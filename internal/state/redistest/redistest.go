@@ -29,10 +29,11 @@ type Server struct {
 	// Password is the default user's password ("" for none).
 	Password string
 
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
+	t        testing.TB
+	bin      string
+	username string
+	dir      string
+	port     int
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -43,6 +44,9 @@ type Server struct {
 type Options struct {
 	// Password makes the server require it (requirepass).
 	Password string
+	// Username, with Password, adds an ACL user with that password and
+	// every right (the default user keeps Password too).
+	Username string
 }
 
 // Binary returns the redis-server to run: $REDIS_SERVER, else the one on
@@ -67,7 +71,7 @@ func Start(t testing.TB, opt Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), Password: opt.Password}
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), Password: opt.Password, username: opt.Username}
 	var last error
 	for range 5 {
 		s.port, err = freePort()
@@ -101,6 +105,9 @@ func (s *Server) start() error {
 		"--daemonize", "no", "--protected-mode", "yes", "--logfile", ""}
 	if s.Password != "" {
 		args = append(args, "--requirepass", s.Password)
+		if s.username != "" {
+			args = append(args, "--user", s.username, "on", ">"+s.Password, "~*", "&*", "+@all")
+		}
 	}
 	cmd := exec.Command(s.bin, args...)
 	out := &strings.Builder{}

@@ -368,3 +368,33 @@ func TestReplicasShareLoginBackoff(t *testing.T) {
 		t.Fatalf("%d password attempts by two replicas, want 1 (one fleet-wide back-off)", n)
 	}
 }
+
+// TestPageTokenKeyWarning: a replica sharing state.redis without a
+// page-token key warns at start-up (a page token from one replica would
+// fail on another); with a key it does not.
+func TestPageTokenKeyWarning(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
+	t.Cleanup(nhn.Close)
+	base := fmt.Sprintf(`
+state:
+  redis:
+    address: %s
+clouds:
+  - name: nhn-kr1
+    dialect: nhnv2
+    identity_endpoint: %s
+    tenant_id: %s
+    username: %s
+    password_env: E2E_NHN_PASSWORD
+`, rs.Addr, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+	env := []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_PAGE_KEY=" + e2ePageKey}
+	without := start(t, env, "--config", writeFile(t, "nokey.yaml", base))
+	if s := without.stderr.String(); !strings.Contains(s, "no page_token_key_env or page_token_key_file") {
+		t.Errorf("no page-token key warning with state.redis and no key:\n%s", s)
+	}
+	with := start(t, env, "--config", writeFile(t, "key.yaml", "page_token_key_env: E2E_PAGE_KEY\n"+base))
+	if s := with.stderr.String(); strings.Contains(s, "no page_token_key_env or page_token_key_file") {
+		t.Errorf("page-token key warning although a key is set:\n%s", s)
+	}
+}

@@ -162,7 +162,7 @@ func (s *secured) restWith(t *testing.T, cfg *tls.Config, token, method, path st
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true}, Timeout: 30 * time.Second}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.Clone(), ForceAttemptHTTP2: true}, Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
 	res, err := c.Do(req)
 	if err != nil {
@@ -225,6 +225,19 @@ func TestSecurityJWT(t *testing.T) {
 	nobody := p.Token("nobody@example.com")
 	instA := s.firstInstance(t, c, admin, "cloud-a")
 	instB := s.firstInstance(t, c, admin, "cloud-b")
+
+	t.Run("REST over TLS speaks HTTP/2", func(t *testing.T) {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: s.rootTLS.Clone(), ForceAttemptHTTP2: true}}
+		defer c.CloseIdleConnections()
+		res, err := c.Get("https://" + s.httpAddr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.ProtoMajor != 2 {
+			t.Errorf("REST answered over %s, want HTTP/2", res.Proto)
+		}
+	})
 
 	t.Run("health is open", func(t *testing.T) {
 		for _, path := range []string{"/healthz", "/readyz"} {

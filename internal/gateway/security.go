@@ -92,7 +92,20 @@ func serveHTTP(hsrv *http.Server, lis net.Listener, tlsCfg *tls.Config) error {
 	if tlsCfg == nil {
 		return hsrv.Serve(lis)
 	}
-	hsrv.TLSConfig = tlsCfg
+	cfg := tlsCfg.Clone()
+	if get := cfg.GetConfigForClient; get != nil {
+		// The per-handshake config replaces the one ServeTLS prepares, so
+		// it must offer HTTP/2 itself.
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := get(hello)
+			if c != nil {
+				c = c.Clone()
+				c.NextProtos = []string{"h2", "http/1.1"}
+			}
+			return c, err
+		}
+	}
+	hsrv.TLSConfig = cfg
 	return hsrv.ServeTLS(lis, "", "")
 }
 

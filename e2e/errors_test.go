@@ -199,3 +199,28 @@ func TestGetCloudCreateRequirements(t *testing.T) {
 		}
 	}
 }
+
+// TestOneFingerprintFormat: the same imported key shows the same OpenSSH
+// SHA-256 fingerprint on every dialect (issue 13 finding 8: nhnv2 showed
+// SHA-256, the others MD5).
+func TestOneFingerprintFormat(t *testing.T) {
+	g := start(t, []string{"COMPUTEGW_CONFIG="})
+	const pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVcTLklbKfNxKz9xs/u2oSQF+W5+VFOmRkb1n4LDUJ2 e2e@computegw"
+	seen := map[string]string{}
+	for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+		var k struct{ Name, Fingerprint string }
+		if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/keyPairs?key_pair_id=fp-e2e", map[string]any{"publicKey": pub}, &k); code != 200 {
+			t.Fatalf("%s: import: HTTP %d %+v", cloud, code, k)
+		}
+		var got struct{ Fingerprint string }
+		g.rest(t, "GET", "/v1/"+k.Name, nil, &got)
+		if !strings.HasPrefix(k.Fingerprint, "SHA256:") || got.Fingerprint != k.Fingerprint {
+			t.Errorf("%s: fingerprint %q on create, %q on get", cloud, k.Fingerprint, got.Fingerprint)
+		}
+		seen[cloud] = k.Fingerprint
+		g.rest(t, "DELETE", "/v1/"+k.Name, nil, nil)
+	}
+	if seen["nhn-demo"] != seen["toast-demo"] || seen["toast-demo"] != seen["k5-demo"] {
+		t.Errorf("one key, several fingerprints: %v", seen)
+	}
+}

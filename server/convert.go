@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/computegw/computegw/driver"
@@ -97,7 +98,7 @@ func keyPairToProto(cloud string, k *driver.KeyPair) *pb.KeyPair {
 	return &pb.KeyPair{
 		Name:        "clouds/" + cloud + "/keyPairs/" + k.Name,
 		PublicKey:   k.PublicKey,
-		Fingerprint: k.Fingerprint,
+		Fingerprint: keyFingerprint(k),
 		PrivateKey:  k.PrivateKey,
 		Zone:        k.Zone,
 		Type:        k.Type,
@@ -115,4 +116,17 @@ func attachmentToProto(cloud, instanceID string, a *driver.VolumeAttachment) *pb
 		Device:       a.Device,
 		AttachmentId: att,
 	}
+}
+
+// keyFingerprint is the key's OpenSSH SHA-256 fingerprint ("SHA256:…", as
+// `ssh-keygen -lf` prints it) computed from its public key, so that one key
+// shows one fingerprint on every dialect (NHN reports SHA-256, Nova-style
+// vendors the MD5 colon form). The vendor's own is kept only when the public
+// key cannot be parsed.
+func keyFingerprint(k *driver.KeyPair) string {
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k.PublicKey))
+	if err != nil {
+		return k.Fingerprint
+	}
+	return ssh.FingerprintSHA256(pub)
 }

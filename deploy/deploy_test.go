@@ -812,6 +812,13 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 	}
 	httpPort, grpcPort := portOf(t, "REST address", httpAddr), portOf(t, "gRPC address", grpcAddr)
 	want := []int{min(httpPort, grpcPort), max(httpPort, grpcPort)}
+	public := slices.Clone(want)
+	adminAddr := cmp.Or(vals["admin-addr"], file.AdminAddr)
+	adminPort := checkAdminListener(t, adminAddr, w.Template.Metadata.Annotations)
+	if adminPort > 0 {
+		want = append(want, adminPort)
+		slices.Sort(want)
+	}
 	var declared []int
 	named := map[string]int{}
 	for _, p := range c.Ports {
@@ -833,7 +840,7 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		exposed = append(exposed, n)
 	}
 	slices.Sort(exposed)
-	if !slices.Equal(exposed, want) {
+	if !slices.Equal(exposed, public) {
 		t.Errorf("the Dockerfile EXPOSEs %v; in Kubernetes the gateway listens on %v", exposed, want)
 	}
 	resolvePort := func(what, p string) int {
@@ -949,6 +956,9 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 	// kubelet probes it, then stopped with SIGTERM.
 	runArgs := rewriteConfigArg(args, func(p string) string { return filepath.Join(root, p) })
 	runArgs = append(runArgs, "--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0")
+	if adminPort > 0 {
+		runArgs = append(runArgs, "--admin-addr", "127.0.0.1:0")
+	}
 	runEnv := maps.Clone(env)
 	if p, ok := runEnv["COMPUTEGW_CONFIG"]; ok && p != "" {
 		runEnv["COMPUTEGW_CONFIG"] = filepath.Join(root, p)
@@ -1001,6 +1011,9 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		}
 	}
 	checkCallerSecurity(t, file, idp, g.httpAddr)
+	if adminPort > 0 {
+		scrapeAdmin(t, g.stderr.String())
+	}
 	if err := g.stop(shutdown + 5*time.Second); err != nil {
 		t.Errorf("SIGTERM: the gateway did not drain and exit 0: %v", err)
 	}

@@ -377,7 +377,8 @@ type k8sWorkload struct {
 	} `yaml:"selector"`
 	Template struct {
 		Metadata struct {
-			Labels map[string]string `yaml:"labels"`
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
 		} `yaml:"metadata"`
 		Spec k8sPodSpec `yaml:"spec"`
 	} `yaml:"template"`

@@ -293,61 +293,68 @@ func validateMetadata(field string, md map[string]string) error {
 }
 
 // validateCreate applies what K5's guide (section 1.2.6.2) imposes before
-// anything is sent.
+// anything is sent, reporting every violation at once (a caller learns all
+// that is wrong in one try, as on the other dialects).
 func validateCreate(req *driver.CreateInstanceRequest) error {
-	if err := validateName("instance.display_name", req.Name); err != nil {
-		return err
+	if req == nil {
+		return driver.InvalidArgument("instance", "is required")
 	}
+	var v driver.Violations
+	addErr := func(err error) {
+		var e *driver.Error
+		if errors.As(err, &e) {
+			v = append(v, e.Violations...)
+		}
+	}
+	addErr(validateName("instance.display_name", req.Name))
 	if req.FlavorID == "" {
-		return driver.InvalidArgument("instance.flavor", "must not be empty")
+		v.Add("instance.flavor", "must not be empty: a flavor ID from GET /v1/clouds/{cloud}/flavors")
 	}
 	if req.ImageID == "" {
-		return driver.InvalidArgument("instance.image", "must not be empty")
+		v.Add("instance.image", "must not be empty: an image ID from GET /v1/clouds/{cloud}/images")
 	}
 	if len(req.Networks) == 0 {
-		return driver.InvalidArgument("instance.networks", "K5 requires at least one network or port (guide 1.2.6.2: \"Ensure that the network is specified\")")
+		v.Add("instance.networks", "K5 requires at least one network or port (guide 1.2.6.2: \"Ensure that the network is specified\")")
 	}
 	for i, n := range req.Networks {
 		field := fmt.Sprintf("instance.networks[%d]", i)
 		set := 0
-		for _, v := range []string{n.NetworkID, n.SubnetID, n.PortID} {
-			if v != "" {
+		for _, id := range []string{n.NetworkID, n.SubnetID, n.PortID} {
+			if id != "" {
 				set++
 			}
 		}
 		switch {
 		case n.SubnetID != "":
-			return driver.InvalidArgument(field+".subnet", "K5 cannot attach a server to a subnet directly; create a port on the subnet and pass it as port (guide 1.2.6.2)")
+			v.Add(field+".subnet", "K5 cannot attach a server to a subnet directly; create a port on the subnet and pass it as port (guide 1.2.6.2)")
 		case set != 1:
-			return driver.InvalidArgument(field, "set exactly one of network or port")
+			v.Add(field, "set exactly one of network or port")
 		case n.FixedIP != "" && n.PortID != "":
-			return driver.InvalidArgument(field+".fixed_ip", "K5 takes a fixed IP with a network, not with a port")
+			v.Add(field+".fixed_ip", "K5 takes a fixed IP with a network, not with a port")
 		case n.FixedIP != "":
 			if ip := net.ParseIP(n.FixedIP); ip == nil || ip.To4() == nil {
-				return driver.InvalidArgument(field+".fixed_ip", "K5 takes a fixed IPv4 address")
+				v.Add(field+".fixed_ip", "K5 takes a fixed IPv4 address")
 			}
 		}
 	}
 	for i, g := range req.SecurityGroups {
 		if strings.TrimSpace(g) == "" {
-			return driver.InvalidArgument(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
+			v.Add(fmt.Sprintf("instance.security_groups[%d]", i), "must not be empty")
 		}
 	}
 	if n := base64.StdEncoding.EncodedLen(len(req.UserData)); n > maxUserDataLen {
-		return driver.InvalidArgument("instance.user_data", fmt.Sprintf("is %d bytes once base64-encoded; K5 accepts at most %d", n, maxUserDataLen))
+		v.Add("instance.user_data", fmt.Sprintf("is %d bytes once base64-encoded; K5 accepts at most %d", n, maxUserDataLen))
 	}
-	if err := validateMetadata("instance.metadata", req.Metadata); err != nil {
-		return err
-	}
+	addErr(validateMetadata("instance.metadata", req.Metadata))
 	if bv := req.BootVolume; bv != nil {
 		if bv.SizeGB < 0 {
-			return driver.InvalidArgument("instance.boot_volume.size_gb", "must not be negative")
+			v.Add("instance.boot_volume.size_gb", "must not be negative")
 		}
 		if bv.Type != "" {
-			return driver.InvalidArgument("instance.boot_volume.type", "K5's create server call has no volume type for the boot volume (guide 1.2.6.2); leave it empty")
+			v.Add("instance.boot_volume.type", "K5's create server call has no volume type for the boot volume (guide 1.2.6.2); leave it empty")
 		}
 	}
-	return nil
+	return v.Err()
 }
 
 // CreateInstance creates one server booting from a new volume made from the

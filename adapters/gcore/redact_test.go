@@ -66,3 +66,27 @@ func TestVendorEchoIsRedacted(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretsForTelemetry: the adapter hands the gateway (through the same
+// interface the gateway looks for) a set that masks the API key in a URL
+// path, and leaves a path without it as it is.
+func TestSecretsForTelemetry(t *testing.T) {
+	a, _ := fakeAdapter(t, fake.Options{Seed: true})
+	h, ok := any(a).(interface{ Secrets() *redact.Set })
+	if !ok {
+		t.Fatal("*gcore.Adapter has no Secrets() *redact.Set: the gateway's spans cannot mask its key")
+	}
+	set := h.Secrets()
+	if set == nil {
+		t.Fatal("Secrets() is nil")
+	}
+	plain := "/cloud/v1/instances/1/1/" + fake.InstanceWeb
+	if got := set.String(plain); got != plain {
+		t.Errorf("path without the key changed: %q -> %q", plain, got)
+	}
+	leaky := "/cloud/v1/echo/" + fake.DemoAPIKey + "/x"
+	got := set.String(leaky)
+	if leaks := redacttest.Leaks(got, fake.DemoAPIKey); len(leaks) > 0 || !strings.Contains(got, redact.Mask) {
+		t.Errorf("path with the key masked as %q", got)
+	}
+}

@@ -6,6 +6,7 @@ package backendhttp
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -23,8 +24,9 @@ const DefaultMaxIdleConnsPerHost = 64
 // deadline. It never follows a redirect: Go would re-send X-Auth-Token (and,
 // on 307/308, a login body with the password) to wherever the redirect
 // points, so the 3xx answer itself comes back and the adapter reports it.
+// Response bodies are drained before they are closed (see Drain).
 func NewClient() *http.Client {
-	return &http.Client{Transport: NewTransport(), CheckRedirect: NoRedirects}
+	return &http.Client{Transport: Drain(NewTransport()), CheckRedirect: NoRedirects}
 }
 
 // NoRedirects is an http.Client CheckRedirect that hands the redirect answer
@@ -35,11 +37,65 @@ func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // keep-alive pool) that does not follow redirects, for adapters given a
 // client by their embedder: no vendor answers an API call with a redirect,
 // so one is a misconfigured endpoint or something in between, and following
-// it would hand the token or the password to wherever it points.
+// it would hand the token or the password to wherever it points. Its
+// response bodies are drained before they are closed (see Drain).
 func WithoutRedirects(c *http.Client) *http.Client {
 	cp := *c
 	cp.CheckRedirect = NoRedirects
+	cp.Transport = Drain(c.Transport)
 	return &cp
+}
+
+// MaxDrain bounds how much of an unread response body Close reads and
+// discards so that the connection can go back to the keep-alive pool. A
+// larger rest is not worth reading: the connection is closed instead.
+const MaxDrain = 64 << 10
+
+// Drain wraps base (nil: http.DefaultTransport) so that closing a response
+// body first reads and discards what is left of it, up to MaxDrain bytes.
+// Go's transport reuses a connection only when the body was read to its
+// end; gophercloud (and any JSON decoder) stops at the end of the JSON
+// value and closes, leaving the last chunk of a chunked answer unread, so
+// without this nearly every list would dial (and handshake) again. Wrapping
+// a transport that already drains returns it unchanged.
+func Drain(base http.RoundTripper) http.RoundTripper {
+	if _, ok := base.(drainingTransport); ok {
+		return base
+	}
+	return drainingTransport{base: base}
+}
+
+type drainingTransport struct{ base http.RoundTripper }
+
+func (d drainingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := d.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if resp != nil && resp.Body != nil && resp.Body != http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols {
+		resp.Body = &drainOnClose{ReadCloser: resp.Body}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections passes on to the wrapped transport (http.Client's
+// CloseIdleConnections looks for it).
+func (d drainingTransport) CloseIdleConnections() {
+	base := d.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if ci, ok := base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+type drainOnClose struct{ io.ReadCloser }
+
+func (b *drainOnClose) Close() error {
+	_, _ = io.CopyN(io.Discard, b.ReadCloser, MaxDrain)
+	return b.ReadCloser.Close()
 }
 
 // NewTransport returns the keep-alive transport NewClient uses.

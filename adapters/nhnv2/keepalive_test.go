@@ -1,0 +1,57 @@
+package nhnv2
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/computegw/computegw/adapters/nhnv2/fake"
+	"github.com/computegw/computegw/driver"
+)
+
+// TestListInstancesReusesConnections: gophercloud closes a list answer
+// once it has decoded the JSON, before the end of the chunked body; the
+// shared client drains it so the connection goes back to the pool. 200
+// lists of a 50-instance cloud open no connection after the first.
+func TestListInstancesReusesConnections(t *testing.T) {
+	var conns atomic.Int64
+	f := fake.NewHandler(fake.Options{})
+	hs := httptest.NewUnstartedServer(f)
+	hs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	f.SetURL(hs.URL)
+	a := newAdapter(t, f, nil)
+	ctx := ctxT(t)
+	for i := range 50 {
+		if _, err := a.CreateInstance(ctx, &driver.CreateInstanceRequest{
+			Name: fmt.Sprintf("k-%02d", i), FlavorID: fake.FlavorU2C1M2, ImageID: fake.ImageUbuntu,
+			KeyName: fake.KeyPairName, Networks: []driver.NetworkSpec{{NetworkID: fake.NetworkVPC2}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := int64(0)
+	for i := range 200 {
+		p, err := a.ListInstances(ctx, driver.ListInstancesOptions{PageSize: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Instances) != 50 {
+			t.Fatalf("list %d: %d instances, want 50", i, len(p.Instances))
+		}
+		if i == 0 {
+			first = conns.Load()
+		}
+	}
+	if n := conns.Load(); n != first {
+		t.Errorf("199 more lists of 50 instances opened %d new connections, want 0", n-first)
+	}
+}

@@ -22,7 +22,6 @@ var (
 	tlsCA       *authtest.CA
 	tlsPairs    = map[string][2]string{}
 	tlsPairsMu  sync.Mutex
-	deployIdP   *authtest.Provider
 	deployIdPMu sync.Mutex
 )
 

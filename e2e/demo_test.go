@@ -61,19 +61,8 @@ var demoRequestID = map[string]string{
 	"k5-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000003", "gcore-demo": "5b0e2c6e-7a1f-4b8e-9d2a-000000000004",
 }
 
-var demoGateway *gateway
-
-func demo(t *testing.T) *gateway {
-	t.Helper()
-	if demoGateway == nil {
-		demoGateway = start(t, []string{"COMPUTEGW_CONFIG="})
-	}
-	return demoGateway
-}
-
 func TestDemo(t *testing.T) {
 	g := start(t, []string{"COMPUTEGW_CONFIG="})
-	demoGateway = g
 	if !strings.Contains(g.stderr.String(), "DEMO MODE") || !strings.Contains(g.stderr.String(), "curl http://") {
 		t.Errorf("no demo banner on stderr:\n%s", g.stderr.String())
 	}

@@ -78,7 +78,7 @@ func (s *Server) Refused(ctx context.Context, method string) {
 func authStatus(err error) error {
 	var ae *auth.Error
 	if errors.As(err, &ae) && ae.Kind == auth.KeysUnavailable {
-		return toStatus(nil, nil, &driver.Error{Code: driver.CodeUnavailable, Reason: "AUTH_KEYS_UNAVAILABLE", Message: ae.Msg})
+		return toStatus(context.Background(), nil, &driver.Error{Code: driver.CodeUnavailable, Reason: "AUTH_KEYS_UNAVAILABLE", Message: ae.Msg})
 	}
 	st := status.New(codes.Unauthenticated, "unauthenticated: "+err.Error())
 	if d, derr := st.WithDetails(&errdetails.ErrorInfo{Domain: ErrorDomain, Reason: ReasonUnauthenticated}); derr == nil {

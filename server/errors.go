@@ -55,7 +55,7 @@ var defaultReasons = map[driver.Code]string{
 // transport layer raises before any RPC runs (no cloud known): the REST
 // front end uses it so that its own refusals look like the service's.
 func Status(err error) *status.Status {
-	return status.Convert(toStatus(nil, nil, err))
+	return status.Convert(toStatus(context.Background(), nil, err))
 }
 
 // toStatus converts any error from the portable layer or an adapter into a

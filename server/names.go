@@ -10,9 +10,6 @@ import (
 // CloudNamePattern is the pinned form of a cloud name (contract section 2).
 var CloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
-// validSegment: a vendor ID or key name (see driver.CheckID).
-func validSegment(s string) bool { return driver.CheckID(s) == "" }
-
 // parseName splits a resource name of the form
 // "clouds/{cloud}/coll1/{id1}/coll2/{id2}" against the expected collection
 // names and returns the IDs (cloud first). field names the request field for

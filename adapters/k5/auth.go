@@ -76,7 +76,8 @@ func (a *Adapter) computeEndpoint(res tokens.CreateResult) (string, error) {
 	catalog, err := res.ExtractServiceCatalog()
 	if err == nil {
 		var url string
-		url, err = openstack.V3EndpointURL(catalog, gophercloud.EndpointOpts{
+		// Version 0: no version discovery, so no request is made.
+		url, err = openstack.V3Endpoint(context.Background(), nil, catalog, gophercloud.EndpointOpts{
 			Type: "compute", Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
 		})
 		if err == nil {

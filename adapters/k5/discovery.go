@@ -36,7 +36,8 @@ func (a *Adapter) catalogURL(res tokens.CreateResult, typ string) string {
 	if err != nil {
 		return ""
 	}
-	u, err := openstack.V3EndpointURL(catalog, gophercloud.EndpointOpts{
+	// Version 0: no version discovery, so no request is made.
+	u, err := openstack.V3Endpoint(context.Background(), nil, catalog, gophercloud.EndpointOpts{
 		Type: typ, Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
 	})
 	if err != nil {

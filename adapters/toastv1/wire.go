@@ -137,20 +137,6 @@ func plainString(b []byte) (string, bool) {
 	return string(inner), true
 }
 
-// header is the envelope every TOAST answer carries. IsSuccessful is a
-// pointer so that a body without it is recognised as "not an envelope".
-type header struct {
-	IsSuccessful  *flexBool  `json:"isSuccessful"`
-	ResultCode    *flexInt   `json:"resultCode"`
-	ResultMessage flexString `json:"resultMessage"`
-}
-
-// envelope is the outer shape of every answer; the payload fields are
-// decoded separately into the call's own struct.
-type envelope struct {
-	Header *header `json:"header"`
-}
-
 // Token API.
 
 type tokenRequest struct {

@@ -99,24 +99,3 @@ func leafField(md protoreflect.MessageDescriptor, path []string) (protoreflect.F
 	}
 	return fd, md
 }
-
-// namesField reports whether path (proto or JSON names) leads to a field of
-// md through singular message fields.
-func namesField(md protoreflect.MessageDescriptor, path []string) bool {
-	for i, name := range path {
-		fd := md.Fields().ByTextName(name)
-		if fd == nil {
-			fd = md.Fields().ByJSONName(name)
-		}
-		if fd == nil {
-			return false
-		}
-		if i < len(path)-1 {
-			if fd.Message() == nil || fd.IsList() || fd.IsMap() {
-				return false
-			}
-			md = fd.Message()
-		}
-	}
-	return true
-}

@@ -29,11 +29,11 @@ type gated struct {
 // backed off after a rejected password, and a success clears that for all.
 // A gate that cannot be reached (the shared store is down) does not stop
 // logins: this process then backs off on its own, as without a gate.
-func (s *Source) login(ctx context.Context) (Token, error, gated) {
+func (s *Source) login(ctx context.Context) (Token, gated, error) {
 	g := s.opt.Gate
 	if g == nil {
 		tok, err := s.fetch(ctx)
-		return tok, err, gated{attempted: true}
+		return tok, gated{attempted: true}, err
 	}
 	turn, err := g.Begin(ctx)
 	var b *state.BackedOff
@@ -43,14 +43,14 @@ func (s *Source) login(ctx context.Context) (Token, error, gated) {
 		if reason == "" {
 			reason = "BACKEND_CREDENTIALS_REJECTED"
 		}
-		return Token{}, &driver.Error{Code: driver.CodeCredentialsRejected, Reason: reason,
-			Message: b.Message + " (a login by this or another gateway replica sharing state.redis was rejected)"}, gated{retryAt: b.RetryAt}
+		return Token{}, gated{retryAt: b.RetryAt}, &driver.Error{Code: driver.CodeCredentialsRejected, Reason: reason,
+			Message: b.Message + " (a login by this or another gateway replica sharing state.redis was rejected)"}
 	case err != nil:
 		if ctx.Err() != nil {
-			return Token{}, contextError(ctx), gated{}
+			return Token{}, gated{}, contextError(ctx)
 		}
 		tok, err := s.fetch(ctx)
-		return tok, err, gated{attempted: true}
+		return tok, gated{attempted: true}, err
 	}
 	tok, err := s.fetch(ctx)
 	out := gated{attempted: true}
@@ -72,5 +72,5 @@ func (s *Source) login(ctx context.Context) (Token, error, gated) {
 	default:
 		_ = turn.Abandon(rctx)
 	}
-	return tok, err, out
+	return tok, out, err
 }

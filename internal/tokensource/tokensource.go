@@ -219,7 +219,7 @@ func (s *Source) run(c *call, base context.Context) {
 	ctx, cancel := context.WithTimeout(base, s.opt.FetchTimeout)
 	defer cancel()
 	ctx, observed := observeLogin(ctx)
-	tok, err, fleet := s.login(ctx) // fleet.go: through Options.Gate, if any
+	tok, fleet, err := s.login(ctx) // fleet.go: through Options.Gate, if any
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -437,8 +437,7 @@ func (s *Server) deleteInstance(w http.ResponseWriter, id string) {
 	if !ok || !unlocked(w, in) {
 		return
 	}
-	var t *task
-	t = s.newTask("delete_vm", in.id, s.opt.TaskTime, nil, func() string {
+	t := s.newTask("delete_vm", in.id, s.opt.TaskTime, nil, func() string {
 		s.remove(in)
 		return ""
 	})

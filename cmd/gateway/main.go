@@ -23,6 +23,7 @@ func main() {
 	grpcAddr := fs.String("grpc-addr", "", "gRPC listen address (overrides the config file; default "+gateway.DefaultGRPCAddr+")")
 	adminAddr := fs.String("admin-addr", "", "admin listener address: /metrics, /debug/pprof/, /healthz, /readyz (overrides the config file's admin_addr; default off)")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
+	demoVendors := demoVendorsFlag(fs)
 	usage := func() {
 		fmt.Fprintf(fs.Output(), "Usage: gateway [flags]\n\n"+
 			"Serves computegw's gRPC and REST API over the clouds of a config file, or, with\n"+
@@ -51,6 +52,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	if *demoVendors {
+		code := runDemoVendors(ctx, fs, os.Stdout, os.Stderr, *httpAddr, *grpcAddr)
+		stop()
+		os.Exit(code)
+	}
 	err := gateway.Run(ctx, gateway.Options{
 		ConfigPath: *configPath,
 		HTTPAddr:   *httpAddr,

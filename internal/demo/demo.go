@@ -82,6 +82,50 @@ func Start(log *slog.Logger, client func(cloud string, d driver.Dialect) *http.C
 	return clouds, cleanup, nil
 }
 
+// The demo clouds' fake vendor servers are seeded and timed alike in demo
+// mode (Start, in-process adapters) and for `gateway --demo-vendors`
+// (StartVendors, through a config file).
+var (
+	nhnOptions = nhnfake.Options{SeedInstances: true,
+		BuildDelay: 2500 * time.Millisecond, ActionDelay: 2 * time.Second, DeleteDelay: 2 * time.Second}
+	toastOptions = toastfake.Options{Demo: true, BuildDelay: 3 * time.Second, PowerDelay: 2 * time.Second,
+		RebootDelay: 2 * time.Second, ResizeDelay: 3 * time.Second, DeleteDelay: 2 * time.Second}
+	k5Options = k5fake.Options{SeedInstances: true, Zones: k5Zones,
+		BuildDelay: 2500 * time.Millisecond, ActionDelay: 2 * time.Second, DeleteDelay: 1500 * time.Millisecond}
+	gcoreOptions = gcorefake.Options{Seed: true,
+		BuildTime: GcoreBuildTime, TaskTime: GcoreTaskTime, StartDelay: 300 * time.Millisecond}
+	toastWindowsImages = []string{toastfake.WindowsImageID}
+	// k5Zones are k5-demo's configured zones (K5 documents no zone listing).
+	k5Zones = []string{k5fake.ZoneA, k5fake.ZoneB}
+)
+
+// vendors start each demo cloud's fake vendor, in Clouds' order.
+var vendors = map[string]func() *Vendor{
+	"nhn-demo": func() *Vendor {
+		s := nhnfake.NewServer(nhnOptions)
+		return &Vendor{Dialect: nhnv2.Name, URL: s.URL, close: s.Close, Secret: "password", SecretValue: nhnfake.DemoPassword,
+			Keys: []Key{{"identity_endpoint", s.URL}, {"tenant_id", s.TenantID()}, {"username", nhnfake.DemoUsername}}}
+	},
+	"toast-demo": func() *Vendor {
+		s := toastfake.NewServer(toastOptions)
+		return &Vendor{Dialect: toastv1.Name, URL: s.URL, close: s.Close, Secret: "password", SecretValue: toastfake.DemoPassword,
+			Keys: []Key{{"endpoint", s.URL}, {"appkey", toastfake.DemoAppKey}, {"username", toastfake.DemoUsername},
+				{"windows_image_ids", toastWindowsImages}}}
+	},
+	"k5-demo": func() *Vendor {
+		s := k5fake.NewServer(k5Options)
+		return &Vendor{Dialect: k5.Name, URL: s.URL, close: s.Close, Secret: "password", SecretValue: k5fake.DemoPassword,
+			Keys: []Key{{"identity_endpoint", s.URL}, {"domain_name", k5fake.DemoDomainName}, {"project_id", k5fake.DemoProjectID},
+				{"username", k5fake.DemoUsername}, {"zones", k5Zones}}}
+	},
+	"gcore-demo": func() *Vendor {
+		s := gcorefake.NewServer(gcoreOptions)
+		return &Vendor{Dialect: gcore.Name, URL: s.URL, close: s.Close, Secret: "api_key", SecretValue: gcorefake.DemoAPIKey,
+			Keys: []Key{{"endpoint", s.URL}, {"project_id", gcorefake.DemoProjectID}, {"region_id", gcorefake.DemoRegionID},
+				{"zones", []string{GcoreZone}}}}
+	},
+}
+
 // stopBoth closes the adapter, then the fake server.
 func stopBoth(a driver.Adapter, srvClose func()) func() {
 	return func() {
@@ -95,12 +139,7 @@ func stopBoth(a driver.Adapter, srvClose func()) func() {
 // 2.5 s). The adapter finds the compute URL in the token's service catalog,
 // as in production without compute_endpoint.
 func NHN(logger *slog.Logger, client *http.Client) (*nhnv2.Adapter, func(), error) {
-	srv := nhnfake.NewServer(nhnfake.Options{
-		BuildDelay:    2500 * time.Millisecond,
-		ActionDelay:   2 * time.Second,
-		DeleteDelay:   2 * time.Second,
-		SeedInstances: true,
-	})
+	srv := nhnfake.NewServer(nhnOptions)
 	a, err := nhnv2.New(nhnv2.Config{
 		Name:             "nhn-demo",
 		IdentityEndpoint: srv.URL,
@@ -121,21 +160,14 @@ func NHN(logger *slog.Logger, client *http.Client) (*nhnv2.Adapter, func(), erro
 // network, volumes, floating IPs, the key pair toastfake.DemoKeyPair and
 // two instances.
 func TOAST(logger *slog.Logger, client *http.Client) (*toastv1.Adapter, func(), error) {
-	srv := toastfake.NewServer(toastfake.Options{
-		Demo:        true,
-		BuildDelay:  3 * time.Second,
-		PowerDelay:  2 * time.Second,
-		RebootDelay: 2 * time.Second,
-		ResizeDelay: 3 * time.Second,
-		DeleteDelay: 2 * time.Second,
-	})
+	srv := toastfake.NewServer(toastOptions)
 	a, err := toastv1.New(toastv1.Config{
 		Name:            "toast-demo",
 		Endpoint:        srv.URL,
 		AppKey:          toastfake.DemoAppKey,
 		Username:        toastfake.DemoUsername,
 		Password:        toastfake.DemoPassword,
-		WindowsImageIDs: []string{toastfake.WindowsImageID},
+		WindowsImageIDs: toastWindowsImages,
 		Logger:          logger,
 		HTTPClient:      client,
 	})
@@ -152,13 +184,7 @@ func TOAST(logger *slog.Logger, client *http.Client) (*toastv1.Adapter, func(), 
 // catalog), and the fake answers 404 to zone listing, as K5's guide
 // documents none, so ListZones answers the configured zones.
 func K5(logger *slog.Logger, client *http.Client) (*k5.Adapter, func(), error) {
-	srv := k5fake.NewServer(k5fake.Options{
-		SeedInstances: true,
-		BuildDelay:    2500 * time.Millisecond,
-		ActionDelay:   2 * time.Second,
-		DeleteDelay:   1500 * time.Millisecond,
-		Zones:         []string{k5fake.ZoneA, k5fake.ZoneB},
-	})
+	srv := k5fake.NewServer(k5Options)
 	a, err := k5.New(k5.Config{
 		Name:             "k5-demo",
 		IdentityEndpoint: srv.URL,
@@ -166,7 +192,7 @@ func K5(logger *slog.Logger, client *http.Client) (*k5.Adapter, func(), error) {
 		ProjectID:        k5fake.DemoProjectID,
 		Username:         k5fake.DemoUsername,
 		Password:         k5fake.DemoPassword,
-		Zones:            []string{k5fake.ZoneA, k5fake.ZoneB},
+		Zones:            k5Zones,
 		Logger:           logger,
 		HTTPClient:       client,
 	})
@@ -194,12 +220,7 @@ const (
 // tasks run on the clock (build 3 s, other tasks 2 s); the adapter polls
 // the create task every 250 ms to 1 s.
 func Gcore(logger *slog.Logger, client *http.Client) (*gcore.Adapter, func(), error) {
-	srv := gcorefake.NewServer(gcorefake.Options{
-		Seed:       true,
-		BuildTime:  GcoreBuildTime,
-		TaskTime:   GcoreTaskTime,
-		StartDelay: 300 * time.Millisecond,
-	})
+	srv := gcorefake.NewServer(gcoreOptions)
 	a, err := gcore.New(gcore.Config{
 		Name:            "gcore-demo",
 		Endpoint:        srv.URL,

@@ -1,0 +1,228 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"gopkg.in/yaml.v3"
+
+	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
+	k5fake "github.com/computegw/computegw/adapters/k5/fake"
+	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
+	pb "github.com/computegw/computegw/gen/computegw/v1"
+)
+
+// demoVendors is one running `gateway --demo-vendors` process.
+type demoVendors struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan error
+	config string // the file its stdout went to
+}
+
+// startDemoVendors runs `gateway --demo-vendors > FILE` and waits until it
+// says the vendors are up; FILE then holds the whole config.
+func startDemoVendors(t *testing.T) *demoVendors {
+	t.Helper()
+	d := &demoVendors{stderr: &syncBuffer{}, exited: make(chan error, 1), config: filepath.Join(t.TempDir(), "demo.yaml")}
+	out, err := os.Create(d.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	d.cmd = exec.Command(binary, "--demo-vendors")
+	d.cmd.Stdout, d.cmd.Stderr = out, d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.exited
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(d.stderr.String(), "Ctrl-C stops the vendors") {
+		select {
+		case err := <-d.exited:
+			t.Fatalf("gateway --demo-vendors exited: %v\n%s", err, d.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway --demo-vendors did not start:\n%s", d.stderr.String())
+		}
+	}
+	return d
+}
+
+// TestDemoVendors: `gateway --demo-vendors` serves the fake vendors and
+// prints a config; a second gateway started with --config on that output
+// serves every demo cloud from them (create, get and delete over REST and
+// gRPC), the config holds no credential, and SIGTERM stops the vendors
+// (exit 0, credential files gone), after which the second gateway finds
+// them unreachable.
+func TestDemoVendors(t *testing.T) {
+	if out, err := exec.Command(binary, "--demo-vendors", "--config", "x.yaml").CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(out), "--config") {
+		t.Errorf("--demo-vendors with --config: %v %s, want exit 2 naming --config", err, out)
+	}
+
+	dv := startDemoVendors(t)
+	data, err := os.ReadFile(dv.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		HTTPAddr string `yaml:"http_addr"`
+		Clouds   []map[string]any
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("printed config: %v\n%s", err, data)
+	}
+	var names, secretFiles []string
+	for _, c := range cfg.Clouds {
+		names = append(names, fmt.Sprint(c["name"]))
+		for k, v := range c {
+			if strings.HasSuffix(k, "_file") {
+				secretFiles = append(secretFiles, fmt.Sprint(v))
+			}
+		}
+	}
+	if !slices.Equal(names, demoClouds) || len(secretFiles) != len(demoClouds) || cfg.HTTPAddr != "127.0.0.1:8080" {
+		t.Fatalf("printed config: clouds %v, secret files %v, http_addr %q\n%s", names, secretFiles, cfg.HTTPAddr, data)
+	}
+	for _, secret := range []string{nhnfake.DemoPassword, toastfake.DemoPassword, k5fake.DemoPassword, gcorefake.DemoAPIKey} {
+		if strings.Contains(string(data), secret) || strings.Contains(dv.stderr.String(), secret) {
+			t.Errorf("a vendor credential is in the printed config or on stderr")
+		}
+	}
+
+	g := start(t, nil, "--config", dv.config)
+	if strings.Contains(g.stderr.String(), "DEMO MODE") || strings.Contains(g.stderr.String(), `"level":"WARN"`) {
+		t.Errorf("config mode on the printed config: demo banner or warnings:\n%s", g.stderr.String())
+	}
+	gc, err := g.client.GetCloud(ctx(t), &pb.GetCloudRequest{Name: "clouds/gcore-demo"})
+	if err != nil || !slices.Contains(gc.GetCreateRequirements().GetRequiredFields(), "instance.boot_volume.size_gb") {
+		t.Errorf("gcore-demo create requirements: %v %v", gc.GetCreateRequirements(), err)
+	}
+	t.Run("lifecycle", func(t *testing.T) {
+		for i, cloud := range demoClouds {
+			t.Run(cloud, func(t *testing.T) {
+				t.Parallel()
+				demoVendorsREST(t, g, cloud, fmt.Sprintf("6a1d0c3e-2b4f-4e8a-9c7d-1000000000%02d", i))
+				demoVendorsGRPC(t, g, cloud, fmt.Sprintf("6a1d0c3e-2b4f-4e8a-9c7d-2000000000%02d", i))
+			})
+		}
+	})
+
+	if err := dv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-dv.exited:
+		if err != nil {
+			t.Errorf("gateway --demo-vendors after SIGTERM: %v, want exit 0\n%s", err, dv.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("gateway --demo-vendors did not stop on SIGTERM")
+	}
+	for _, f := range secretFiles {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("credential file %s left behind: %v", f, err)
+		}
+	}
+	res, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if un := res.GetUnreachable(); len(un) != len(demoClouds) {
+		t.Errorf("with the vendors stopped, unreachable %v, want every cloud", un)
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// demoVendorsREST creates, reads and deletes one instance over REST.
+func demoVendorsREST(t *testing.T, g *gateway, cloud, requestID string) {
+	body := map[string]any{"displayName": "dv-rest"}
+	for k, v := range demoCreate[cloud] {
+		body[k] = v
+	}
+	var created restInstance
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances?request_id="+requestID, body, &created); code != 200 || created.Name == "" {
+		t.Fatalf("REST create: HTTP %d %+v", code, created)
+	}
+	in := waitREST(t, g, created.Name, "RUNNING")
+	if in.DisplayName != "dv-rest" {
+		t.Errorf("REST get: %+v", in)
+	}
+	var e restError
+	if code := g.rest(t, "DELETE", "/v1/"+created.Name, nil, nil); code != 200 {
+		t.Fatalf("REST delete %s: HTTP %d", created.Name, code)
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		code := g.rest(t, "GET", "/v1/"+created.Name, nil, &e)
+		if code == 404 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("REST: %s still there after delete: HTTP %d %+v", created.Name, code, e)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// demoVendorsGRPC creates, reads and deletes one instance over gRPC.
+func demoVendorsGRPC(t *testing.T, g *gateway, cloud, requestID string) {
+	created, err := g.client.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/" + cloud,
+		Instance: demoCreateProto(cloud, "dv-grpc"), RequestId: requestID})
+	if err != nil {
+		t.Fatalf("gRPC create: %v", err)
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		in, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: created.GetName()})
+		if err != nil {
+			t.Fatalf("gRPC get: %v", err)
+		}
+		if in.GetState() == pb.Instance_RUNNING && in.GetDisplayName() == "dv-grpc" {
+			break
+		}
+		if in.GetState() == pb.Instance_ERROR || time.Now().After(deadline) {
+			t.Fatalf("gRPC: %s is %v, want RUNNING", in.GetName(), in.GetState())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := g.client.DeleteInstance(ctx(t), &pb.DeleteInstanceRequest{Name: created.GetName()}); err != nil {
+		t.Fatalf("gRPC delete: %v", err)
+	}
+	for {
+		_, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: created.GetName()})
+		if status.Code(err) == codes.NotFound {
+			return
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("gRPC: %s still there after delete: %v", created.GetName(), err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -58,7 +58,7 @@ func instanceToProto(cloud string, in *driver.Instance) *pb.Instance {
 		KeyPair:         in.KeyName,
 		SecurityGroups:  in.SecurityGroups,
 		Volumes:         in.VolumeIDs,
-		Metadata:        in.Metadata,
+		Metadata:        driver.WithoutMarker(in.Metadata), // the request_id marker is the gateway's
 		CreateTime:      ts(in.Created),
 		UpdateTime:      ts(in.Updated),
 		LaunchTime:      ts(in.Launched),

@@ -265,6 +265,9 @@ func (s *Server) GetInstance(ctx context.Context, req *pb.GetInstanceRequest) (*
 	return out, err
 }
 
+// reservedMarker refuses the marker key in a caller's metadata.
+const reservedMarker = "the key " + driver.MarkerKey + " is reserved: the gateway sets it to the request_id of the create (remove it, and pass request_id instead)"
+
 // requestIDPattern: AIP-155 request IDs are UUIDs (any version, any case).
 var requestIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -299,7 +302,10 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 	out := &driver.CreateInstanceRequest{
 		Name: in.GetDisplayName(), FlavorID: in.GetFlavor(), ImageID: in.GetImage(),
 		Zone: in.GetZone(), KeyName: in.GetKeyPair(), SecurityGroups: in.GetSecurityGroups(),
-		UserData: in.GetUserData(), Metadata: in.GetMetadata(), RequestID: req.GetRequestId(),
+		UserData: in.GetUserData(), RequestID: req.GetRequestId(),
+		// The request_id goes to the vendor as a metadata marker, so that
+		// an unknown outcome can be settled by asking the vendor.
+		Metadata: driver.WithMarker(in.GetMetadata(), req.GetRequestId()),
 	}
 	for i, n := range in.GetNetworks() {
 		field := fmt.Sprintf("instance.networks[%d]", i)
@@ -326,6 +332,9 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 	for k := range in.GetMetadata() {
 		if k == "" {
 			add("instance.metadata", "keys must not be empty")
+		}
+		if k == driver.MarkerKey {
+			add("instance.metadata", reservedMarker)
 		}
 	}
 	for i, g := range in.GetSecurityGroups() {
@@ -587,6 +596,9 @@ func (s *Server) UnshelveInstance(ctx context.Context, req *pb.UnshelveInstanceR
 // RebuildInstance implements pb.ComputeServiceServer.
 func (s *Server) RebuildInstance(ctx context.Context, req *pb.RebuildInstanceRequest) (*pb.Instance, error) {
 	return s.action(ctx, "RebuildInstance", req.GetName(), requiredID("image", req.GetImage()), func(ctx context.Context, cl *cloud, id string) error {
+		if _, ok := req.GetMetadata()[driver.MarkerKey]; ok {
+			return driver.InvalidArgument("metadata", reservedMarker)
+		}
 		r, err := optional[driver.Rebuilder](cl, "RebuildInstance")
 		if err != nil {
 			return err

@@ -380,6 +380,7 @@ func (a *Adapter) CreateInstance(ctx context.Context, req *driver.CreateInstance
 		Zone:           req.Zone,
 		KeyName:        req.KeyName,
 		SecurityGroups: body.Instance.securityGroupNames(),
+		Metadata:       req.Metadata, // as sent: the create answer has none
 	}
 	if in.Name == "" {
 		in.Name = req.Name

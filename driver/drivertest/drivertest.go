@@ -2,6 +2,7 @@ package drivertest
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
@@ -77,6 +79,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 	}
 	t.Run("Lifecycle", st.testLifecycle)
 	t.Run("Paging", st.testPaging)
+	t.Run("Marker", st.testMarker)
 }
 
 func (s *suite) name(id string) string { return "clouds/" + cloudName + "/instances/" + id }
@@ -666,4 +669,89 @@ func (w *watchStream) SetHeader(metadata.MD) error {
 func implements[T any](a driver.Adapter) bool {
 	_, ok := a.(T)
 	return ok
+}
+
+// newRequestID returns a random version-4 UUID.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// testMarker: a create with request_id carries it to the vendor as the
+// driver.MarkerKey metadata item, which the adapter reads back (from the
+// vendor's own answer) on get and list; the portable layer hides it, and
+// callers cannot set it.
+func (s *suite) testMarker(t *testing.T) {
+	id := newRequestID()
+	in := &pb.Instance{DisplayName: "conf-marker", Flavor: s.fx.FlavorID, Image: s.fx.ImageID, Zone: s.fx.Zone, KeyPair: s.fx.KeyPair,
+		Metadata: map[string]string{"purpose": "conformance"}}
+	for _, n := range s.fx.Networks {
+		in.Networks = append(in.Networks, &pb.NetworkAttachment{Network: n.NetworkID, Subnet: n.SubnetID, Port: n.PortID, FixedIp: n.FixedIP})
+	}
+	if bv := s.fx.BootVolume; bv != nil {
+		in.BootVolume = &pb.BootVolume{SizeGb: int32(bv.SizeGB), Type: bv.Type, DeleteOnTermination: bv.DeleteOnTermination}
+	}
+	parent := "clouds/" + cloudName
+	bad := proto.Clone(in).(*pb.Instance)
+	bad.Metadata = map[string]string{driver.MarkerKey: id}
+	_, err := s.s.CreateInstance(s.ctx, &pb.CreateInstanceRequest{Parent: parent, Instance: bad, RequestId: newRequestID()})
+	wantCode(t, err, codes.InvalidArgument, "CreateInstance with the marker key in metadata")
+
+	got, err := s.s.CreateInstance(s.ctx, &pb.CreateInstanceRequest{Parent: parent, Instance: in, RequestId: id})
+	if err != nil {
+		t.Fatalf("CreateInstance with request_id: %v", err)
+	}
+	if _, ok := got.GetMetadata()[driver.MarkerKey]; ok || got.GetMetadata()["purpose"] != "conformance" {
+		t.Errorf("create answer metadata %v: want the caller's items and no %s", got.GetMetadata(), driver.MarkerKey)
+	}
+	vid := got.GetName()[len(parent+"/instances/"):]
+	defer func() { _, _ = s.s.DeleteInstance(s.ctx, &pb.DeleteInstanceRequest{Name: got.GetName()}) }()
+	s.waitFor(t, got.GetName(), pb.Instance_RUNNING)
+	raw, err := s.a.GetInstance(s.ctx, vid)
+	if err != nil {
+		t.Fatalf("adapter GetInstance: %v", err)
+	}
+	if m := driver.MarkerOf(raw); m != id {
+		t.Errorf("the vendor's instance carries marker %q, want the request_id %q (metadata %v)", m, id, raw.Metadata)
+	}
+	if raw.Metadata["purpose"] != "conformance" {
+		t.Errorf("the vendor's instance lost the caller's metadata: %v", raw.Metadata)
+	}
+	page, err := s.a.ListInstances(s.ctx, driver.ListInstancesOptions{PageSize: 1000, Filter: driver.InstanceFilter{Name: "conf-marker"}})
+	if err != nil {
+		t.Fatalf("adapter ListInstances: %v", err)
+	}
+	found := 0
+	for i := range page.Instances {
+		if driver.MarkerOf(&page.Instances[i]) == id {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Errorf("listing by name found %d instances with the marker, want 1 (%d listed)", found, len(page.Instances))
+	}
+	for _, read := range []func() (*pb.Instance, error){
+		func() (*pb.Instance, error) {
+			return s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: got.GetName()})
+		},
+	} {
+		in, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := in.GetMetadata()[driver.MarkerKey]; ok {
+			t.Errorf("GetInstance shows the marker: %v", in.GetMetadata())
+		}
+	}
+	list, err := s.s.ListInstances(s.ctx, &pb.ListInstancesRequest{Parent: parent, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range list.GetInstances() {
+		if _, ok := in.GetMetadata()[driver.MarkerKey]; ok {
+			t.Errorf("ListInstances shows the marker on %s: %v", in.GetName(), in.GetMetadata())
+		}
+	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/computegw/computegw/internal/testclock"
 )
 
-func fakeAdapter(t *testing.T, srv *fake.Server, mod ...func(*Config)) *Adapter {
+func fakeAdapter(t testing.TB, srv *fake.Server, mod ...func(*Config)) *Adapter {
 	t.Helper()
 	cfg := Config{
 		Name:             "k5-test",

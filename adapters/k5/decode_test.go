@@ -32,14 +32,7 @@ func TestDecodeGuideServersAgreeWithGophercloud(t *testing.T) {
 		bodies[name] = one.Server
 	}
 	for name, b := range bodies {
-		var mine k5Server
-		if err := json.Unmarshal(b, &mine); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var ref servers.Server
-		if err := json.Unmarshal(b, &ref); err != nil {
-			t.Fatalf("%s (gophercloud): %v", name, err)
-		}
+		mine, ref := decodeBoth[k5Server, servers.Server](t, name, b)
 		got := toInstance(&mine)
 		if got.ID == "" || got.ID != ref.ID || got.Name != ref.Name || got.VendorStatus != ref.Status ||
 			got.FlavorID != ref.Flavor["id"] || got.ImageID != ref.Image["id"] || got.Zone != ref.AvailabilityZone ||

@@ -9,9 +9,7 @@ import (
 	"strconv"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -111,15 +109,6 @@ type k5KeyPair struct {
 	PrivateKey       string `json:"private_key"`
 	Type             string `json:"type"`
 	AvailabilityZone string `json:"availability_zone"`
-}
-
-// listFlavors is K5's "List flavors with access type" (section 1.2.6.46):
-// GET /flavors, which answers full flavor records. gophercloud's
-// flavors.ListDetail calls GET /flavors/detail, which K5 does not document.
-func listFlavors(sc *gophercloud.ServiceClient) pagination.Pager {
-	return pagination.NewPager(sc, sc.ServiceURL("flavors"), func(r pagination.PageResult) pagination.Page {
-		return flavors.FlavorPage{LinkedPageBase: pagination.LinkedPageBase{PageResult: r}}
-	})
 }
 
 // k5Image is the part of K5's "Get image details" answer (section

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
@@ -16,20 +15,17 @@ import (
 
 // ---- flavors ---------------------------------------------------------------
 
-func toFlavor(f *flavors.Flavor) driver.Flavor {
+func toFlavor(f *k5Flavor) driver.Flavor {
 	return driver.Flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAMMB: f.RAM, DiskGB: f.Disk, EphemeralGB: f.Ephemeral, IsPublic: f.IsPublic}
 }
 
 // ListFlavors is GET /flavors (K5 documents no minDisk/minRam query, so the
 // filter is applied here).
 func (a *Adapter) ListFlavors(ctx context.Context, filter driver.FlavorFilter) ([]driver.Flavor, error) {
-	var list []flavors.Flavor
+	var list []k5Flavor
 	err := a.call(ctx, "ListFlavors", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		page, err := listFlavors(sc).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		list, err = flavors.ExtractFlavors(page)
+		var err error
+		list, err = listFlavors(ctx, sc)
 		return err
 	})
 	if err != nil {
@@ -48,21 +44,56 @@ func (a *Adapter) ListFlavors(ctx context.Context, filter driver.FlavorFilter) (
 
 // GetFlavor is GET /flavors/{id}.
 func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, error) {
-	var f *flavors.Flavor
+	var body struct {
+		Flavor *k5Flavor `json:"flavor"`
+	}
 	err := a.call(ctx, "GetFlavor", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		var err error
-		f, err = flavors.Get(ctx, sc, driver.PathSegment(id)).Extract()
-		if err == nil && f == nil {
-			err = errMalformed
+		if _, err := sc.Get(ctx, sc.ServiceURL("flavors", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
+			return err
 		}
-		return err
+		if body.Flavor == nil {
+			return errMalformed
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := toFlavor(f)
+	out := toFlavor(body.Flavor)
 	return &out, nil
 }
+
+// listFlavors is K5's "List flavors with access type" (section 1.2.6.46):
+// GET /flavors, which answers full flavor records (gophercloud's
+// flavors.ListDetail calls GET /flavors/detail, which K5 does not
+// document), following flavors_links "next"; each page decoded once.
+func listFlavors(ctx context.Context, sc *gophercloud.ServiceClient) ([]k5Flavor, error) {
+	var out []k5Flavor
+	url := sc.ServiceURL("flavors")
+	for range maxListPages {
+		var page k5FlavorPage
+		if _, err := sc.Get(ctx, url, &page, &gophercloud.RequestOpts{OkCodes: okList}); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Flavors...)
+		next, err := gophercloud.ExtractNextURL(page.Links)
+		if err != nil {
+			return nil, err
+		}
+		if next == "" || len(page.Flavors) == 0 {
+			return out, nil
+		}
+		url = next
+	}
+	return nil, fmt.Errorf("k5: the flavor list did not end after %d pages", maxListPages)
+}
+
+// The answers a read accepts, as gophercloud's pager (lists: 204 is an
+// empty list) and its Get (one object) did.
+var (
+	okList = []int{http.StatusOK, http.StatusNoContent}
+	okGet  = []int{http.StatusOK}
+)
 
 // ---- zones -----------------------------------------------------------------
 
@@ -127,11 +158,9 @@ func (a *Adapter) ListKeyPairs(ctx context.Context) ([]driver.KeyPair, error) {
 		} `json:"keypairs"`
 	}
 	err := a.call(ctx, "ListKeyPairs", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		page, err := keypairs.List(sc, nil).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		return page.(keypairs.KeyPairPage).ExtractInto(&body)
+		// One typed decode (keypairs.List's page goes through a map).
+		_, err := sc.Get(ctx, sc.ServiceURL("os-keypairs"), &body, &gophercloud.RequestOpts{OkCodes: okList})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -177,7 +206,7 @@ func (a *Adapter) GetKeyPair(ctx context.Context, name string) (*driver.KeyPair,
 		Keypair *k5KeyPair `json:"keypair"`
 	}
 	err := a.call(ctx, "GetKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		if err := keypairs.Get(ctx, sc, driver.PathSegment(name), nil).ExtractInto(&body); err != nil {
+		if _, err := sc.Get(ctx, sc.ServiceURL("os-keypairs", driver.PathSegment(name)), &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
 			return err
 		}
 		if body.Keypair == nil {
@@ -247,19 +276,25 @@ func (a *Adapter) DeleteKeyPair(ctx context.Context, name string) error {
 // and map the volume ID to the attachment ID (the guide's examples show the
 // two equal, but the API does not promise it).
 
-func toAttachment(v *volumeattach.VolumeAttachment, instanceID string) driver.VolumeAttachment {
+func toAttachment(v *k5Attachment, instanceID string) driver.VolumeAttachment {
 	if v.ServerID != "" {
 		instanceID = v.ServerID
 	}
 	return driver.VolumeAttachment{VolumeID: v.VolumeID, InstanceID: instanceID, Device: v.Device, AttachmentID: v.ID}
 }
 
-func listAttachments(ctx context.Context, sc *gophercloud.ServiceClient, instanceID string) ([]volumeattach.VolumeAttachment, error) {
-	page, err := volumeattach.List(sc, driver.PathSegment(instanceID)).AllPages(ctx)
-	if err != nil {
-		return nil, err
+// listAttachments is GET /servers/{id}/os-volume_attachments, decoded once.
+func listAttachments(ctx context.Context, sc *gophercloud.ServiceClient, instanceID string) ([]k5Attachment, error) {
+	var body struct {
+		VolumeAttachments []k5Attachment `json:"volumeAttachments"`
 	}
-	return volumeattach.ExtractVolumeAttachments(page)
+	_, err := sc.Get(ctx, sc.ServiceURL("servers", driver.PathSegment(instanceID), "os-volume_attachments"), &body, &gophercloud.RequestOpts{OkCodes: okList})
+	return body.VolumeAttachments, err
+}
+
+// attachmentBody is the answer of show and attach.
+type attachmentBody struct {
+	VolumeAttachment *k5Attachment `json:"volumeAttachment"`
 }
 
 // attachmentID finds the attachment of volumeID; a CodeNotFound error when
@@ -280,7 +315,7 @@ func (a *Adapter) attachmentID(ctx context.Context, sc *gophercloud.ServiceClien
 
 // ListVolumeAttachments is GET /servers/{id}/os-volume_attachments.
 func (a *Adapter) ListVolumeAttachments(ctx context.Context, instanceID string) ([]driver.VolumeAttachment, error) {
-	var list []volumeattach.VolumeAttachment
+	var list []k5Attachment
 	err := a.call(ctx, "ListVolumeAttachments", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		var err error
 		list, err = listAttachments(ctx, sc, instanceID)
@@ -299,22 +334,25 @@ func (a *Adapter) ListVolumeAttachments(ctx context.Context, instanceID string) 
 // GetVolumeAttachment maps the volume to its attachment ID, then GET
 // /servers/{id}/os-volume_attachments/{attachment_id}.
 func (a *Adapter) GetVolumeAttachment(ctx context.Context, instanceID, volumeID string) (*driver.VolumeAttachment, error) {
-	var v *volumeattach.VolumeAttachment
+	var body attachmentBody
 	err := a.call(ctx, "GetVolumeAttachment", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		aid, err := a.attachmentID(ctx, sc, "GetVolumeAttachment", instanceID, volumeID)
 		if err != nil {
 			return err
 		}
-		v, err = volumeattach.Get(ctx, sc, driver.PathSegment(instanceID), driver.PathSegment(aid)).Extract()
-		if err == nil && v == nil {
-			err = errMalformed
+		url := sc.ServiceURL("servers", driver.PathSegment(instanceID), "os-volume_attachments", driver.PathSegment(aid))
+		if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
+			return err
 		}
-		return err
+		if body.VolumeAttachment == nil {
+			return errMalformed
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := toAttachment(v, instanceID)
+	out := toAttachment(body.VolumeAttachment, instanceID)
 	return &out, nil
 }
 
@@ -325,19 +363,22 @@ func (a *Adapter) AttachVolume(ctx context.Context, instanceID, volumeID string)
 	if volumeID == "" {
 		return nil, driver.InvalidArgument("volume_attachment.volume_id", "must not be empty")
 	}
-	var v *volumeattach.VolumeAttachment
+	var body attachmentBody
 	err := a.call(ctx, "AttachVolume", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		var err error
-		v, err = volumeattach.Create(ctx, sc, driver.PathSegment(instanceID), attachOpts{VolumeID: volumeID}).Extract()
-		if err == nil && v == nil {
-			err = errMalformed
+		req, _ := attachOpts{VolumeID: volumeID}.ToVolumeAttachmentCreateMap()
+		url := sc.ServiceURL("servers", driver.PathSegment(instanceID), "os-volume_attachments")
+		if _, err := sc.Post(ctx, url, req, &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
+			return err
 		}
-		return err
+		if body.VolumeAttachment == nil {
+			return errMalformed
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := toAttachment(v, instanceID)
+	out := toAttachment(body.VolumeAttachment, instanceID)
 	return &out, nil
 }
 

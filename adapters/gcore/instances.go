@@ -13,73 +13,15 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 )
 
-// mapState maps a Gcore status and task_state to the unified state. Gcore
-// reports Nova's statuses, mapped as for k5 (dialects.md); task_state
-// refines a steady status into STARTING, STOPPING or DELETING.
-func mapState(status, task string) driver.State {
-	st := strings.ToUpper(status)
-	if st != "DELETED" && st != "SOFT_DELETED" {
-		switch strings.ToLower(task) {
-		case "powering-on":
-			return driver.StateStarting
-		case "powering-off":
-			return driver.StateStopping
-		case "deleting":
-			return driver.StateDeleting
-		}
-	}
-	switch st {
-	case "BUILD":
-		return driver.StateProvisioning
-	case "ACTIVE", "PASSWORD":
-		return driver.StateRunning
-	case "SHUTOFF", "STOPPED":
-		return driver.StateStopped
-	case "REBOOT", "HARD_REBOOT":
-		return driver.StateRebooting
-	case "RESIZE":
-		return driver.StateResizing
-	case "VERIFY_RESIZE":
-		return driver.StateVerifyResize
-	case "REVERT_RESIZE":
-		return driver.StateRevertingResize
-	case "MIGRATING":
-		return driver.StateMigrating
-	case "REBUILD":
-		return driver.StateRebuilding
-	case "SHELVED", "SHELVED_OFFLOADED":
-		return driver.StateShelved
-	case "PAUSED":
-		return driver.StatePaused
-	case "SUSPENDED":
-		return driver.StateSuspended
-	case "RESCUE":
-		return driver.StateRescued
-	case "DELETED", "SOFT_DELETED":
-		return driver.StateDeleted
-	case "ERROR":
-		return driver.StateError
-	}
-	return driver.StateUnknown
-}
+// states maps Gcore's statuses: Nova's, mapped as for k5
+// (nova.NovaStatuses); task_state refines any listed status but
+// DELETED/SOFT_DELETED into STARTING, STOPPING or DELETING.
+var states = nova.NewStates(nova.Overrides{})
 
-// pushableStatus is the Gcore status filter for a unified state, only where
-// exactly one status means that state (otherwise pushing it down would hide
-// instances; the portable layer filters again either way).
-var pushableStatus = map[driver.State]string{
-	driver.StateProvisioning:    "BUILD",
-	driver.StateResizing:        "RESIZE",
-	driver.StateVerifyResize:    "VERIFY_RESIZE",
-	driver.StateRevertingResize: "REVERT_RESIZE",
-	driver.StateMigrating:       "MIGRATING",
-	driver.StateRebuilding:      "REBUILD",
-	driver.StatePaused:          "PAUSED",
-	driver.StateSuspended:       "SUSPENDED",
-	driver.StateRescued:         "RESCUE",
-	driver.StateError:           "ERROR",
-}
+func mapState(status, task string) driver.State { return states.State(status, task) }
 
 // ImageMetadataKey is the instance metadata item where Gcore reports the
 // image an instance was built from (its instance JSON has no image field).
@@ -205,7 +147,7 @@ func pushdown(f driver.InstanceFilter) url.Values {
 	if f.Name != "" && plainName.MatchString(f.Name) {
 		q.Set("name", f.Name)
 	}
-	if st, ok := pushableStatus[f.State]; ok {
+	if st := states.PushdownStatus(f.State); st != "" {
 		q.Set("status", st)
 	}
 	if f.FlavorID != "" {

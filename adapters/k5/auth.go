@@ -11,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -101,7 +102,7 @@ func (a *Adapter) identityError(ctx context.Context, err error) *driver.Error {
 	if !ok {
 		return a.classify(ctx, "K5 login", err)
 	}
-	f := parseFault(ue.Body)
+	f := nova.ParseFault(ue.Body)
 	if ue.Actual == http.StatusUnauthorized || ue.Actual == http.StatusForbidden {
 		return &driver.Error{
 			Code:   driver.CodeCredentialsRejected,
@@ -111,8 +112,8 @@ func (a *Adapter) identityError(ctx context.Context, err error) *driver.Error {
 				"after 5 failed password attempts in 15 minutes; fix the cloud's password",
 				a.cfg.Name, a.cfg.Username, a.cfg.DomainName, a.cfg.ProjectID),
 			VendorHTTPStatus: ue.Actual,
-			VendorCode:       f.code,
-			VendorMessage:    f.message,
+			VendorCode:       f.Name,
+			VendorMessage:    f.Message,
 		}
 	}
 	e := a.statusError("K5 login", ue)

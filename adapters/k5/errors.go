@@ -6,17 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/computegw/computegw/driver"
-	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -75,112 +71,61 @@ func errorsAsUnexpected(err error) (gophercloud.ErrUnexpectedResponseCode, bool)
 	return errors.AsType[gophercloud.ErrUnexpectedResponseCode](err)
 }
 
-// classify turns any failure of op into a *driver.Error.
+// classify turns any failure of op into a *driver.Error (the order and the
+// shared cases are nova.Classifier's; K5's own are statusError's, and a
+// body that does not decode is K5's malformed answer).
 func (a *Adapter) classify(ctx context.Context, op string, err error) *driver.Error {
-	if de, ok := errors.AsType[*driver.Error](err); ok {
-		return de
-	}
-	if ue, ok := errorsAsUnexpected(err); ok {
-		return a.statusError(op, ue)
-	}
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return backendhttp.TransportError(ctx, a.what(op), err)
-	}
-	if _, ok := errors.AsType[*url.Error](err); ok {
-		return backendhttp.TransportError(ctx, a.what(op), err)
-	}
-	if _, ok := errors.AsType[net.Error](err); ok {
-		return backendhttp.TransportError(ctx, a.what(op), err)
-	}
+	return nova.Classifier{
+		What:       a.what,
+		HTTP:       a.statusError,
+		Other:      a.malformed,
+		Unexpected: "unexpected failure talking to K5",
+	}.Classify(ctx, op, err)
+}
+
+// malformed classifies a K5 answer that did not decode, or lacks the object
+// the guide promises; nil for anything else.
+func (a *Adapter) malformed(op string, err error) *driver.Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errMalformed) {
 		return &driver.Error{Code: driver.CodeUnavailable, Message: a.what(op) + ": K5 answered with a malformed body", Err: err}
 	}
-	return &driver.Error{Code: driver.CodeUnavailable, Message: a.what(op) + ": unexpected failure talking to K5", Err: err}
+	return nil
 }
 
 func (a *Adapter) what(op string) string {
 	return fmt.Sprintf("%s on k5 cloud %q", op, a.cfg.Name)
 }
 
-// fault is a Nova fault body {"<name>": {"code": N, "message": "...",
-// "retryAfter": "..."}} or a Keystone error {"error": {"title": ...}}.
-type fault struct {
-	code       string
-	message    string
-	retryAfter time.Duration
-}
-
-func parseFault(body []byte) fault {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil || len(m) != 1 {
-		msg := strings.TrimSpace(string(body))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		return fault{message: msg}
-	}
-	var f fault
-	for name, raw := range m {
-		var v struct {
-			Message    string          `json:"message"`
-			Title      string          `json:"title"`
-			RetryAfter json.RawMessage `json:"retryAfter"`
-		}
-		_ = json.Unmarshal(raw, &v)
-		f.code, f.message = name, v.Message
-		if name == "error" && v.Title != "" {
-			f.code = v.Title
-		}
-		if s := strings.Trim(string(v.RetryAfter), `" `); s != "" {
-			if secs, err := strconv.Atoi(s); err == nil && secs > 0 {
-				f.retryAfter = time.Duration(secs) * time.Second
-			}
-		}
-	}
-	return f
-}
-
-// statusError classifies a K5 error answer (guide section 1.2.4 codes) per
-// contract section 5.
+// statusError classifies a K5 error answer (guide section 1.2.4 codes):
+// nova.HTTPError plus K5's own readings of 401, resizeNotAllowed and
+// buildInProgress, and a message saying why in K5's terms.
 func (a *Adapter) statusError(op string, ue gophercloud.ErrUnexpectedResponseCode) *driver.Error {
-	f := parseFault(ue.Body)
-	e := &driver.Error{
-		Code:             backendhttp.CodeForStatus(ue.Actual),
-		VendorHTTPStatus: ue.Actual,
-		VendorCode:       f.code,
-		VendorMessage:    f.message,
-	}
+	e, f := nova.HTTPError(ue, a.now())
 	var why string
 	switch {
 	case ue.Actual == http.StatusUnauthorized:
 		// Reached only when a freshly issued token was refused as well.
 		e.Code, e.Reason = driver.CodeCredentialsRejected, "BACKEND_CREDENTIALS_REJECTED"
 		why = "K5 refused a freshly issued token; the gateway's K5 user may not use this project's compute service"
-	case ue.Actual == http.StatusForbidden && f.code == "resizeNotAllowed":
+	case ue.Actual == http.StatusForbidden && f.Name == "resizeNotAllowed":
 		e.Code = driver.CodeFailedPrecondition
 		why = "K5 does not allow this resize"
 	case ue.Actual == http.StatusForbidden:
 		why = "K5 forbids this operation for the gateway's K5 user"
 	case ue.Actual == http.StatusNotFound:
 		why = "K5 says it does not exist"
-	case ue.Actual == http.StatusConflict && f.code == "buildInProgress":
+	case ue.Actual == http.StatusConflict && f.Name == "buildInProgress":
 		e.Code = driver.CodeFailedPrecondition
 		why = "the instance is still being built"
 	case ue.Actual == http.StatusConflict:
 		why = "the instance's current state does not allow it"
 	case ue.Actual == http.StatusRequestEntityTooLarge || ue.Actual == http.StatusTooManyRequests:
-		e.Code = driver.CodeResourceExhausted
-		e.RetryAfter = f.retryAfter
-		if e.RetryAfter == 0 {
-			e.RetryAfter = backendhttp.RetryAfter(ue.ResponseHeader, a.now())
-		}
 		why = "K5 quota or rate limit exceeded"
 	case ue.Actual == http.StatusNotImplemented:
 		why = "K5 does not implement it"
 	case ue.Actual >= 500:
-		e.RetryAfter = backendhttp.RetryAfter(ue.ResponseHeader, a.now())
 		why = "K5 failed"
 	default:
 		why = "K5 refused the request"

@@ -20,6 +20,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/nova"
 )
 
 // Limits K5 (Nova) imposes on create/rebuild fields.
@@ -32,70 +33,12 @@ const (
 	maxListPages = 1000
 )
 
-// mapState maps a K5 status and task state per dialects.md. task_state
-// refines a steady status into STARTING, STOPPING or DELETING.
-func mapState(status, task string) driver.State {
-	st := strings.ToUpper(status)
-	if st != "DELETED" && st != "SOFT_DELETED" {
-		switch strings.ToLower(task) {
-		case "powering-on":
-			return driver.StateStarting
-		case "powering-off":
-			return driver.StateStopping
-		case "deleting":
-			return driver.StateDeleting
-		}
-	}
-	switch st {
-	case "BUILD":
-		return driver.StateProvisioning
-	case "ACTIVE", "PASSWORD":
-		return driver.StateRunning
-	case "SHUTOFF", "STOPPED":
-		return driver.StateStopped
-	case "REBOOT", "HARD_REBOOT":
-		return driver.StateRebooting
-	case "RESIZE":
-		return driver.StateResizing
-	case "VERIFY_RESIZE":
-		return driver.StateVerifyResize
-	case "REVERT_RESIZE":
-		return driver.StateRevertingResize
-	case "MIGRATING":
-		return driver.StateMigrating
-	case "REBUILD":
-		return driver.StateRebuilding
-	case "SHELVED", "SHELVED_OFFLOADED":
-		return driver.StateShelved
-	case "PAUSED":
-		return driver.StatePaused
-	case "SUSPENDED":
-		return driver.StateSuspended
-	case "RESCUE":
-		return driver.StateRescued
-	case "DELETED", "SOFT_DELETED":
-		return driver.StateDeleted
-	case "ERROR":
-		return driver.StateError
-	}
-	return driver.StateUnknown
-}
+// states maps K5's statuses (Nova's, nova.NovaStatuses; README.md,
+// "States"): task_state refines any listed status
+// but DELETED/SOFT_DELETED into STARTING, STOPPING or DELETING.
+var states = nova.NewStates(nova.Overrides{})
 
-// pushableStatus is the K5 status filter for a unified state, only where
-// exactly one K5 status means that state (otherwise pushing the filter down
-// would hide instances; the portable layer filters again either way).
-var pushableStatus = map[driver.State]string{
-	driver.StateProvisioning:    "BUILD",
-	driver.StateResizing:        "RESIZE",
-	driver.StateVerifyResize:    "VERIFY_RESIZE",
-	driver.StateRevertingResize: "REVERT_RESIZE",
-	driver.StateMigrating:       "MIGRATING",
-	driver.StateRebuilding:      "REBUILD",
-	driver.StatePaused:          "PAUSED",
-	driver.StateSuspended:       "SUSPENDED",
-	driver.StateRescued:         "RESCUE",
-	driver.StateError:           "ERROR",
-}
+func mapState(status, task string) driver.State { return states.State(status, task) }
 
 func toInstance(s *k5Server) driver.Instance {
 	in := driver.Instance{
@@ -158,7 +101,7 @@ func toInstance(s *k5Server) driver.Instance {
 // guide documents no limit/marker for servers.
 func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOptions) (*driver.InstancePage, error) {
 	f := opts.Filter
-	lo := servers.ListOpts{Image: f.ImageID, Flavor: f.FlavorID, Status: pushableStatus[f.State]}
+	lo := servers.ListOpts{Image: f.ImageID, Flavor: f.FlavorID, Status: states.PushdownStatus(f.State)}
 	if !f.ChangesSince.IsZero() {
 		lo.ChangesSince = f.ChangesSince.UTC().Format(time.RFC3339)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -111,13 +112,13 @@ func catalogCompute(entries []tokens.CatalogEntry, region, tenant string) string
 func (a *Adapter) loginError(ctx context.Context, err error) error {
 	var rc gophercloud.ErrUnexpectedResponseCode
 	if !errors.As(err, &rc) {
-		if isTransport(ctx, err) {
+		if nova.IsTransport(ctx, err) {
 			return backendhttp.TransportError(ctx, "NHN Cloud login", err)
 		}
 		return &driver.Error{Code: driver.CodeUnavailable, Message: "NHN Cloud login: unexpected answer from the identity endpoint", Err: err}
 	}
-	f := parseFault(rc.Body)
-	e := &driver.Error{VendorHTTPStatus: rc.Actual, VendorCode: f.name, VendorMessage: f.message}
+	f := nova.ParseFault(rc.Body)
+	e := &driver.Error{VendorHTTPStatus: rc.Actual, VendorCode: f.Name, VendorMessage: f.Message}
 	switch {
 	case rc.Actual == http.StatusUnauthorized || rc.Actual == http.StatusForbidden:
 		e.Code = driver.CodeCredentialsRejected

@@ -5,84 +5,34 @@ import (
 	"strings"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 )
 
-// statusStates maps every instance status of both guide revisions to the
-// unified state (dialects.md, nhnv2 column). Anything else is UNKNOWN.
-var statusStates = map[string]driver.State{
-	"BUILD":             driver.StateProvisioning, // newer revision
-	"BUILDING":          driver.StateProvisioning, // older revision
-	"ACTIVE":            driver.StateRunning,
-	"PASSWORD":          driver.StateRunning,
-	"SHUTOFF":           driver.StateStopped,
-	"STOPPED":           driver.StateStopped,
-	"REBOOT":            driver.StateRebooting,
-	"HARD_REBOOT":       driver.StateRebooting,
-	"RESIZE":            driver.StateResizing,
-	"RESIZED":           driver.StateResizing,
-	"VERIFY_RESIZE":     driver.StateVerifyResize,
-	"REVERT_RESIZE":     driver.StateRevertingResize,
-	"MIGRATING":         driver.StateMigrating,
-	"REBUILD":           driver.StateRebuilding,
-	"SHELVED_OFFLOADED": driver.StateShelved,
-	"PAUSED":            driver.StatePaused,
-	"SUSPENDED":         driver.StateSuspended,
-	"RESCUED":           driver.StateRescued,
-	"RESCUE":            driver.StateRescued,
-	"DELETED":           driver.StateDeleted,
-	"ERROR":             driver.StateError,
-	"UNKNOWN":           driver.StateUnknown,
-}
+// states maps every instance status of both guide revisions to the
+// unified state (the table in README.md, "States"): Nova's
+// statuses plus the older revision's BUILDING and RESIZED, and RESCUED; not
+// SHELVED (NHN's shelve goes straight to SHELVED_OFFLOADED) nor
+// SOFT_DELETED, which read as UNKNOWN. task_state powering-on means
+// STARTING only on an ACTIVE, SHUTOFF or STOPPED server (the guide starts
+// only those); powering-off → STOPPING and deleting → DELETING on any
+// listed status but DELETED (the guide allows stopping an ERROR server,
+// which then reports ERROR + powering-off). See nova.States.
+var states = nova.NewStates(nova.Overrides{
+	Add: map[string]driver.State{
+		"BUILDING": driver.StateProvisioning, // older revision
+		"RESIZED":  driver.StateResizing,     // older revision
+		"RESCUED":  driver.StateRescued,
+	},
+	Drop:         []string{"SHELVED", "SOFT_DELETED"},
+	StartingFrom: []string{"ACTIVE", "SHUTOFF", "STOPPED"},
+})
 
-// mapState returns the unified state of a status, refined by Nova's
-// OS-EXT-STS:task_state as dialects.md says: powering-on → STARTING on an
-// ACTIVE/SHUTOFF/STOPPED server; powering-off → STOPPING and deleting →
-// DELETING on any status of the guide but DELETED (the guide allows
-// stopping an ERROR server, which then reports ERROR + powering-off). A
-// status the guide does not list stays UNKNOWN whatever its task state.
-func mapState(status, taskState string) driver.State {
-	status = strings.ToUpper(strings.TrimSpace(status))
-	st, ok := statusStates[status]
-	if !ok {
-		return driver.StateUnknown
-	}
-	switch strings.ToLower(taskState) {
-	case "deleting":
-		if st != driver.StateDeleted {
-			return driver.StateDeleting
-		}
-	case "powering-on":
-		if status == "ACTIVE" || status == "SHUTOFF" || status == "STOPPED" {
-			return driver.StateStarting
-		}
-	case "powering-off":
-		if st != driver.StateDeleted {
-			return driver.StateStopping
-		}
-	}
-	return st
-}
+// mapState returns the unified state of a status refined by its task state.
+func mapState(status, taskState string) driver.State { return states.State(status, taskState) }
 
 // vendorStatusFor returns the single NHN status that a unified state
-// filter can be pushed down as, or "" when the state has several sources
-// (several statuses, or a task_state refinement) and must be filtered by the
-// portable layer only.
-func vendorStatusFor(s driver.State) string {
-	var found string
-	switch s {
-	case driver.StateStarting, driver.StateStopping, driver.StateDeleting, driver.StateUnknown:
-		return ""
-	}
-	for status, st := range statusStates {
-		if st == s {
-			if found != "" {
-				return ""
-			}
-			found = status
-		}
-	}
-	return found
-}
+// filter can be pushed down as, or "" when the state has several sources.
+func vendorStatusFor(s driver.State) string { return states.PushdownStatus(s) }
 
 // toInstance converts a server body into the driver's Instance.
 func toInstance(s *nhnServer) driver.Instance {

@@ -113,21 +113,6 @@ func TestLoginErrors(t *testing.T) {
 	}
 }
 
-func TestParseFault(t *testing.T) {
-	for body, want := range map[string]fault{
-		`{"itemNotFound": {"code": 404, "message": "gone"}}`:                                   {name: "itemNotFound", message: "gone"},
-		`{"error": {"code": 401, "title": "Unauthorized", "message": "no"}}`:                   {name: "Unauthorized", message: "no"},
-		`{"overLimit": {"code": 413, "message": "quota", "retryAfter": 12}}`:                   {name: "overLimit", message: "quota", retryAfter: 12 * time.Second},
-		`{"NeutronError": {"type": "PortInUse", "message": "Port x is in use", "detail": ""}}`: {name: "NeutronError", message: "Port x is in use"},
-		`plain text`: {message: "plain text"},
-		``:           {},
-	} {
-		if got := parseFault([]byte(body)); got != want {
-			t.Errorf("parseFault(%s) = %+v, want %+v", body, got, want)
-		}
-	}
-}
-
 // TestAttachUnavailableVolumeIsFailedPrecondition: Nova answers 400
 // InvalidVolume ("status must be 'available'") to attaching a volume in use;
 // the driver contract wants FAILED_PRECONDITION for that, while other 400s

@@ -287,7 +287,11 @@ type Adapter interface {
 	Dialect() Dialect
 
 	// ListInstances returns one page of instances after opts.Marker, at most
-	// opts.PageSize of them. An unknown Marker is CodeInvalidArgument.
+	// opts.PageSize of them. A Marker that names no instance never restarts
+	// the list: an adapter whose vendor pages answers CodeInvalidArgument
+	// (the vendor cannot tell where to resume); one that pages locally
+	// (PageLocally, ordered by ID) resumes after where the Marker would sort,
+	// so a page token whose last instance was deleted since still continues.
 	ListInstances(ctx context.Context, opts ListInstancesOptions) (*InstancePage, error)
 	// GetInstance returns one instance; CodeNotFound when it does not exist.
 	GetInstance(ctx context.Context, id string) (*Instance, error)

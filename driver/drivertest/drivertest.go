@@ -30,7 +30,6 @@ const cloudName = "conf"
 var WaitTimeout = 20 * time.Second
 
 type suite struct {
-	t   *testing.T
 	h   Harness
 	a   driver.Adapter
 	s   *server.Server
@@ -38,9 +37,49 @@ type suite struct {
 	ctx context.Context
 }
 
-// RunConformanceTests runs the whole suite against the adapter newHarness
-// makes, through the portable layer.
+// test is one subtest of the suite. needs, when set, is what the adapter
+// must implement for the test to apply (it is skipped otherwise).
+type test struct {
+	name  string
+	needs func(driver.Adapter) bool
+	run   func(*suite, *testing.T)
+}
+
+// tests is the suite, in the order it runs.
+var tests = []test{
+	{name: "Capabilities", run: (*suite).testCapabilities},
+	{name: "Unsupported", run: (*suite).testUnsupported},
+	{name: "NotFound", run: (*suite).testNotFound},
+	{name: "UnknownMarker", run: (*suite).testUnknownMarker},
+	{name: "Flavors", run: (*suite).testFlavors},
+	{name: "Zones", run: (*suite).testZones},
+	{name: "KeyPairs", needs: implements[driver.KeyPairManager], run: (*suite).testKeyPairs},
+	{name: "Lifecycle", run: (*suite).testLifecycle},
+	{name: "Paging", run: (*suite).testPaging},
+	{name: "Marker", run: (*suite).testMarker},
+}
+
+// RunConformanceTests runs the whole suite through the portable layer.
+// Every subtest gets its own harness from newHarness, its own adapter and
+// its own portable layer (as Go CDK's drivertest does), so a subtest that
+// fails half way, leaving an instance in an unknown state, cannot change
+// what a later one sees.
 func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSuite(t, newHarness)
+			if tc.needs != nil && !tc.needs(s.a) {
+				t.Skipf("the %s adapter does not implement what %s tests", s.a.Dialect(), tc.name)
+			}
+			tc.run(s, t)
+		})
+	}
+}
+
+// newSuite makes a fresh harness, adapter and portable layer for t; all
+// three are closed when t ends.
+func newSuite(t *testing.T, newHarness HarnessMaker) *suite {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
@@ -61,25 +100,14 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 		t.Fatalf("server.New: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	st := &suite{t: t, h: h, a: a, s: s, fx: h.Fixtures(), ctx: ctx}
+	st := &suite{h: h, a: a, s: s, fx: h.Fixtures(), ctx: ctx}
 	if st.fx.PublicKey == "" {
 		st.fx.PublicKey = defaultPublicKey
 	}
 	if st.fx.FlavorID == "" || st.fx.ImageID == "" {
 		t.Fatal("Fixtures must name FlavorID and ImageID")
 	}
-
-	t.Run("Capabilities", st.testCapabilities)
-	t.Run("Unsupported", st.testUnsupported)
-	t.Run("NotFound", st.testNotFound)
-	t.Run("Flavors", st.testFlavors)
-	t.Run("Zones", st.testZones)
-	if implements[driver.KeyPairManager](st.a) {
-		t.Run("KeyPairs", st.testKeyPairs)
-	}
-	t.Run("Lifecycle", st.testLifecycle)
-	t.Run("Paging", st.testPaging)
-	t.Run("Marker", st.testMarker)
+	return st
 }
 
 func (s *suite) name(id string) string { return "clouds/" + cloudName + "/instances/" + id }
@@ -163,6 +191,45 @@ func (s *suite) testNotFound(t *testing.T) {
 	wantCode(t, err, codes.NotFound, "GetFlavor(missing)")
 	_, err = s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: "clouds/no-such-cloud/instances/x"})
 	wantCode(t, err, codes.NotFound, "GetInstance(unknown cloud)")
+}
+
+// testUnknownMarker: as driver.Adapter.ListInstances says, a marker that
+// names no instance never restarts the list: the adapter answers
+// CodeInvalidArgument (its vendor pages and refuses the marker), or it pages
+// by ID and returns exactly the instances that sort after the marker.
+func (s *suite) testUnknownMarker(t *testing.T) {
+	for i := range 2 {
+		s.create(t, fmt.Sprintf("conf-marker-%d", i))
+	}
+	all, err := s.a.ListInstances(s.ctx, driver.ListInstancesOptions{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, 0, len(all.Instances))
+	for _, in := range all.Instances {
+		ids = append(ids, in.ID)
+	}
+	slices.Sort(ids)
+	if len(ids) < 2 {
+		t.Fatalf("list after two creates: %v", ids)
+	}
+	// Sorts right after the smallest ID, before every other one, and is
+	// no instance's ID.
+	marker := ids[0] + "0"
+	p, err := s.a.ListInstances(s.ctx, driver.ListInstancesOptions{PageSize: 1000, Marker: marker})
+	if err != nil {
+		if c := driver.CodeOf(err); c != driver.CodeInvalidArgument {
+			t.Errorf("ListInstances after the unknown marker %q: %v (%v), want %v or the instances after it", marker, c, err, driver.CodeInvalidArgument)
+		}
+		return
+	}
+	var got []string
+	for _, in := range p.Instances {
+		got = append(got, in.ID)
+	}
+	if !slices.Equal(got, ids[1:]) {
+		t.Errorf("ListInstances after the unknown marker %q: %v, want CodeInvalidArgument or the instances that sort after it %v", marker, got, ids[1:])
+	}
 }
 
 func (s *suite) testFlavors(t *testing.T) {

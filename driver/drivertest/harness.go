@@ -5,8 +5,7 @@
 //	func TestConformance(t *testing.T) {
 //		drivertest.RunConformanceTests(t, func(ctx context.Context, t *testing.T) (drivertest.Harness, error) {
 //			srv := fake.NewServer(fake.Options{BuildDelay: 20 * time.Millisecond, ...})
-//			t.Cleanup(srv.Close)
-//			return &harness{srv: srv}, nil
+//			return &harness{srv: srv}, nil // the suite calls Close
 //		})
 //	}
 package drivertest
@@ -54,5 +53,7 @@ type Harness interface {
 	Close()
 }
 
-// HarnessMaker makes a Harness for one test.
+// HarnessMaker makes a Harness for one test. RunConformanceTests calls it
+// once per subtest (and MakeAdapter once on each), so every subtest starts
+// from a freshly seeded fake.
 type HarnessMaker func(ctx context.Context, t *testing.T) (Harness, error)

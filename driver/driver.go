@@ -37,7 +37,7 @@ import (
 type Dialect string
 
 // State is the unified instance state. The values mirror the
-// computegw.v1.Instance.State enum of contract section 4.
+// computegw.v1.Instance.State enum in proto/computegw/v1/compute.proto.
 type State int
 
 // Unified states. Keep in the same order as the proto enum.

@@ -8,7 +8,7 @@ import (
 )
 
 // Code classifies an adapter error. The portable layer turns each into the
-// gRPC code of contract section 5.
+// gRPC code of the same name (the table is in server/errors.go).
 type Code int
 
 // Error codes.

@@ -40,7 +40,8 @@ var demoCreate = map[string]map[string]any{
 // demoClouds are the demo clouds, in the order the gateway serves them.
 var demoClouds = []string{"nhn-demo", "toast-demo", "k5-demo", "gcore-demo"}
 
-// gcoreCapabilities is contract section 9's list, in GetCloud's order.
+// gcoreCapabilities is what a gcore cloud offers (the required RPCs and
+// the optional ones its adapter implements), in GetCloud's order.
 var gcoreCapabilities = []string{"ListInstances", "GetInstance", "CreateInstance", "UpdateInstance", "DeleteInstance",
 	"StartInstance", "StopInstance", "RebootInstance", "ResizeInstance", "AddSecurityGroup", "RemoveSecurityGroup",
 	"WatchInstance", "ListFlavors", "GetFlavor", "ListZones"}
@@ -92,7 +93,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("nhn capabilities claim AddFloatingIp")
 			}
 			if c.Name == "clouds/gcore-demo" && !slices.Equal(c.Capabilities, gcoreCapabilities) {
-				t.Errorf("gcore capabilities %v, want contract section 9's %v", c.Capabilities, gcoreCapabilities)
+				t.Errorf("gcore capabilities %v, want %v", c.Capabilities, gcoreCapabilities)
 			}
 		}
 	})

@@ -30,13 +30,13 @@ type restFlavor struct {
 
 func lastSegment(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
-// discoveryCaps is what each demo cloud's dialect documents (contract
-// section 10): nhnv2 has all four, k5 images and volumes, toastv1 and gcore none.
+// discoveryCaps is what each demo cloud's dialect documents: nhnv2 has all
+// four, k5 images and volumes, toastv1 and gcore none.
 var discoveryCaps = map[string][]string{
 	"nhn-demo":   {"ListImages", "GetImage", "ListNetworks", "ListVolumes", "ListSecurityGroups"},
 	"k5-demo":    {"ListImages", "GetImage", "ListVolumes"},
 	"toast-demo": {},
-	"gcore-demo": {}, // contract section 9 lists no discovery RPC for gcore
+	"gcore-demo": {}, // Gcore's adapter implements no discovery interface
 }
 
 // TestDiscovery: on every demo cloud, list what it has (images, networks

@@ -18,8 +18,8 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-// TestGcoreConfigMode serves a gcore cloud from a config file (contract
-// section 9's keys, no timeout: the dialect's default) against the fake
+// TestGcoreConfigMode serves a gcore cloud from a config file (endpoint,
+// project_id, region_id, api_key_env; no timeout: the dialect's default) against the fake
 // Gcore server, through the real binary: a create whose caller gave up
 // while the task ran finishes and a retry with the same request_id gets it
 // (one create at Gcore); a task ending in ERROR, a 409 while a task runs, a

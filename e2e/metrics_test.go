@@ -25,7 +25,8 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-// pinnedMetrics are contract section 7's metrics: type and exact label set.
+// pinnedMetrics are the metrics the gateway promises (README.md, Metrics):
+// type and exact label set.
 var pinnedMetrics = map[string]struct {
 	typ    dto.MetricType
 	labels []string

@@ -15,7 +15,7 @@ import (
 	"github.com/computegw/computegw/internal/telemetry"
 )
 
-// Caller security (contract section 6) in the layer both transports share:
+// Caller security in the layer both transports share:
 // every RPC authenticates first, in do, and is authorized for its cloud in
 // lookup, the one place a cloud name becomes a cloud; the cross-cloud
 // reads (ListClouds, ListInstances on clouds/-) show only the clouds the

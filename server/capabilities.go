@@ -119,7 +119,7 @@ var operations = []Operation{
 		_, err := s.DeleteKeyPair(ctx, &pb.DeleteKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"})
 		return err
 	}},
-	// Discovery (contract section 10).
+	// Discovery: what a caller needs to build a create request.
 	{RPC: "ListImages", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
 		_, err := s.ListImages(ctx, &pb.ListImagesRequest{Parent: cloudOf(n)})
 		return err

@@ -9,7 +9,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-// Discovery RPCs (contract section 10): what a caller needs to build a
+// Discovery RPCs: what a caller needs to build a
 // create request. Each is an optional capability (driver.ImageLister, ...);
 // the adapter returns every item and the server pages, sorted by ID so that
 // page tokens stay valid while the vendor's order changes.

@@ -7,7 +7,8 @@ import (
 	"github.com/computegw/computegw/driver"
 )
 
-// CloudNamePattern is the pinned form of a cloud name (contract section 2).
+// CloudNamePattern is the form every cloud name has: a lower-case letter,
+// then up to 62 lower-case letters, digits and dashes.
 var CloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 // parseName splits a resource name of the form

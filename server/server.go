@@ -3,7 +3,8 @@
 // and the in-process REST gateway. It owns everything that must not differ
 // between dialects — resource-name parsing, request validation, paging and
 // page tokens, cross-cloud fan-out, idempotent creates, the per-call backend
-// deadline, error conversion to google.rpc.Status (contract section 5), and
+// deadline, error conversion to google.rpc.Status (driver codes to gRPC
+// codes with ErrorInfo, RetryInfo and BadRequest details), and
 // the UNIMPLEMENTED answer for operations a dialect lacks — and the one call
 // log both transports share. Adapters (package driver) only speak dialects.
 package server
@@ -64,8 +65,8 @@ type Options struct {
 	// past it the instance is answered without them.
 	FlavorWait time.Duration
 	Now        func() time.Time
-	// Guard authenticates callers and holds the per-cloud roles (contract
-	// section 6); nil serves every caller.
+	// Guard authenticates callers and holds the per-cloud roles (viewer,
+	// operator, admin); nil serves every caller.
 	Guard *auth.Guard
 	// Telemetry counts calls, watch streams, logins and the flavor cache
 	// (nil: none).

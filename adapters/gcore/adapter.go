@@ -1,5 +1,6 @@
 // Package gcore is computegw's adapter for the Gcore Cloud instances API
-// (https://api.gcore.com/cloud, wire format in shared/design/gcore.md). It is
+// (https://api.gcore.com/cloud; the wire format is in wire.go and the
+// fake in adapters/gcore/fake). It is
 // for the gateway's wiring code, which builds one Adapter per configured
 // gcore cloud, and for maintainers of this dialect.
 //
@@ -37,7 +38,8 @@ import (
 	"github.com/computegw/computegw/internal/redact"
 )
 
-// DefaultEndpoint is Gcore's public API (contract section 9).
+// DefaultEndpoint is Gcore's public API, used when a cloud names no
+// endpoint.
 const DefaultEndpoint = "https://api.gcore.com/cloud"
 
 // DefaultTimeout is the per-call timeout a gcore cloud gets when its config
@@ -105,8 +107,8 @@ type Adapter struct {
 	offsetHints *hints
 }
 
-// Compile-time checks: the optional interfaces Gcore has (contract section
-// 9), and only those.
+// Compile-time checks: the optional interfaces Gcore has (rename and
+// security groups), and only those.
 var (
 	_ driver.Adapter              = (*Adapter)(nil)
 	_ driver.InstanceRenamer      = (*Adapter)(nil)

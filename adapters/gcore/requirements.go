@@ -5,7 +5,7 @@ import "github.com/computegw/computegw/driver"
 var _ driver.CreateRequirer = (*Adapter)(nil)
 
 // CreateRequirements implements driver.CreateRequirer: what createBody
-// checks before any call, from Gcore's create body (design/gcore.md:
+// checks before any call, from Gcore's create body (wire.go:
 // `flavor`, at least one interface, exactly one image volume with
 // boot_index 0 and a size in GiB). No interface asked for gets Gcore's
 // external network, so networks are not required.

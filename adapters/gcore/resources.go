@@ -68,8 +68,7 @@ func (a *Adapter) flavors(ctx context.Context, op string) ([]flavor, error) {
 }
 
 // ListZones answers the configured zones: Gcore's API has no zone call.
-// Key pairs and volume attachments are not in the gcore dialect (contract
-// section 9): the adapter lacks driver.KeyPairManager and
+// Key pairs and volume attachments are not in the gcore dialect: the adapter lacks driver.KeyPairManager and
 // driver.VolumeAttacher, so the portable layer answers UNIMPLEMENTED.
 func (a *Adapter) ListZones(context.Context) ([]driver.Zone, error) {
 	out := make([]driver.Zone, 0, len(a.zones))

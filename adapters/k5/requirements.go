@@ -9,7 +9,8 @@ import (
 var _ driver.CreateRequirer = (*Adapter)(nil)
 
 // CreateRequirements implements driver.CreateRequirer: what validateCreate
-// (and K5's guide, section 1.2.6.2) require.
+// checks before any call, as K5 requires (display name, flavor, image, at
+// least one network or port).
 func (a *Adapter) CreateRequirements() driver.CreateRequirements {
 	return driver.CreateRequirements{
 		RequiredFields:  []string{"instance.display_name", "instance.flavor", "instance.image", "instance.networks"},

@@ -6,8 +6,8 @@ import (
 	"github.com/computegw/computegw/driver"
 )
 
-// TestStateMapping covers every status of both guide revisions (dialects.md,
-// nhnv2 column) and the task_state refinements.
+// TestStateMapping covers every server status of both revisions of NHN's
+// API guide and the task_state refinements.
 func TestStateMapping(t *testing.T) {
 	for _, tc := range []struct {
 		status, task string

@@ -16,7 +16,8 @@ import (
 // instancePath is /instances/{id} with the ID escaped.
 func instancePath(id string) string { return "/instances/" + driver.PathSegment(id) }
 
-// mapStatus maps a TOAST instance status to the unified state (dialects.md).
+// mapStatus maps a TOAST instance status to the unified state; a status
+// this table does not know is UNKNOWN.
 func mapStatus(status string) driver.State {
 	switch status {
 	case "BUILD":

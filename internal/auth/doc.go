@@ -1,4 +1,4 @@
-// Package auth is computegw's caller security (contract section 6): the
+// Package auth is computegw's caller security: the
 // credentials each transport saw (Credentials), JWT bearer verification
 // against a key set from a file, a URL or OIDC discovery (Verifier), the
 // per-cloud roles (Policy), the one authentication step that turns

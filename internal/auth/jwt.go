@@ -18,7 +18,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// The pinned verification rules (contract section 6).
+// The verification rules: clock leeway on exp/nbf/iat, and the least time
+// between two key-set refetches for an unknown key ID.
 const (
 	Leeway     = 60 * time.Second
 	MinRefetch = 30 * time.Second

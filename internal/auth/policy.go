@@ -41,9 +41,9 @@ func ParseRole(s string) (Role, bool) {
 	return NoRole, false
 }
 
-// operatorRPCs are the calls that change an existing instance (contract
-// section 6: UpdateInstance, every instance action, AttachVolume,
-// DetachVolume).
+// operatorRPCs are the calls that change an existing instance
+// (UpdateInstance, every instance action, AttachVolume, DetachVolume): the
+// operator role may make them, the viewer role may not.
 var operatorRPCs = []string{
 	"UpdateInstance", "StartInstance", "StopInstance", "RebootInstance", "ResizeInstance",
 	"ConfirmResizeInstance", "RevertResizeInstance", "ShelveInstance", "UnshelveInstance",

@@ -132,8 +132,10 @@ func TransportError(ctx context.Context, what string, err error) *driver.Error {
 	return &driver.Error{Code: driver.CodeUnavailable, Message: what + ": backend unreachable", Err: err}
 }
 
-// CodeForStatus maps a vendor HTTP error status to a driver code, following
-// contract section 5. 401 maps to CodeUnknown here: adapters treat it as an
+// CodeForStatus maps a vendor HTTP error status to a driver code: 400, 405,
+// 415 and 422 are INVALID_ARGUMENT, 403 PERMISSION_DENIED, 404 NOT_FOUND,
+// 409 FAILED_PRECONDITION, 413 and 429 RESOURCE_EXHAUSTED, 501
+// UNIMPLEMENTED, 504 DEADLINE_EXCEEDED, other 5xx and 3xx UNAVAILABLE. 401 maps to CodeUnknown here: adapters treat it as an
 // expired token first (re-authenticate once) and decide after that.
 func CodeForStatus(status int) driver.Code {
 	switch {

@@ -7,7 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// parseAdmin reads admin_addr (contract section 7): the admin listener's
+// parseAdmin reads admin_addr: the admin listener's
 // address (/metrics, /debug/pprof/, /healthz, /readyz), off when unset.
 func parseAdmin(fields map[string]*yaml.Node, f *File) error {
 	addr, err := scalar(fields, "", "admin_addr")

@@ -14,7 +14,7 @@ import (
 	"github.com/computegw/computegw/internal/dialects"
 )
 
-// The gcore entry of contract section 9.
+// A gcore cloud entry with every key its dialect reads.
 const gcoreDoc = `
 http_addr: 127.0.0.1:8080
 grpc_addr: 127.0.0.1:9090

@@ -10,7 +10,7 @@ import (
 	"github.com/computegw/computegw/internal/auth"
 )
 
-// Caller security sections of the config file (contract section 6): tls,
+// Caller security sections of the config file: tls,
 // auth and policy. Parsed here, strictly, after the clouds (policy names
 // them).
 

@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// State is the top-level `state` section (contract section 8): where the
+// State is the top-level `state` section: where the
 // state replicas share lives. Without it (nil) state is per process.
 type State struct {
 	Redis *Redis

@@ -18,7 +18,7 @@ import (
 	"github.com/computegw/computegw/server"
 )
 
-// NewAdminHandler is the admin listener's surface (contract section 7):
+// NewAdminHandler is the admin listener's surface:
 // /metrics, /debug/pprof/, /healthz and /readyz, none of them behind the
 // caller authentication of the public listeners, and none of them served
 // by those listeners (the pprof handlers are registered on this mux only,

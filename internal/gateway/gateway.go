@@ -39,7 +39,8 @@ import (
 	"github.com/computegw/computegw/server"
 )
 
-// Defaults of contract section 1.
+// The listener addresses when neither the config file nor a flag names
+// one: loopback only.
 const (
 	DefaultHTTPAddr = "127.0.0.1:8080"
 	DefaultGRPCAddr = "127.0.0.1:9090"

@@ -17,7 +17,7 @@ import (
 	"github.com/computegw/computegw/server"
 )
 
-// security builds the caller security of a config (contract section 6):
+// security builds the caller security of a config:
 // the guard (nil: every caller is served, as in demo mode) and the TLS
 // configuration of both listeners (nil: plaintext). It refuses a config
 // that would serve a non-loopback address to unauthenticated callers
@@ -109,8 +109,8 @@ func serveHTTP(hsrv *http.Server, lis net.Listener, tlsCfg *tls.Config) error {
 	return hsrv.ServeTLS(lis, "", "")
 }
 
-// openPaths are served without credentials (contract section 6: health;
-// the API description is public).
+// openPaths are served without credentials: health checks, and the API
+// description, which is public.
 var openPaths = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/openapi.v3.json": true}
 
 // callerCredentials puts a REST request's credentials (Authorization header,

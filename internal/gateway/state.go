@@ -42,7 +42,7 @@ func (f *shared) close() {
 	}
 }
 
-// openState makes the state store of contract section 8: Redis when the
+// openState makes the state store replicas share: Redis when the
 // config has state.redis, else none (nil: the server keeps its state in
 // process). It never logs the Redis password.
 func openState(file *config.File, log *slog.Logger) (*state.Redis, error) {

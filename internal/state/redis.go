@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisOptions configure NewRedis (contract section 8, state.redis).
+// RedisOptions configure NewRedis (the config's state.redis).
 type RedisOptions struct {
 	Address  string // host:port
 	Username string // optional (Redis ACL user)

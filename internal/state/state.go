@@ -1,5 +1,4 @@
-// Package state is the state that gateway replicas share (contract section
-// 8): the CreateInstance request_id records and the login back-off after a
+// Package state is the state that gateway replicas share: the CreateInstance request_id records and the login back-off after a
 // rejected password. Two implementations: NewMemory (the default: state is
 // per process, as with one gateway) and NewRedis (state.redis in the config:
 // every replica using the same Redis and key prefix shares it).

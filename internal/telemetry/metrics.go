@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// Label values with a fixed meaning (contract section 7).
+// Label values with a fixed meaning.
 const (
 	// CloudUnknown is the cloud label of a call naming a cloud that is not
 	// configured: the name the caller sent never becomes a label value (it

@@ -1,4 +1,4 @@
-// Package telemetry is computegw's observability (contract section 7): the
+// Package telemetry is computegw's observability: the
 // Prometheus metrics (on a registry of the gateway's own), OpenTelemetry
 // traces (configured from the OTEL_* variables only, off without an
 // endpoint), the slog handler that joins log lines to traces, and the small

@@ -25,7 +25,7 @@ import (
 	"google.golang.org/grpc/stats"
 )
 
-// Span attributes of the gateway's own (contract section 7).
+// Span attributes of the gateway's own, on every server and backend span.
 const (
 	AttrCloud   = attribute.Key("computegw.cloud")
 	AttrDialect = attribute.Key("computegw.dialect")

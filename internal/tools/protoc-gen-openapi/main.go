@@ -95,7 +95,7 @@ func run(in io.Reader, out io.Writer) error {
 }
 
 // documentStreams sets the document's title and the optional bearer
-// authentication (contract section 6), and marks every operation whose 200 answer grpc-gateway
+// authentication (a JWT in Authorization: Bearer), and marks every operation whose 200 answer grpc-gateway
 // titles "Stream result of …" (the server-streaming RPCs) as producing
 // newline-delimited JSON, and says so in the answer's description.
 func documentStreams(doc []byte) ([]byte, error) {

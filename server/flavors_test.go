@@ -15,6 +15,7 @@ import (
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/testclock"
 )
 
@@ -211,13 +212,7 @@ func TestUnknownFlavorRefreshesAtMostOncePerInterval(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, 5*time.Second, what, cond)
 }
 
 func TestConcurrentColdReadsShareOneFlavorList(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/server"
 )
 
@@ -353,40 +354,36 @@ func (s *suite) create(t *testing.T, display string) *pb.Instance {
 // waitFor polls until the instance is in one of states.
 func (s *suite) waitFor(t *testing.T, name string, states ...pb.Instance_State) *pb.Instance {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
 	var last *pb.Instance
-	for time.Now().Before(deadline) {
+	eventually.Nil(t, WaitTimeout, fmt.Sprintf("%s in %v", name, states), func() error {
 		in, err := s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: name})
 		if err != nil {
 			t.Fatalf("GetInstance(%s) while waiting for %v: %v", name, states, err)
 		}
 		last = in
 		if slices.Contains(states, in.GetState()) {
-			return in
+			return nil
 		}
 		if in.GetState() == pb.Instance_ERROR {
 			t.Fatalf("%s went to ERROR (vendor status %q) while waiting for %v", name, in.GetVendorStatus(), states)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s: still %v (vendor %q) after %v, want %v", name, last.GetState(), last.GetVendorStatus(), WaitTimeout, states)
-	return nil
+		return eventually.NotYet("still %v (vendor %q)", in.GetState(), in.GetVendorStatus())
+	})
+	return last
 }
 
 func (s *suite) waitGone(t *testing.T, name string) {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for time.Now().Before(deadline) {
+	eventually.True(t, WaitTimeout, name+" deleted", func() bool {
 		in, err := s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: name})
 		if status.Code(err) == codes.NotFound || (err == nil && in.GetState() == pb.Instance_DELETED) {
-			return
+			return true
 		}
 		if err != nil {
 			t.Fatalf("GetInstance(%s) while waiting for deletion: %v", name, err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s was not deleted after %v", name, WaitTimeout)
+		return false
+	})
 }
 
 func (s *suite) testLifecycle(t *testing.T) {
@@ -631,20 +628,16 @@ func (s *suite) floatingIP(t *testing.T, name string) {
 
 func (s *suite) eventually(t *testing.T, name, what string, ok func(*pb.Instance) bool) {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
-	for {
+	eventually.Nil(t, WaitTimeout, what, func() error {
 		in, err := s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok(in) {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never saw %s: %v", what, in)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return eventually.NotYet("%v", in)
+	})
 }
 
 func (s *suite) testPaging(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/computegw/computegw/internal/auth"
 	"github.com/computegw/computegw/internal/auth/authtest"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 // serveTLS accepts connections with cfg and completes their handshakes.
@@ -96,17 +97,13 @@ func TestServerTLSReload(t *testing.T) {
 	write(t, keyF, k)
 	write(t, certF, c)
 	write(t, caF, ca2.PEM)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually.Nil(t, 10*time.Second, "rotation picked up", func() error {
 		serial, err := dial(addr, client(ca2, "bot"))
-		if err == nil && serial != first {
-			break
+		if err == nil && serial == first {
+			return eventually.NotYet("still serial %s", first)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rotation not picked up: %v (serial %s, first %s)", err, serial, first)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 	if _, err := dial(addr, client(ca1, "bot")); err == nil {
 		t.Error("client of the retired CA still accepted")
 	}

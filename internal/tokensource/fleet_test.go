@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/state/redistest"
 	"github.com/computegw/computegw/internal/testclock"
@@ -127,17 +128,10 @@ func TestFleetGate(t *testing.T) {
 	if _, err := replicas[0].Token(ctx); err != nil {
 		t.Fatalf("replica 0 after the fix: %v", err)
 	}
-	deadline := time.Now().Add(GateRecheck + time.Second)
-	for {
+	eventually.Nil(t, GateRecheck+time.Second, "replica 1 no longer backed off after replica 0 logged in", func() error {
 		_, err := replicas[1].Token(ctx)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica 1 still backed off after replica 0 logged in: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err
+	})
 	if n := v.count(); n != 4 {
 		t.Errorf("%d attempts, want 4 (two rejected, one login per replica)", n)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/computegw/computegw/driver"
@@ -18,28 +19,38 @@ func tokenAt(n int32, exp time.Time) Token {
 	return Token{Value: "tok-" + string(rune('a'+n)), Expires: exp}
 }
 
+// TestSingleFlightColdStart: 100 callers arrive before the first login has
+// answered; they all wait for that one login. synctest.Wait makes sure
+// every caller is waiting before the login answers (no sleep hoping they
+// have lined up).
 func TestSingleFlightColdStart(t *testing.T) {
-	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var n atomic.Int32
-	release := make(chan struct{})
-	s := New(func(ctx context.Context) (Token, error) {
-		<-release
-		return tokenAt(n.Add(1), clk.Now().Add(time.Hour)), nil
-	}, Options{Now: clk.Now})
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Go(func() {
-			if _, err := s.Token(context.Background()); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	wg.Wait()
-	if n.Load() != 1 {
-		t.Errorf("%d logins for 100 concurrent callers, want 1", n.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		var n, started atomic.Int32
+		release := make(chan struct{})
+		s := New(func(ctx context.Context) (Token, error) {
+			started.Add(1)
+			<-release
+			return tokenAt(n.Add(1), clk.Now().Add(time.Hour)), nil
+		}, Options{Now: clk.Now})
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				if _, err := s.Token(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		synctest.Wait() // all 100 callers are blocked: one in the login, 99 on it
+		if got := started.Load(); got != 1 {
+			t.Errorf("%d logins started for 100 waiting callers, want 1", got)
+		}
+		close(release)
+		wg.Wait()
+		if n.Load() != 1 {
+			t.Errorf("%d logins for 100 concurrent callers, want 1", n.Load())
+		}
+	})
 }
 
 func TestRenewalMarginAndShortLivedTokens(t *testing.T) {
@@ -241,44 +252,46 @@ func TestRevokedFreshTokenIsNotServed(t *testing.T) {
 func TestRevocationsUnderLoad(t *testing.T) {
 	for _, revocations := range []int{2, 3} {
 		t.Run(fmt.Sprint(revocations), func(t *testing.T) {
-			b := newBackend()
-			s := New(b.login, Options{})
-			ctx := context.Background()
-			if err := s.Do(ctx, isUnauth, b.use); err != nil {
-				t.Fatal(err)
-			}
-			stop := make(chan struct{})
-			var calls, failures atomic.Int64
-			var wg sync.WaitGroup
-			for range 500 {
-				wg.Go(func() {
-					for {
-						select {
-						case <-stop:
-							return
-						default:
+			synctest.Test(t, func(t *testing.T) {
+				b := newBackend()
+				s := New(b.login, Options{})
+				ctx := context.Background()
+				if err := s.Do(ctx, isUnauth, b.use); err != nil {
+					t.Fatal(err)
+				}
+				stop := make(chan struct{})
+				var calls, failures atomic.Int64
+				var wg sync.WaitGroup
+				for range 500 {
+					wg.Go(func() {
+						for {
+							select {
+							case <-stop:
+								return
+							default:
+							}
+							calls.Add(1)
+							if err := s.Do(ctx, isUnauth, b.use); err != nil {
+								failures.Add(1)
+							}
+							time.Sleep(time.Millisecond)
 						}
-						calls.Add(1)
-						if err := s.Do(ctx, isUnauth, b.use); err != nil {
-							failures.Add(1)
-						}
-						time.Sleep(time.Millisecond)
-					}
-				})
-			}
-			for range revocations {
+					})
+				}
+				for range revocations {
+					time.Sleep(60 * time.Millisecond)
+					b.revoke()
+				}
 				time.Sleep(60 * time.Millisecond)
-				b.revoke()
-			}
-			time.Sleep(60 * time.Millisecond)
-			close(stop)
-			wg.Wait()
-			if n := b.logins.Load(); int(n) != 1+revocations {
-				t.Errorf("%d logins for %d revocations, want %d", n, revocations, 1+revocations)
-			}
-			if f := failures.Load(); f != 0 {
-				t.Errorf("%d of %d calls failed", f, calls.Load())
-			}
+				close(stop)
+				wg.Wait()
+				if n := b.logins.Load(); int(n) != 1+revocations {
+					t.Errorf("%d logins for %d revocations, want %d", n, revocations, 1+revocations)
+				}
+				if f := failures.Load(); f != 0 {
+					t.Errorf("%d of %d calls failed", f, calls.Load())
+				}
+			})
 		})
 	}
 }

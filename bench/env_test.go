@@ -62,7 +62,10 @@ type env struct {
 
 // setup starts a fake NHN server (with extra instances when withList), the
 // gateway in front of it, and the floor handler.
-func setup(tb testing.TB, withList bool) *env {
+func setup(tb testing.TB, withList bool) *env { return setupWith(tb, withList, nil) }
+
+// setupWith is setup with the gateway's options changed by mod.
+func setupWith(tb testing.TB, withList bool, mod func(*gateway.Options)) *env {
 	tb.Helper()
 	fake := nhnfake.NewServer(nhnfake.Options{SeedInstances: true, MaxLimit: vendorPageCap, InstanceQuota: 1 << 30})
 	e := &env{fake: fake, vendor: fake.URL + "/v2/" + nhnfake.DemoTenantID, http: backendhttp.NewClient()}
@@ -82,14 +85,16 @@ func setup(tb testing.TB, withList bool) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan [2]string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- gateway.Run(ctx, gateway.Options{
-			ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
-			OnReady: func(h, g string) { ready <- [2]string{h, g} },
-		})
-	}()
+	opt := gateway.Options{
+		ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
+		OnReady: func(h, g string) { ready <- [2]string{h, g} },
+	}
+	if mod != nil {
+		mod(&opt)
+	}
+	go func() { done <- gateway.Run(ctx, opt) }()
 	var addrs [2]string
 	select {
 	case addrs = <-ready:

@@ -98,6 +98,12 @@ func render(runs map[string]series, order []string) string {
 		s := runs[name]
 		ratio := func(base, unit string) string {
 			bs, ok := runs[group+"/"+base]
+			if !ok && base == "floor" {
+				// A group without a floor (Telemetry) compares to its
+				// bare path.
+				base = "bare"
+				bs, ok = runs[group+"/"+base]
+			}
 			if !ok || median(bs[unit]) == 0 || base == path {
 				return ""
 			}

@@ -71,6 +71,11 @@ type Options struct {
 	// OnReady, if set, is called with the bound addresses once both
 	// listeners accept connections.
 	OnReady func(httpAddr, grpcAddr string)
+	// NoMetrics turns the Prometheus metrics off (the admin listener's
+	// /metrics is then a 404): for embedding, and for the benchmark that
+	// measures what the metrics cost per call. Traces still follow the
+	// OTEL_* variables.
+	NoMetrics bool
 }
 
 // Run serves until ctx is done, then drains in-flight calls (bounded by
@@ -81,7 +86,7 @@ func Run(ctx context.Context, opt Options) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	tel, err := telemetry.New(telemetry.Options{Metrics: true, Logger: log})
+	tel, err := telemetry.New(telemetry.Options{Metrics: !opt.NoMetrics, Logger: log})
 	if err != nil {
 		return err
 	}

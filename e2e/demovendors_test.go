@@ -20,6 +20,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/sshkey"
 )
 
 // demoVendors is one running `gateway --demo-vendors` process.
@@ -69,7 +70,8 @@ func startDemoVendors(t *testing.T) *demoVendors {
 // TestDemoVendors: `gateway --demo-vendors` serves the fake vendors and
 // prints a config; a second gateway started with --config on that output
 // serves every demo cloud from them (create, get and delete over REST and
-// gRPC), the config holds no credential, and SIGTERM stops the vendors
+// gRPC; generated key pairs in the OpenSSH format), the config holds no
+// credential, and SIGTERM stops the vendors
 // (exit 0, credential files gone), after which the second gateway finds
 // them unreachable.
 func TestDemoVendors(t *testing.T) {
@@ -122,6 +124,24 @@ func TestDemoVendors(t *testing.T) {
 				demoVendorsREST(t, g, cloud, fmt.Sprintf("6a1d0c3e-2b4f-4e8a-9c7d-1000000000%02d", i))
 				demoVendorsGRPC(t, g, cloud, fmt.Sprintf("6a1d0c3e-2b4f-4e8a-9c7d-2000000000%02d", i))
 			})
+		}
+	})
+
+	t.Run("generated keys are OpenSSH", func(t *testing.T) {
+		// One private-key format on every dialect (issue 13): NHN and
+		// TOAST send PKCS#8 PEM, K5 OpenSSH; the answer is OpenSSH.
+		for _, cloud := range []string{"nhn-demo", "toast-demo", "k5-demo"} {
+			var k struct{ Name, PublicKey, PrivateKey string }
+			if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/keyPairs?key_pair_id=dv-gen", map[string]any{}, &k); code != 200 {
+				t.Fatalf("%s: generate: HTTP %d %+v", cloud, code, k)
+			}
+			if err := sshkey.Check(k.PrivateKey, k.PublicKey); err != nil {
+				t.Errorf("%s: generated private key: %v", cloud, err)
+			}
+			if strings.Contains(g.stderr.String(), strings.Split(k.PrivateKey, "\n")[2]) {
+				t.Errorf("%s: the private key is in the gateway's log", cloud)
+			}
+			g.rest(t, "DELETE", "/v1/"+k.Name, nil, nil)
 		}
 	})
 

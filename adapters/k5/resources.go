@@ -11,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/sshkey"
 )
 
 // ---- flavors ---------------------------------------------------------------
@@ -256,6 +257,7 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 	if k.Zone == "" {
 		k.Zone = req.Zone
 	}
+	sshkey.Convert(ctx, a.log, &k) // Nova answers OpenSSH or (older releases) PKCS#1 PEM
 	return &k, nil
 }
 

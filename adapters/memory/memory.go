@@ -11,7 +11,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -633,8 +634,8 @@ func makeKeyPair(name, pub string, now time.Time) driver.KeyPair {
 		blob = sshString(blob, []byte("ssh-ed25519"))
 		blob = sshString(blob, pk)
 		k.PublicKey = "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " " + name
-		der, _ := x509.MarshalPKCS8PrivateKey(sk)
-		k.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		block, _ := ssh.MarshalPrivateKey(sk, name) // the gateway's one format (internal/sshkey)
+		k.PrivateKey = string(pem.EncodeToMemory(block))
 	}
 	sum := sha256.Sum256([]byte(k.PublicKey))
 	k.Fingerprint = "SHA256:" + hex.EncodeToString(sum[:16])

@@ -14,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/sshkey"
 )
 
 // listFlavors is GET /flavors/detail?minDisk=&minRam= (all pages, following
@@ -203,6 +204,7 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 	}
 	out := toKeyPair(kp, "")
 	out.Created = a.cfg.Now().UTC().Truncate(time.Second)
+	sshkey.Convert(ctx, a.log, &out) // NHN answers PKCS#8 PEM
 	return &out, nil
 }
 

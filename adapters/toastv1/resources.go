@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/sshkey"
 )
 
 // toFlavor maps one GET /flavors row. DiskGB is TOAST's fixed root disk
@@ -189,6 +190,7 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 	if req.PublicKey != "" {
 		kp.PrivateKey = ""
 	}
+	sshkey.Convert(ctx, a.log, &kp) // TOAST answers PKCS#8 PEM
 	return &kp, nil
 }
 

@@ -16,20 +16,15 @@
 package fake
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // Options configure a Server. Zero values pick the defaults.
@@ -73,8 +68,8 @@ type Server struct {
 	// URL is the endpoint, e.g. http://127.0.0.1:41234/cloud.
 	URL string
 
-	opt  Options
-	http *http.Server
+	opt Options
+	ln  *fakekit.Listener
 
 	mu         sync.Mutex
 	requests   int
@@ -95,13 +90,8 @@ type Server struct {
 // Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opt Options) *Server {
 	s := NewHandler(opt)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("fake: listen on 127.0.0.1: %v", err))
-	}
-	s.URL = "http://" + ln.Addr().String() + PathPrefix
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(ln) }()
+	s.ln = fakekit.Listen(s)
+	s.URL = s.ln.URL + PathPrefix
 	return s
 }
 
@@ -136,13 +126,7 @@ func NewHandler(opt Options) *Server {
 }
 
 // Close stops a server started by NewServer.
-func (s *Server) Close() {
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.http.Shutdown(ctx)
-	}
-}
+func (s *Server) Close() { s.ln.Close() }
 
 // Requests reports how many API requests arrived (refused ones included).
 func (s *Server) Requests() int {
@@ -391,20 +375,9 @@ func tasksAnswer(w http.ResponseWriter, t *task) {
 // wireTime prints a time as Gcore does: ISO 8601 without a zone (UTC).
 func wireTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
 
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newID() string { return fakekit.NewUUID() }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, v) }
 
 // writeError writes Gcore's error body.
 func writeError(w http.ResponseWriter, status int, class, msg string) {
@@ -421,19 +394,13 @@ func writeValidation(w http.ResponseWriter, msg string, fields map[string]any) {
 // decode reads a JSON body strictly into v: unknown fields, trailing data
 // and malformed JSON are a 400 ValidationError. It reports success.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := fakekit.ReadBody(r)
 	if err != nil {
 		writeValidation(w, "could not read the request body", nil)
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := fakekit.UnmarshalStrict(body, v); err != nil {
 		writeValidation(w, "invalid request body: "+err.Error(), nil)
-		return false
-	}
-	if dec.More() {
-		writeValidation(w, "invalid request body: trailing data", nil)
 		return false
 	}
 	return true

@@ -25,7 +25,7 @@ func (s *Server) handleBlockStorage(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, blockStoragePrefix)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.tokenValid(r.Header.Get("X-Auth-Token"), s.opt.Now()) {
+	if !s.tokenValid(r.Header.Get("X-Auth-Token")) {
 		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
 		return
 	}

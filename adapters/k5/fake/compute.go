@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 const (
@@ -25,15 +27,11 @@ var (
 	keypairNameRE = regexp.MustCompile(`^[A-Za-z0-9 _-]{1,255}$`)
 )
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var writeJSON = fakekit.WriteJSON
 
 // fault writes a Nova fault body: {"<name>": {"code": N, "message": "..."}}.
 func fault(w http.ResponseWriter, code int, name, format string, args ...any) {
-	writeJSON(w, code, map[string]any{name: map[string]any{"code": code, "message": fmt.Sprintf(format, args...)}})
+	fakekit.WriteNovaFault(w, code, name, fmt.Sprintf(format, args...))
 }
 
 func notFound(w http.ResponseWriter, format string, args ...any) {
@@ -61,7 +59,7 @@ func (s *Server) handleCompute(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.computeReqs++
-	if !s.tokenValid(r.Header.Get("X-Auth-Token"), s.opt.Now()) {
+	if !s.tokenValid(r.Header.Get("X-Auth-Token")) {
 		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
 		return
 	}
@@ -506,7 +504,7 @@ func (s *Server) createServer(w http.ResponseWriter, r *http.Request) {
 		s.volumes[v].attachedTo = srv.id
 		srv.attachments = append(srv.attachments, attachment{id: s.attachmentID(v), volumeID: v, device: fmt.Sprintf("/dev/vd%c", 'b'+i)})
 	}
-	srv.steps = []step{{at: now.Add(s.opt.BuildDelay), status: "ACTIVE", fn: func(sv *server) { sv.launched = sv.updated }}}
+	srv.steps.Set(now.Add(s.opt.BuildDelay), step{status: "ACTIVE", fn: func(sv *server) { sv.launched = sv.updated }})
 
 	w.Header().Set("Location", s.ComputeURL()+"/servers/"+srv.id)
 	writeJSON(w, http.StatusAccepted, map[string]any{"server": map[string]any{
@@ -553,7 +551,7 @@ func (s *Server) deleteServer(w http.ResponseWriter, id string) {
 	if srv.task != "deleting" {
 		now := s.opt.Now().UTC()
 		srv.task, srv.updated = "deleting", now
-		srv.steps = []step{{at: now.Add(s.opt.DeleteDelay), remove: true}}
+		srv.steps.Set(now.Add(s.opt.DeleteDelay), step{remove: true})
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -21,14 +21,13 @@
 package fake
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // Demo credentials and identifiers. They are constants of the fake, not
@@ -142,12 +141,11 @@ type Server struct {
 	// /v3/auth/tokens under it) and the compute host (/v2/{tenant_id}).
 	URL string
 
-	opt Options
-	hs  *httptest.Server
+	opt    Options
+	ln     *fakekit.Listener
+	tokens *fakekit.Tokens
 
 	mu          sync.Mutex
-	tokens      map[string]time.Time // token → expiry
-	tokenReqs   int
 	computeReqs int
 	maintenance bool
 	servers     map[string]*server
@@ -164,8 +162,8 @@ type Server struct {
 // with flavors, images, networks, zones, volumes and one key pair.
 func NewServer(opt Options) *Server {
 	s := NewHandler(opt)
-	s.hs = httptest.NewServer(s)
-	s.URL = s.hs.URL
+	s.ln = fakekit.Listen(s)
+	s.URL = s.ln.URL
 	return s
 }
 
@@ -204,7 +202,7 @@ func NewHandler(opt Options) *Server {
 	}
 	s := &Server{
 		opt:      opt,
-		tokens:   map[string]time.Time{},
+		tokens:   fakekit.NewTokens(opt.Now, opt.TokenTTL),
 		servers:  map[string]*server{},
 		keypairs: map[string]*keypair{},
 		volumes:  map[string]*volume{},
@@ -216,22 +214,14 @@ func NewHandler(opt Options) *Server {
 }
 
 // Close stops the listener (if NewServer started one).
-func (s *Server) Close() {
-	if s.hs != nil {
-		s.hs.Close()
-	}
-}
+func (s *Server) Close() { s.ln.Close() }
 
 // ComputeURL is the compute endpoint the token catalog advertises.
 func (s *Server) ComputeURL() string { return s.URL + "/v2/" + s.opt.ProjectID }
 
 // TokenRequests reports how many POST /v3/auth/tokens requests arrived
 // (accepted or not).
-func (s *Server) TokenRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenReqs
-}
+func (s *Server) TokenRequests() int { return s.tokens.Requests() }
 
 // ComputeRequests reports how many compute requests arrived.
 func (s *Server) ComputeRequests() int {
@@ -242,11 +232,7 @@ func (s *Server) ComputeRequests() int {
 
 // RevokeTokens makes every token issued so far invalid (401 on use), as if
 // they had died early.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
-}
+func (s *Server) RevokeTokens() { s.tokens.Revoke() }
 
 // SetMaintenance switches K5's documented maintenance behaviour on or off:
 // while on, server lists leave out the availability-zone information of
@@ -287,16 +273,10 @@ func (s *Server) ServerMetadata(id string) map[string]string {
 // Zones returns the configured zones.
 func (s *Server) Zones() []string { return slices.Clone(s.opt.Zones) }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	h := randomHex(16)
-	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
-}
+var (
+	randomHex = fakekit.RandomHex
+	newUUID   = fakekit.NewUUID
+)
 
 // ServeHTTP routes identity and compute requests.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

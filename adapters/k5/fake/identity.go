@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // keystoneTimeFormat is how K5's Keystone writes expires_at/issued_at.
@@ -34,16 +35,12 @@ type authRequest struct {
 	} `json:"auth"`
 }
 
-func keystoneError(w http.ResponseWriter, code int, title, msg string) {
-	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "title": title, "message": msg}})
-}
+var keystoneError = fakekit.WriteKeystoneError
 
 // handleToken is Keystone v3 POST /v3/auth/tokens, password method, project
 // scope: 201 with the token only in X-Subject-Token.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.tokenReqs++
-	s.mu.Unlock()
+	s.tokens.Counted()
 	if r.Method != http.MethodPost {
 		keystoneError(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The method is not allowed for the requested URL.")
 		return
@@ -80,12 +77,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	now := s.opt.Now().UTC()
-	exp := now.Add(s.opt.TokenTTL)
-	tok := "gAAAAA" + randomHex(32)
-	s.mu.Lock()
-	s.tokens[tok] = exp
-	s.mu.Unlock()
+	issued := s.tokens.Issue("gAAAAA"+randomHex(32), s.opt.ProjectID)
+	now, exp, tok := issued.Issued.UTC(), issued.Expires.UTC(), issued.ID
 
 	domain := map[string]any{"id": "d" + DemoUserID[1:], "name": s.opt.DomainName}
 	endpoint := func(service, url string) map[string]any {
@@ -122,8 +115,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, body)
 }
 
-// tokenValid reports whether tok is a live token. Callers hold s.mu.
-func (s *Server) tokenValid(tok string, now time.Time) bool {
-	exp, ok := s.tokens[tok]
-	return ok && now.Before(exp)
+// tokenValid reports whether tok is a live token.
+func (s *Server) tokenValid(tok string) bool {
+	_, ok := s.tokens.Valid(tok)
+	return ok
 }

@@ -1,15 +1,13 @@
 package fake
 
 import (
-	"crypto/ed25519"
-	"crypto/md5"
-	"crypto/rand"
 	"encoding/pem"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 type address struct {
@@ -26,8 +24,9 @@ type attachment struct {
 
 // step is one pending transition: at `at` the server takes status/task and
 // fn (if any) runs.
+// step is what a pending transition does: enter (status, task) and run
+// fn, or remove the server.
 type step struct {
-	at     time.Time
 	status string
 	task   string
 	fn     func(*server)
@@ -52,7 +51,7 @@ type server struct {
 	attachments  []attachment
 	bootVolumeID string
 	deleteBoot   bool
-	steps        []step
+	steps        fakekit.Steps[step]
 }
 
 type volume struct {
@@ -178,15 +177,14 @@ func (s *Server) lookup(id string) *server {
 // advance applies the due steps of srv; false when the server is gone.
 // Callers hold s.mu.
 func (s *Server) advance(srv *server, now time.Time) bool {
-	for len(srv.steps) > 0 && !now.Before(srv.steps[0].at) {
-		st := srv.steps[0]
-		srv.steps = srv.steps[1:]
+	for due := range srv.steps.Due(now) {
+		st := due.Do
 		if st.remove {
 			s.removeServer(srv)
 			return false
 		}
 		srv.status, srv.task = st.status, st.task
-		srv.updated = st.at.UTC()
+		srv.updated = due.At.UTC()
 		if st.fn != nil {
 			st.fn(srv)
 		}
@@ -218,7 +216,7 @@ func (s *Server) removeServer(srv *server) {
 func (s *Server) transition(srv *server, status, task string, delay time.Duration, final string, fn func(*server)) {
 	now := s.opt.Now().UTC()
 	srv.status, srv.task, srv.updated = status, task, now
-	srv.steps = []step{{at: now.Add(delay), status: final, task: "", fn: fn}}
+	srv.steps.Set(now.Add(delay), step{status: final, task: "", fn: fn})
 }
 
 // allServers returns live servers, newest first (Nova's default order).
@@ -263,21 +261,18 @@ func powerState(status string) int {
 	return 1
 }
 
-// generateKey makes an OpenSSH ed25519 key pair (fast, unlike RSA).
+// generateKey makes an OpenSSH ed25519 key pair (fast, unlike RSA): the
+// private key in OpenSSH's own PEM form.
 func generateKey() (public, private string, err error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := fakekit.GenerateKeyPair("Generated-by-Nova")
 	if err != nil {
 		return "", "", err
 	}
-	sp, err := ssh.NewPublicKey(pub)
+	block, err := ssh.MarshalPrivateKey(k.Private, "Generated-by-Nova")
 	if err != nil {
 		return "", "", err
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "Generated-by-Nova")
-	if err != nil {
-		return "", "", err
-	}
-	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " Generated-by-Nova", string(pem.EncodeToMemory(block)), nil
+	return k.PublicKey, string(pem.EncodeToMemory(block)), nil
 }
 
 // fingerprint is Nova's MD5 fingerprint of an OpenSSH public key; "" when
@@ -287,10 +282,5 @@ func fingerprint(publicKey string) string {
 	if err != nil {
 		return ""
 	}
-	sum := md5.Sum(pk.Marshal())
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02x", b)
-	}
-	return strings.Join(parts, ":")
+	return fakekit.MD5Fingerprint(pk.Marshal())
 }

@@ -2,17 +2,12 @@ package fake
 
 import (
 	"cmp"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/pem"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 func (s *Server) renderFlavor(f *flavor, detail bool) map[string]any {
@@ -189,39 +184,16 @@ func (s *Server) handleDeleteKeypair(w http.ResponseWriter, r *http.Request) {
 // fingerprint returns the OpenSSH SHA256 fingerprint of an authorized_keys
 // line, or "" when it is not one.
 func fingerprint(pub string) string {
-	f := strings.Fields(pub)
-	if len(f) < 2 || !strings.HasPrefix(f[0], "ssh-") && !strings.HasPrefix(f[0], "ecdsa-") {
+	typ, blob, err := fakekit.ParseAuthorizedKey(pub)
+	if err != nil || !strings.HasPrefix(typ, "ssh-") && !strings.HasPrefix(typ, "ecdsa-") {
 		return ""
 	}
-	blob, err := base64.StdEncoding.DecodeString(f[1])
-	if err != nil || len(blob) < 4 {
-		return ""
-	}
-	n := binary.BigEndian.Uint32(blob)
-	if int(n)+4 > len(blob) || string(blob[4:4+n]) != f[0] {
-		return ""
-	}
-	sum := sha256.Sum256(blob)
-	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
+	return fakekit.SHA256Fingerprint(blob)
 }
 
 // generateKey makes an ed25519 key pair: the public key as an
 // authorized_keys line, the private key as PKCS#8 PEM.
 func generateKey() (pub, priv string, err error) {
-	pk, sk, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return "", "", err
-	}
-	var blob []byte
-	for _, part := range [][]byte{[]byte("ssh-ed25519"), pk} {
-		blob = binary.BigEndian.AppendUint32(blob, uint32(len(part)))
-		blob = append(blob, part...)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(sk)
-	if err != nil {
-		return "", "", err
-	}
-	pub = "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " Generated-by-Nova"
-	priv = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	return pub, priv, nil
+	k, err := fakekit.GenerateKeyPair("Generated-by-Nova")
+	return k.PublicKey, k.PrivateKeyPEM, err
 }

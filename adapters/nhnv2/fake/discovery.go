@@ -36,17 +36,9 @@ func (s *Server) discoveryRoutes(m *http.ServeMux) {
 // Glance and Neutron, whose URLs carry no tenant.
 func (s *Server) tokenOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		it, ok := s.tokens[r.Header.Get("X-Auth-Token")]
-		if ok && !s.opt.Now().Before(it.expires) {
-			ok = false
-		}
-		s.mu.Unlock()
-		if !ok {
+		if _, ok := s.tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
 			w.Header().Set("WWW-Authenticate", "Keystone uri='"+s.URL+"'")
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
-				"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication.",
-			}})
+			unauthorized(w)
 			return
 		}
 		h(w, r)

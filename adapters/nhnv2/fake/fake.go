@@ -11,16 +11,15 @@
 package fake
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // Options configure a fake NHN server. Zero values pick the defaults.
@@ -74,37 +73,31 @@ type Server struct {
 	// URL+"/v2/{tenantId}/...".
 	URL string
 
-	opt Options
-	hs  *httptest.Server
-	mux *http.ServeMux
+	opt    Options
+	ln     *fakekit.Listener
+	mux    *http.ServeMux
+	tokens *fakekit.Tokens
 
-	mu            sync.Mutex
-	tokens        map[string]issuedToken
-	tokenRequests int
-	requests      []Request
-	servers       map[string]*server
-	deleted       map[string]*server // deleted servers, as DELETED (changes-since lists, markers)
-	flavors       []*flavor
-	images        map[string]string // id -> name
-	networks      []*network
-	ports         map[string]*port
-	secGroups     map[string]bool
-	volumes       map[string]*volume
-	keypairs      map[string]*keypair
-	keypairSeq    int
-	usedIPs       map[string]bool
-}
-
-type issuedToken struct {
-	tenant  string
-	expires time.Time
+	mu         sync.Mutex
+	requests   []Request
+	servers    map[string]*server
+	deleted    map[string]*server // deleted servers, as DELETED (changes-since lists, markers)
+	flavors    []*flavor
+	images     map[string]string // id -> name
+	networks   []*network
+	ports      map[string]*port
+	secGroups  map[string]bool
+	volumes    map[string]*volume
+	keypairs   map[string]*keypair
+	keypairSeq int
+	usedIPs    map[string]bool
 }
 
 // NewServer starts a fake NHN server on a loopback port. Close it when done.
 func NewServer(opt Options) *Server {
 	s := NewHandler(opt)
-	s.hs = httptest.NewServer(s)
-	s.URL = s.hs.URL
+	s.ln = fakekit.Listen(s)
+	s.URL = s.ln.URL
 	return s
 }
 
@@ -135,7 +128,7 @@ func NewHandler(opt Options) *Server {
 	}
 	s := &Server{
 		opt:       opt,
-		tokens:    map[string]issuedToken{},
+		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),
 		servers:   map[string]*server{},
 		deleted:   map[string]*server{},
 		images:    map[string]string{},
@@ -159,30 +152,18 @@ func (s *Server) SetURL(u string) {
 }
 
 // Close stops the listener started by NewServer.
-func (s *Server) Close() {
-	if s.hs != nil {
-		s.hs.Close()
-	}
-}
+func (s *Server) Close() { s.ln.Close() }
 
 // TenantID is the tenant the fake serves.
 func (s *Server) TenantID() string { return s.opt.TenantID }
 
 // TokenRequests reports how many POST /v2.0/tokens requests arrived
 // (successful or not).
-func (s *Server) TokenRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenRequests
-}
+func (s *Server) TokenRequests() int { return s.tokens.Requests() }
 
 // RevokeTokens makes every token issued so far invalid, as if they had
 // expired early: the next compute call with one answers 401.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
-}
+func (s *Server) RevokeTokens() { s.tokens.Revoke() }
 
 // Requests returns the recorded requests (Options.RecordRequests).
 func (s *Server) Requests() []Request {
@@ -260,22 +241,12 @@ func (s *Server) routes() {
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := r.Header.Get("X-Auth-Token")
-		s.mu.Lock()
-		it, ok := s.tokens[tok]
-		now := s.opt.Now()
-		if ok && !now.Before(it.expires) {
-			delete(s.tokens, tok)
-			ok = false
-		}
-		s.mu.Unlock()
+		it, ok := s.tokens.Valid(tok)
 		if tok == "" || !ok {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
-				"code": 401, "title": "Unauthorized",
-				"message": "The request you have made requires authentication.",
-			}})
+			unauthorized(w)
 			return
 		}
-		if r.PathValue("tenant") != it.tenant {
+		if r.PathValue("tenant") != it.Scope {
 			writeFault(w, http.StatusForbidden, "forbidden", "Project ID in the URL does not match the token's project.")
 			return
 		}
@@ -289,9 +260,7 @@ func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request)) http.
 }
 
 func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.tokenRequests++
-	s.mu.Unlock()
+	s.tokens.Counted()
 	var req struct {
 		Auth struct {
 			TenantID            string `json:"tenantId"`
@@ -317,19 +286,16 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 		writeKeystoneError(w, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 		return
 	}
-	now := s.opt.Now().UTC()
-	expires := now.Add(s.opt.TokenTTL)
-	id := randomHex(16)
+	tok := s.tokens.Issue(fakekit.RandomHex(16), s.opt.TenantID)
 	s.mu.Lock()
-	s.tokens[id] = issuedToken{tenant: s.opt.TenantID, expires: expires}
 	base := s.URL
 	s.mu.Unlock()
 	t := s.opt.TenantID
 	writeJSON(w, http.StatusOK, map[string]any{"access": map[string]any{
 		"token": map[string]any{
-			"id":        id,
-			"expires":   expires.Format(time.RFC3339),
-			"issued_at": now.Format("2006-01-02T15:04:05.000000"),
+			"id":        tok.ID,
+			"expires":   tok.Expires.UTC().Format(time.RFC3339),
+			"issued_at": tok.Issued.UTC().Format("2006-01-02T15:04:05.000000"),
 			"tenant": map[string]any{
 				"id": t, "name": "demo-project", "enabled": true,
 				"description": "", "project_domain": "NORMAL",
@@ -358,19 +324,16 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+var (
+	writeJSON          = fakekit.WriteJSON
+	writeFault         = fakekit.WriteNovaFault
+	writeKeystoneError = fakekit.WriteKeystoneError
+)
 
-// writeFault writes a Nova fault body: {"itemNotFound": {"code": 404, "message": "…"}}.
-func writeFault(w http.ResponseWriter, status int, name, message string) {
-	writeJSON(w, status, map[string]any{name: map[string]any{"code": status, "message": message}})
-}
-
-func writeKeystoneError(w http.ResponseWriter, status int, title, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "title": title, "message": message}})
+// unauthorized is keystonemiddleware's 401 for a missing, unknown or
+// expired token.
+func unauthorized(w http.ResponseWriter) {
+	writeKeystoneError(w, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 }
 
 func badRequest(w http.ResponseWriter, format string, args ...any) {
@@ -394,17 +357,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+var (
+	randomHex = fakekit.RandomHex
+	newUUID   = fakekit.NewUUID
+)

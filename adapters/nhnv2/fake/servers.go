@@ -13,18 +13,14 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 type nic struct {
 	NetworkName string
 	IP, MAC     string
 	PortID      string
-}
-
-// step is one pending transition, applied lazily once its time has come.
-type step struct {
-	at    time.Time
-	apply func(*server)
 }
 
 type server struct {
@@ -42,7 +38,7 @@ type server struct {
 	Terminated              time.Time // deleted servers only
 	ReservationID           string
 	EphemeralDiskSize       int
-	steps                   []step
+	steps                   fakekit.Steps[func(*server)] // pending transitions
 }
 
 func (s *Server) newServer(id, name, image, flavorID, zone, key string, groups []string, md map[string]string, created time.Time) *server {
@@ -78,24 +74,17 @@ func (s *Server) flavor(id string) *flavor {
 // advance applies every pending step whose time has come. It may delete sv
 // from s.servers (a completed delete). Callers hold s.mu.
 func (s *Server) advance(sv *server) {
-	now := s.opt.Now()
-	for len(sv.steps) > 0 && !sv.steps[0].at.After(now) {
-		st := sv.steps[0]
-		sv.steps = sv.steps[1:]
-		sv.Updated = st.at
-		st.apply(sv)
+	for st := range sv.steps.Due(s.opt.Now()) {
+		sv.Updated = st.At
+		st.Do(sv)
 	}
 }
 
 // schedule queues transitions, each delay after the previous one.
 func (s *Server) schedule(sv *server, delay time.Duration, fns ...func(*server)) {
-	at := s.opt.Now()
-	if n := len(sv.steps); n > 0 {
-		at = sv.steps[n-1].at
-	}
+	now := s.opt.Now()
 	for _, fn := range fns {
-		at = at.Add(delay)
-		sv.steps = append(sv.steps, step{at: at, apply: fn})
+		sv.steps.Then(now, delay, fn)
 	}
 }
 
@@ -125,7 +114,8 @@ func (s *Server) removeServer(sv *server) {
 	// DELETED with terminated_at, and they still serve as markers.
 	gone := *sv
 	gone.Status, gone.TaskState, gone.PowerState = "DELETED", "", 0
-	gone.NICs, gone.Floating, gone.steps = nil, "", nil
+	gone.NICs, gone.Floating = nil, ""
+	gone.steps.Clear()
 	gone.Terminated = sv.Updated
 	s.deleted[sv.ID] = &gone
 	for _, n := range sv.NICs {
@@ -427,7 +417,7 @@ func (s *Server) handleDeleteServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sv.TaskState != "deleting" {
-		sv.steps = nil
+		sv.steps.Clear()
 		sv.TaskState = "deleting"
 		sv.Updated = s.opt.Now()
 		s.schedule(sv, s.opt.DeleteDelay, func(sv *server) { s.removeServer(sv) })

@@ -13,19 +13,15 @@
 package fake
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // RefusalStyle is how the fake answers a request whose token is missing,
@@ -78,22 +74,20 @@ type Server struct {
 	// URL is the endpoint prefix, e.g. http://127.0.0.1:41234/compute.
 	URL string
 
-	opt  Options
-	http *http.Server
-	ln   net.Listener
+	opt    Options
+	ln     *fakekit.Listener
+	tokens *fakekit.Tokens
 
-	mu            sync.Mutex
-	tokens        map[string]time.Time
-	tokenRequests int
-	requests      int
-	instances     map[string]*instance
-	keyPairs      map[string]*keyPair
-	volumes       map[string]*volume
-	floating      map[string]string // floating IP -> instance ID ("" when free)
-	groups        map[string]bool
-	images        map[string]imageSeed
-	flavors       []flavorSeed
-	nextHost      int
+	mu        sync.Mutex
+	requests  int
+	instances map[string]*instance
+	keyPairs  map[string]*keyPair
+	volumes   map[string]*volume
+	floating  map[string]string // floating IP -> instance ID ("" when free)
+	groups    map[string]bool
+	images    map[string]imageSeed
+	flavors   []flavorSeed
+	nextHost  int
 }
 
 // PathPrefix is the path the fake serves the API under (the "/compute" of
@@ -104,14 +98,8 @@ const PathPrefix = "/compute"
 // Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opt Options) *Server {
 	s := NewHandler(opt)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("fake: listen on 127.0.0.1: %v", err))
-	}
-	s.ln = ln
-	s.URL = "http://" + ln.Addr().String() + PathPrefix
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(ln) }()
+	s.ln = fakekit.Listen(s)
+	s.URL = s.ln.URL + PathPrefix
 	return s
 }
 
@@ -135,7 +123,7 @@ func NewHandler(opt Options) *Server {
 	}
 	s := &Server{
 		opt:       opt,
-		tokens:    map[string]time.Time{},
+		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),
 		instances: map[string]*instance{},
 		keyPairs:  map[string]*keyPair{},
 		volumes:   map[string]*volume{},
@@ -158,21 +146,11 @@ func NewHandler(opt Options) *Server {
 }
 
 // Close stops a server started by NewServer.
-func (s *Server) Close() {
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = s.http.Shutdown(ctx)
-	}
-}
+func (s *Server) Close() { s.ln.Close() }
 
 // TokenRequests reports how many token requests (POST .../tokens) arrived,
 // refused ones included.
-func (s *Server) TokenRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenRequests
-}
+func (s *Server) TokenRequests() int { return s.tokens.Requests() }
 
 // Requests reports how many API requests other than token requests arrived.
 func (s *Server) Requests() int {
@@ -182,11 +160,7 @@ func (s *Server) Requests() int {
 }
 
 // ExpireTokens makes every issued token invalid, as if they had died early.
-func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
-}
+func (s *Server) ExpireTokens() { s.tokens.Revoke() }
 
 // InstanceStatus reports an instance's current TOAST status ("" when it
 // does not exist), for tests.
@@ -237,8 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFail(w, http.StatusOK, -3, "Permission denied : appkey is not valid")
 		return
 	}
-	exp, ok := s.tokens[r.Header.Get("X-Auth-Token")]
-	if !ok || !s.now().Before(exp) {
+	if _, ok := s.tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
 		s.refuse(w)
 		return
 	}
@@ -303,7 +276,7 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request, appKey stri
 	defer s.mu.Unlock()
 	switch r.Method {
 	case http.MethodPost:
-		s.tokenRequests++
+		s.tokens.Counted()
 		var req struct {
 			Auth struct {
 				Username string `json:"username"`
@@ -321,19 +294,16 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request, appKey stri
 			writeFail(w, http.StatusOK, 50401, "The request you have made requires authentication. (username or API password is wrong)")
 			return
 		}
-		id := newHex(16)
-		now := s.now()
-		exp := now.Add(s.opt.TokenTTL)
-		s.tokens[id] = exp
-		writeOK(w, map[string]any{"access": tokenBody(id, now, exp)})
+		tok := s.tokens.Issue(fakekit.RandomHex(16), "")
+		writeOK(w, map[string]any{"access": tokenBody(tok.ID, tok.Issued, tok.Expires)})
 	case http.MethodGet:
 		id := r.URL.Query().Get("id")
-		exp, ok := s.tokens[id]
-		if appKey != s.opt.AppKey || !ok || !s.now().Before(exp) {
+		tok, ok := s.tokens.Valid(id)
+		if appKey != s.opt.AppKey || !ok {
 			writeFail(w, http.StatusOK, 50404, "Could not find token")
 			return
 		}
-		writeOK(w, map[string]any{"access": tokenBody(id, exp.Add(-s.opt.TokenTTL), exp)})
+		writeOK(w, map[string]any{"access": tokenBody(id, tok.Issued, tok.Expires)})
 	default:
 		notFoundPage(w)
 	}
@@ -391,9 +361,7 @@ func (s *Server) flavor(id string) (flavorSeed, bool) {
 // Answers.
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json;charset=UTF-8", status, v)
 }
 
 func writeOK(w http.ResponseWriter, payload map[string]any) {
@@ -420,51 +388,15 @@ func notFoundPage(w http.ResponseWriter) {
 
 // decodeBody reads a JSON body; a body that is not JSON is resultCode -8.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	b, err := fakekit.ReadBody(r)
 	if err == nil {
 		err = json.Unmarshal(b, v)
 	}
 	if err != nil {
-		writeFail(w, http.StatusOK, -8, "JSON parsing error : "+jsonErrorText(err))
+		writeFail(w, http.StatusOK, -8, "JSON parsing error : "+fakekit.JSONErrorText(err))
 		return false
 	}
 	return true
 }
 
-func jsonErrorText(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syntax error at offset %d", se.Offset)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %s has the wrong type", te.Field)
-	}
-	return "unreadable body"
-}
-
-func itoa(n int) string { return fmt.Sprint(n) }
-
-func newHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func itoa(n int) string { return strconv.Itoa(n) }

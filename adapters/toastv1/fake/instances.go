@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 type instance struct {
@@ -93,7 +95,7 @@ func conflict(w http.ResponseWriter, action string, in *instance) {
 }
 
 func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, detail bool) {
-	ids := sortedKeys(s.instances)
+	ids := fakekit.SortedKeys(s.instances)
 	if id := r.URL.Query().Get("id"); id != "" {
 		if _, ok := s.instanceOr404(w, id); !ok {
 			return
@@ -116,7 +118,7 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, detail bo
 // with numbers as strings.
 func (s *Server) detailRow(in *instance) map[string]any {
 	addr := map[string]any{"macAddress": in.mac, "ipAddress": in.fixedIP, "version": "4"}
-	for _, ip := range sortedKeys(s.floating) {
+	for _, ip := range fakekit.SortedKeys(s.floating) {
 		if s.floating[ip] == in.id {
 			addr["floatingIpAddress"] = ip
 			break
@@ -326,7 +328,7 @@ func (s *Server) newInstance(name, flavor, image, zone, key string, rootGB int, 
 	host := s.nextHost
 	s.nextHost++
 	in := &instance{
-		id: newUUID(), name: name, flavor: flavor, image: image, zone: zone, keyName: key,
+		id: fakekit.NewUUID(), name: name, flavor: flavor, image: image, zone: zone, keyName: key,
 		fixedIP:  fmt.Sprintf("192.168.0.%d", host%250+3),
 		mac:      fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", host>>16&0xff, host>>8&0xff, host&0xff),
 		rootGB:   rootGB,
@@ -434,7 +436,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request, id string) {
 			conflict(w, req.Action, in)
 			return
 		}
-		img := imageSeed{id: newUUID(), name: name, minDisk: in.rootGB, windows: s.images[in.image].windows}
+		img := imageSeed{id: fakekit.NewUUID(), name: name, minDisk: in.rootGB, windows: s.images[in.image].windows}
 		s.images[img.id] = img
 		writeOK(w, map[string]any{"createdImage": map[string]any{"id": img.id, "name": img.name}})
 		return

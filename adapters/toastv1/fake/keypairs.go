@@ -1,19 +1,13 @@
 package fake
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"crypto/md5"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 type keyPair struct {
@@ -35,7 +29,7 @@ func (s *Server) getKeyPairs(w http.ResponseWriter, r *http.Request) {
 			"createdAt": kp.created.UTC().Format("2006-01-02T15:04:05.000000"),
 		})
 	} else {
-		for _, name := range sortedKeys(s.keyPairs) {
+		for _, name := range fakekit.SortedKeys(s.keyPairs) {
 			kp := s.keyPairs[name]
 			rows = append(rows, map[string]any{"name": kp.name, "publicKey": kp.publicKey, "fingerprint": kp.fingerprint})
 		}
@@ -99,62 +93,30 @@ func (s *Server) deleteKeyPair(w http.ResponseWriter, r *http.Request) {
 // generateKeyPair makes an ed25519 key: an OpenSSH public key, a PKCS#8 PEM
 // private key and an MD5 fingerprint as Nova prints it.
 func (s *Server) generateKeyPair(name string) *keyPair {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := fakekit.GenerateKeyPair("Generated-by-Nova")
 	if err != nil {
 		panic(fmt.Sprintf("fake: generate key: %v", err))
 	}
-	blob := sshString("ssh-ed25519")
-	blob = append(blob, sshString(string(pub))...)
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		panic(fmt.Sprintf("fake: marshal key: %v", err))
-	}
 	return &keyPair{
 		name:        name,
-		publicKey:   "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob) + " Generated-by-Nova",
-		privateKey:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		fingerprint: fingerprint(blob),
+		publicKey:   k.PublicKey,
+		privateKey:  k.PrivateKeyPEM,
+		fingerprint: fakekit.MD5Fingerprint(k.Blob),
 		created:     s.now(),
 	}
 }
 
-func sshString(s string) []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(len(s)))
-	return append(b, s...)
-}
+// keyTypes are the key types TOAST accepts.
+var keyTypes = []string{"ssh-rsa", "ssh-ed25519", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"}
 
-// parseAuthorizedKey checks "TYPE BASE64 [comment]" and that the blob names
-// the same key type.
+// parseAuthorizedKey checks "TYPE BASE64 [comment]", that TOAST accepts the
+// type and that the blob names the same key type.
 func parseAuthorizedKey(line string) ([]byte, error) {
-	fields := strings.Fields(line)
-	if len(fields) < 2 {
-		return nil, fmt.Errorf("not an OpenSSH public key")
+	if f := strings.Fields(line); len(f) >= 2 && !slices.Contains(keyTypes, f[0]) {
+		return nil, fmt.Errorf("unsupported key type %q", f[0])
 	}
-	switch fields[0] {
-	case "ssh-rsa", "ssh-ed25519", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521":
-	default:
-		return nil, fmt.Errorf("unsupported key type %q", fields[0])
-	}
-	blob, err := base64.StdEncoding.DecodeString(fields[1])
-	if err != nil {
-		return nil, fmt.Errorf("key data is not base64")
-	}
-	if len(blob) < 4 {
-		return nil, fmt.Errorf("key data is too short")
-	}
-	n := binary.BigEndian.Uint32(blob)
-	if uint64(n) > uint64(len(blob)-4) || !bytes.Equal(blob[4:4+n], []byte(fields[0])) {
-		return nil, fmt.Errorf("key data does not match key type %q", fields[0])
-	}
-	return blob, nil
+	_, blob, err := fakekit.ParseAuthorizedKey(line)
+	return blob, err
 }
 
-func fingerprint(blob []byte) string {
-	sum := md5.Sum(blob)
-	h := hex.EncodeToString(sum[:])
-	parts := make([]string, 0, len(sum))
-	for i := 0; i < len(h); i += 2 {
-		parts = append(parts, h[i:i+2])
-	}
-	return strings.Join(parts, ":")
-}
+func fingerprint(blob []byte) string { return fakekit.MD5Fingerprint(blob) }

@@ -1,5 +1,7 @@
 package driver
 
+import "context"
+
 // MarkerKey is the instance metadata key under which every create with a
 // request_id carries that ID to the vendor. The vendor then holds the
 // answer to "did the create with this ID happen?": a create whose outcome
@@ -52,4 +54,49 @@ func MarkerOf(in *Instance) string {
 		return ""
 	}
 	return in.Metadata[MarkerKey]
+}
+
+// MarkerFinder is implemented by adapters that can find the instance
+// carrying a request_id marker more cheaply than FindMarked's list by name
+// (for example with a vendor-side metadata filter).
+type MarkerFinder interface {
+	// FindMarked returns the instance named name whose metadata carries
+	// MarkerKey = requestID, nil (and no error) when the vendor certainly
+	// has none, or an error when the vendor could not be asked.
+	FindMarked(ctx context.Context, name, requestID string) (*Instance, error)
+}
+
+// FindMarked finds the instance a create with requestID made: the
+// adapter's own MarkerFinder, or every page of ListInstances narrowed by
+// the display name (which adapters push down to their vendor where they
+// can), checking each instance's marker. nil, nil means the vendor listed
+// everything and none carries it; any failed page is an error (the
+// instance may be on it).
+func FindMarked(ctx context.Context, a Adapter, name, requestID string) (*Instance, error) {
+	if requestID == "" {
+		return nil, nil
+	}
+	if f, ok := a.(MarkerFinder); ok {
+		return f.FindMarked(ctx, name, requestID)
+	}
+	marker := ""
+	for pages := 0; ; pages++ {
+		page, err := a.ListInstances(ctx, ListInstancesOptions{Filter: InstanceFilter{Name: name}, PageSize: 1000, Marker: marker})
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Instances {
+			if MarkerOf(&page.Instances[i]) == requestID {
+				in := page.Instances[i]
+				return &in, nil
+			}
+		}
+		if !page.More || len(page.Instances) == 0 {
+			return nil, nil
+		}
+		if pages >= 1000 {
+			return nil, Errorf(CodeUnavailable, "looking for the instance of request_id %s: more than 1000 pages of instances named %q", requestID, name)
+		}
+		marker = page.Instances[len(page.Instances)-1].ID
+	}
 }

@@ -392,7 +392,18 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 			out, err = create()
 			return err
 		}
-		out, err = s.idem.do(ctx, cl.name+"/"+req.GetRequestId(), fingerprint(req), create)
+		// Settling an unknown outcome asks the vendor for the instance
+		// carrying the request_id marker.
+		find := func() (*pb.Instance, error) {
+			in, err := backend(context.WithoutCancel(ctx), cl, func(ctx context.Context) (*driver.Instance, error) {
+				return driver.FindMarked(ctx, cl.adapter, dreq.Name, dreq.RequestID)
+			})
+			if err != nil || in == nil {
+				return nil, err
+			}
+			return s.instanceOut(context.WithoutCancel(ctx), cl, in), nil
+		}
+		out, err = s.idem.do(ctx, attempt{key: cl.name + "/" + req.GetRequestId(), fp: fingerprint(req), create: create, find: find})
 		return err
 	})
 	return out, err

@@ -64,7 +64,12 @@ type Options struct {
 	// fill Instance.flavor_details when nothing is cached yet (default 2s);
 	// past it the instance is answered without them.
 	FlavorWait time.Duration
-	Now        func() time.Time
+	// CreateSettle is how long after a create with an unknown outcome
+	// ended the gateway waits before it believes the vendor's "no instance
+	// carries this request_id" and creates again (default 3s): the vendor
+	// may still be acting on a request it received as the connection broke.
+	CreateSettle time.Duration
+	Now          func() time.Time
 	// Guard authenticates callers and holds the per-cloud roles (viewer,
 	// operator, admin); nil serves every caller.
 	Guard *auth.Guard
@@ -151,8 +156,16 @@ func New(opt Options) (*Server, error) {
 	if s.state == nil {
 		s.state = state.NewMemory(state.MemoryOptions{TTL: opt.IdempotencyTTL, MaxEntries: opt.IdempotencyMaxEntries, Now: opt.Now})
 	}
-	s.idem = &idempotency{st: s.state, log: opt.Logger}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	if opt.CreateSettle <= 0 {
+		opt.CreateSettle = 3 * time.Second
+	}
+	s.idem = &idempotency{st: s.state, log: opt.Logger, durable: s.state.Kind() != "memory", settle: opt.CreateSettle,
+		background: func(job func(context.Context)) {
+			if s.bgCtx.Err() == nil {
+				s.bg.Go(func() { job(s.bgCtx) })
+			}
+		}}
 	for i, c := range opt.Clouds {
 		if !CloudNamePattern.MatchString(c.Name) {
 			return nil, fmt.Errorf("clouds[%d]: name %q does not match %s", i, c.Name, CloudNamePattern)

@@ -48,7 +48,7 @@ type bare struct{ driver.Adapter }
 
 func newServer(t *testing.T, clouds ...Cloud) *Server {
 	t.Helper()
-	s, err := New(Options{Clouds: clouds, WatchInterval: 5 * time.Millisecond})
+	s, err := New(Options{Clouds: clouds, WatchInterval: 5 * time.Millisecond, CreateSettle: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,16 +434,21 @@ func TestCreateOutcomes(t *testing.T) {
 	if _, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a1", "x")); err != nil {
 		t.Fatalf("retry after a definite refusal: %v", err)
 	}
-	// A create with an unknown outcome is not repeated under the same ID.
+	// A create with an unknown outcome that made nothing is made again
+	// under the same ID once the vendor shows no instance with its marker:
+	// one instance in all.
 	cc2 := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeUnavailable, Message: "connection reset"}}
 	s2 := newServer(t, Cloud{Name: "a", Adapter: cc2})
 	_, _ = s2.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a2", "x"))
-	_, err := s2.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a2", "x"))
-	if status.Code(err) != codes.FailedPrecondition || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
-		t.Errorf("retry after an unknown outcome: %v", err)
+	in, err := s2.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-0000000000a2", "x"))
+	if err != nil {
+		t.Fatalf("retry after an unknown outcome that made nothing: %v", err)
 	}
-	if cc2.n.Load() != 1 {
-		t.Errorf("%d creates, want 1", cc2.n.Load())
+	if cc2.n.Load() != 2 {
+		t.Errorf("%d creates, want 2 (the lost one and the one made again)", cc2.n.Load())
+	}
+	if n := countMarked(t, cc2.Adapter, "6f1c8e0a-0000-4000-8000-0000000000a2"); n != 1 || in.GetName() == "" {
+		t.Errorf("%d instances carry the request_id, want 1 (%s)", n, in.GetName())
 	}
 }
 
@@ -556,15 +561,17 @@ func TestIdempotencyForgetsAfterTTLAndBound(t *testing.T) {
 		t.Fatalf("%d creates within the TTL, want 1", cc.n.Load())
 	}
 	now.Add(int64(2 * time.Hour))
+	// The record is gone after the TTL; the in-process store then asks
+	// the vendor, which still holds the instance with the marker.
 	mk("6f1c8e0a-0000-4000-8000-000000000001")
-	if cc.n.Load() != 2 {
-		t.Fatalf("%d creates after the TTL, want 2", cc.n.Load())
+	if cc.n.Load() != 1 {
+		t.Fatalf("%d creates after the TTL, want 1: the vendor has the instance with this request_id", cc.n.Load())
 	}
 	mk("6f1c8e0a-0000-4000-8000-000000000002")
 	mk("6f1c8e0a-0000-4000-8000-000000000003") // the bound of 2 evicts k1
 	mk("6f1c8e0a-0000-4000-8000-000000000001")
-	if cc.n.Load() != 5 {
-		t.Errorf("%d creates, want 5: k1 should have been evicted by the size bound", cc.n.Load())
+	if cc.n.Load() != 3 {
+		t.Errorf("%d creates, want 3: k1, evicted by the size bound, is found at the vendor", cc.n.Load())
 	}
 	if n := s.state.(*state.Memory).Len(); n > 2 {
 		t.Errorf("%d entries kept, bound is 2", n)

@@ -32,7 +32,7 @@ func replicas(t *testing.T, n int, vendor *countingCreate) ([]*Server, *redistes
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		s, err := New(Options{Clouds: []Cloud{{Name: "a", Adapter: shared{vendor}}}, State: st})
+		s, err := New(Options{Clouds: []Cloud{{Name: "a", Adapter: shared{vendor}}}, State: st, CreateSettle: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,16 +92,31 @@ func TestReplicasShareOutcomes(t *testing.T) {
 	if _, err := rs[1].CreateInstance(context.Background(), createReq("r1", "x")); err != nil {
 		t.Fatalf("retry on the other replica after a definite refusal: %v", err)
 	}
-	// Unknown on one replica: the other does not create again.
+	// Unknown on one replica, and the vendor shows nothing with the
+	// marker: the other replica makes it, once.
 	cc2 := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeUnavailable, Message: "connection reset"}}
 	rs2, _ := replicas(t, 2, cc2)
 	_, _ = rs2[0].CreateInstance(context.Background(), createReq("r2", "x"))
-	_, err := rs2[1].CreateInstance(context.Background(), createReq("r2", "x"))
-	if status.Code(err) != codes.FailedPrecondition || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
+	if _, err := rs2[1].CreateInstance(context.Background(), createReq("r2", "x")); err != nil {
 		t.Errorf("retry on the other replica after an unknown outcome: %v", err)
 	}
-	if cc2.n.Load() != 1 {
-		t.Errorf("%d creates after an unknown outcome, want 1", cc2.n.Load())
+	if n := countMarked(t, cc2.Adapter, createReq("r2", "x").GetRequestId()); n != 1 {
+		t.Errorf("%d instances carry the request_id, want 1", n)
+	}
+	// Made, but the answer was lost: the other replica answers with that
+	// instance and creates nothing.
+	lc := &lostCreate{Adapter: seeded()}
+	rs3, _ := replicas(t, 2, &countingCreate{Adapter: lc})
+	_, err := rs3[0].CreateInstance(context.Background(), createReq("r3", "x"))
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("the lost answer: %v", err)
+	}
+	in, err := rs3[1].CreateInstance(context.Background(), createReq("r3", "x"))
+	if err != nil || in.GetName() != "clouds/a/instances/"+lc.made[0] {
+		t.Fatalf("retry on the other replica: %v %v, want the instance made (%v)", in.GetName(), err, lc.made)
+	}
+	if len(lc.made) != 1 {
+		t.Errorf("%d instances made, want 1", len(lc.made))
 	}
 }
 

@@ -33,6 +33,7 @@ type memEntry struct {
 	rec     Record
 	done    chan struct{} // closed when the record stops being Pending
 	expires time.Time
+	at      time.Time // when rec.Status was set
 }
 
 var _ Store = (*Memory)(nil)
@@ -74,51 +75,89 @@ func (m *Memory) Claim(_ context.Context, key string, fp []byte) (Lease, *Record
 	defer m.mu.Unlock()
 	m.evictLocked()
 	if e, ok := m.entries[key]; ok {
-		r := e.rec
-		return nil, &r, nil
+		return nil, m.recordLocked(e), nil
 	}
 	e := &memEntry{rec: Record{Status: Pending, Fingerprint: append([]byte(nil), fp...)},
-		done: make(chan struct{}), expires: m.now().Add(m.ttl)}
+		done: make(chan struct{}), expires: m.now().Add(m.ttl), at: m.now()}
 	m.entries[key] = e
 	m.order = append(m.order, key)
-	return &memLease{m: m, key: key, e: e}, nil, nil
+	return &memLease{m: m, key: key, e: e, done: e.done}, nil, nil
+}
+
+func (m *Memory) recordLocked(e *memEntry) *Record {
+	r := e.rec
+	r.Age = m.now().Sub(e.at)
+	return &r
+}
+
+// Reclaim implements Requests.
+func (m *Memory) Reclaim(ctx context.Context, key string, fp []byte) (Lease, *Record, error) {
+	m.mu.Lock()
+	e, ok := m.entries[key]
+	if ok && e.rec.Status == Unknown && string(e.rec.Fingerprint) == string(fp) {
+		e.rec.Status, e.rec.Detail = Pending, ""
+		e.done, e.at = make(chan struct{}), m.now()
+		m.mu.Unlock()
+		return &memLease{m: m, key: key, e: e, done: e.done}, nil, nil
+	}
+	m.mu.Unlock()
+	return m.Claim(ctx, key, fp)
 }
 
 // Wait implements Requests.
 func (m *Memory) Wait(ctx context.Context, key string) (*Record, error) {
 	m.mu.Lock()
 	e, ok := m.entries[key]
+	var done chan struct{}
+	if ok {
+		done = e.done
+	}
 	m.mu.Unlock()
 	if !ok {
 		return nil, nil
 	}
-	select {
-	case <-e.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		m.mu.Lock()
+		if cur, ok := m.entries[key]; !ok || cur != e {
+			m.mu.Unlock()
+			return nil, nil // released (or evicted): the caller may claim
+		}
+		if e.rec.Status != Pending {
+			defer m.mu.Unlock()
+			return m.recordLocked(e), nil
+		}
+		done = e.done // reclaimed meanwhile: wait for the new owner
+		m.mu.Unlock()
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur, ok := m.entries[key]; !ok || cur != e {
-		return nil, nil // released (or evicted): the caller may claim
-	}
-	r := e.rec
-	return &r, nil
 }
 
 type memLease struct {
 	m    *Memory
 	key  string
 	e    *memEntry
+	done chan struct{} // the entry's done channel when this lease was made
 	once sync.Once
 }
+
+// mine reports whether the lease still owns its entry (not reclaimed by
+// another since).
+func (l *memLease) mine() bool { return l.m.entries[l.key] == l.e && l.e.done == l.done }
 
 func (l *memLease) Finish(_ context.Context, status Status, result []byte, detail string) error {
 	l.once.Do(func() {
 		l.m.mu.Lock()
+		defer l.m.mu.Unlock()
+		if !l.mine() || l.e.rec.Status != Pending {
+			return
+		}
 		l.e.rec.Status, l.e.rec.Result, l.e.rec.Detail = status, result, detail
-		l.m.mu.Unlock()
-		close(l.e.done)
+		l.e.at = l.m.now()
+		close(l.done)
 	})
 	return nil
 }
@@ -126,11 +165,12 @@ func (l *memLease) Finish(_ context.Context, status Status, result []byte, detai
 func (l *memLease) Release(context.Context) error {
 	l.once.Do(func() {
 		l.m.mu.Lock()
-		if l.m.entries[l.key] == l.e {
-			delete(l.m.entries, l.key)
+		defer l.m.mu.Unlock()
+		if !l.mine() || l.e.rec.Status != Pending {
+			return
 		}
-		l.m.mu.Unlock()
-		close(l.e.done)
+		delete(l.m.entries, l.key)
+		close(l.done)
 	})
 	return nil
 }

@@ -197,34 +197,46 @@ func token() string {
 	return hex.EncodeToString(b)
 }
 
-// peekScript reads a record (KEYS[1]) and, in mode "claim", creates it
-// pending with a lease (KEYS[2]) when there is none. A pending record
-// without its lease is turned unknown: its owner is gone.
+// peekScript reads a record (KEYS[1]) and, in modes "claim" and
+// "reclaim", creates it pending with a lease (KEYS[2]) when there is none.
+// A pending record without its lease is turned unknown: its owner is gone.
+// In mode "reclaim" an unknown record with the same fingerprint is taken
+// over: pending again, under the new owner and lease.
 //
 // ARGV: mode, fingerprint, owner token, lease ms, ttl ms, lapsed detail.
-// Reply: {"claimed"} | {"none"} | {status, fingerprint, result, detail}.
+// Reply: {"claimed"} | {"none"} | {status, fingerprint, result, detail, age ms}.
+// Times are the Redis server's (TIME).
 var peekScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then
-  if ARGV[1] ~= 'claim' then return {'none'} end
-  redis.call('HSET', KEYS[1], 'status', 'pending', 'fp', ARGV[2], 'owner', ARGV[3])
+  if ARGV[1] == 'peek' then return {'none'} end
+  redis.call('HSET', KEYS[1], 'status', 'pending', 'fp', ARGV[2], 'owner', ARGV[3], 'at', now)
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
   return {'claimed'}
 end
 if st == 'pending' and redis.call('EXISTS', KEYS[2]) == 0 then
-  redis.call('HSET', KEYS[1], 'status', 'unknown', 'detail', ARGV[6])
+  redis.call('HSET', KEYS[1], 'status', 'unknown', 'detail', ARGV[6], 'at', now)
   st = 'unknown'
 end
-local f = redis.call('HMGET', KEYS[1], 'fp', 'result', 'detail')
-return {st, f[1] or '', f[2] or '', f[3] or ''}
+local f = redis.call('HMGET', KEYS[1], 'fp', 'result', 'detail', 'at')
+if ARGV[1] == 'reclaim' and st == 'unknown' and f[1] == ARGV[2] then
+  redis.call('HSET', KEYS[1], 'status', 'pending', 'owner', ARGV[3], 'detail', '', 'at', now)
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+  return {'claimed'}
+end
+return {st, f[1] or '', f[2] or '', f[3] or '', tostring(now - (tonumber(f[4] or now) or now))}
 `)
 
 // finishScript stores the owner's final record. ARGV: owner, status,
 // result, detail. A record that is no longer the owner's is left alone.
 var finishScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'result', ARGV[3], 'detail', ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'result', ARGV[3], 'detail', ARGV[4], 'at', now)
 redis.call('DEL', KEYS[2])
 return 1
 `)
@@ -256,11 +268,14 @@ func (r *Redis) peek(ctx context.Context, key, mode string, fp []byte, owner str
 }
 
 func recordOf(res []any) (*Record, error) {
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return nil, fmt.Errorf("request record: %w: unexpected reply %v", ErrUnavailable, res)
 	}
 	s := func(i int) string { v, _ := res[i].(string); return v }
 	rec := &Record{Status: Status(s(0)), Fingerprint: []byte(s(1)), Detail: s(3)}
+	if ms, err := strconv.ParseInt(s(4), 10, 64); err == nil && ms > 0 {
+		rec.Age = time.Duration(ms) * time.Millisecond
+	}
 	if v := s(2); v != "" {
 		rec.Result = []byte(v)
 	}
@@ -273,8 +288,17 @@ func recordOf(res []any) (*Record, error) {
 
 // Claim implements Requests.
 func (r *Redis) Claim(ctx context.Context, key string, fp []byte) (Lease, *Record, error) {
+	return r.claim(ctx, key, "claim", fp)
+}
+
+// Reclaim implements Requests.
+func (r *Redis) Reclaim(ctx context.Context, key string, fp []byte) (Lease, *Record, error) {
+	return r.claim(ctx, key, "reclaim", fp)
+}
+
+func (r *Redis) claim(ctx context.Context, key, mode string, fp []byte) (Lease, *Record, error) {
 	owner := token()
-	res, err := r.peek(ctx, key, "claim", fp, owner)
+	res, err := r.peek(ctx, key, mode, fp, owner)
 	if err != nil {
 		return nil, nil, err
 	}

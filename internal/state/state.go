@@ -66,6 +66,10 @@ type Record struct {
 	// Detail says why the outcome is Unknown (no secret: the server puts
 	// the error's message there, never the request).
 	Detail string
+	// Age is how long ago the record took its current status (for an
+	// Unknown record: how long ago the attempt ended or its owner was
+	// found gone), on the store's clock.
+	Age time.Duration
 }
 
 // LeaseLapsedDetail is the Detail of a record whose owner stopped renewing
@@ -88,6 +92,12 @@ type Requests interface {
 	// expired): the caller may then Claim. It returns ctx's error when ctx
 	// ends first.
 	Wait(ctx context.Context, key string) (*Record, error)
+	// Reclaim is Claim that also takes over an Unknown record with the
+	// same fingerprint (turning it Pending under the caller's new lease),
+	// so that the caller can settle the outcome by asking the vendor; the
+	// earlier owner's late Finish is then ignored. Any other existing
+	// record is returned as by Claim.
+	Reclaim(ctx context.Context, key string, fingerprint []byte) (Lease, *Record, error)
 }
 
 // Lease is a claimed request record. While it is held (neither Finish nor

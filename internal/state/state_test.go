@@ -418,3 +418,98 @@ func TestLoginGate(t *testing.T) {
 		})
 	}
 }
+
+// TestReclaim: an Unknown record is taken over by one reclaimer (same
+// fingerprint only), waiters wait for the new owner, the earlier owner's
+// late Finish no longer counts, and Age tells how long ago the status was
+// set.
+func TestReclaim(t *testing.T) {
+	for name, mk := range fleets {
+		t.Run(name, func(t *testing.T) {
+			st := mk(t, 3)
+			ctx := ctxT(t)
+			fp := []byte("fp")
+			first, _, err := st[0].Claim(ctx, "c/re", fp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := first.Finish(ctx, Unknown, nil, "reset"); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(120 * time.Millisecond)
+			_, rec, err := st[1].Claim(ctx, "c/re", fp)
+			if err != nil || rec == nil || rec.Status != Unknown || rec.Age < 100*time.Millisecond || rec.Age > 10*time.Second {
+				t.Fatalf("claim of the unknown record: %+v %v (want Unknown, Age about 120ms)", rec, err)
+			}
+			// Another fingerprint cannot take it over.
+			if l, rec, err := st[1].Reclaim(ctx, "c/re", []byte("other")); l != nil || err != nil || rec == nil || rec.Status != Unknown {
+				t.Fatalf("reclaim with another fingerprint: %v %+v %v", l, rec, err)
+			}
+			var owners atomic.Int32
+			var leases = make(chan Lease, 30)
+			var wg sync.WaitGroup
+			for i := range 30 {
+				wg.Go(func() {
+					l, rec, err := st[i%3].Reclaim(ctx, "c/re", fp)
+					if err != nil {
+						t.Error(err)
+					}
+					if l != nil {
+						owners.Add(1)
+						leases <- l
+					} else if rec == nil || rec.Status != Pending {
+						t.Errorf("a losing reclaimer got %+v, want Pending", rec)
+					}
+				})
+			}
+			wg.Wait()
+			if n := owners.Load(); n != 1 {
+				t.Fatalf("%d reclaim owners, want 1", n)
+			}
+			owner := <-leases
+			got := make(chan *Record, 1)
+			go func() {
+				r, err := st[2].Wait(ctx, "c/re")
+				if err != nil {
+					t.Error(err)
+				}
+				got <- r
+			}()
+			time.Sleep(50 * time.Millisecond)
+			// The first owner's late answer is ignored: the record is the
+			// reclaimer's now.
+			_ = first.Finish(ctx, Succeeded, []byte("late"), "")
+			select {
+			case r := <-got:
+				t.Fatalf("waiter returned %+v before the reclaimer finished", r)
+			case <-time.After(50 * time.Millisecond):
+			}
+			if err := owner.Finish(ctx, Succeeded, []byte("found"), ""); err != nil {
+				t.Fatal(err)
+			}
+			if r := <-got; r == nil || r.Status != Succeeded || string(r.Result) != "found" {
+				t.Fatalf("waiter got %+v, want the reclaimer's result", r)
+			}
+			// Reclaim of a missing record claims it; of a finished one reads it.
+			if l, r, err := st[0].Reclaim(ctx, "c/fresh", fp); l == nil || r != nil || err != nil {
+				t.Fatalf("reclaim of no record: %v %+v %v", l, r, err)
+			}
+			if l, r, err := st[0].Reclaim(ctx, "c/re", fp); l != nil || err != nil || r.Status != Succeeded {
+				t.Fatalf("reclaim of a succeeded record: %v %+v %v", l, r, err)
+			}
+			// A reclaimer that releases leaves no record.
+			l, _, _ := st[0].Claim(ctx, "c/rel", fp)
+			_ = l.Finish(ctx, Unknown, nil, "x")
+			l, _, _ = st[1].Reclaim(ctx, "c/rel", fp)
+			if l == nil {
+				t.Fatal("no reclaim lease")
+			}
+			if err := l.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := st[2].Wait(ctx, "c/rel"); r != nil || err != nil {
+				t.Fatalf("after the reclaimer's release: %+v %v", r, err)
+			}
+		})
+	}
+}

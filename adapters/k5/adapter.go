@@ -92,6 +92,8 @@ type Adapter struct {
 	secrets  *redact.Set // the password and recent tokens, masked in every error and log
 	// endpoints says which catalog endpoints may receive the token.
 	endpoints *backendhttp.EndpointPolicy
+	// snaps keeps recent server lists for paging (listsnap.go).
+	snaps *snapshots
 }
 
 // Compile-time checks of the interfaces the k5 dialect implements. K5 has
@@ -135,7 +137,7 @@ func New(cfg Config) (*Adapter, error) {
 			return nil, driver.Errorf(driver.CodeInvalidArgument, "k5 cloud %q: config field %s must be an http(s) URL, got %q", cfg.Name, field, raw)
 		}
 	}
-	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, client: cfg.HTTPClient}
+	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, client: cfg.HTTPClient, snaps: newSnapshots(cfg.Now)}
 	var err error
 	if a.endpoints, err = backendhttp.NewEndpointPolicy(cfg.Name, cfg.IdentityEndpoint, cfg.AllowedEndpointHosts); err != nil {
 		return nil, driver.Errorf(driver.CodeInvalidArgument, "k5 cloud %q: %v", cfg.Name, err)

@@ -98,8 +98,12 @@ func toInstance(s *k5Server) driver.Instance {
 
 // ListInstances lists servers with K5's documented filters pushed down
 // (changes-since, image, flavor, name, status), then pages locally: K5's
-// guide documents no limit/marker for servers.
+// guide documents no limit/marker for servers. Pages after the first are
+// cut from the first page's list while it is fresh (listsnap.go).
 func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOptions) (*driver.InstancePage, error) {
+	if page, ok := a.snaps.page(opts); ok {
+		return page, nil
+	}
 	f := opts.Filter
 	lo := servers.ListOpts{Image: f.ImageID, Flavor: f.FlavorID, Status: states.PushdownStatus(f.State)}
 	if !f.ChangesSince.IsZero() {
@@ -154,7 +158,8 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	for i := range list {
 		all = append(all, toInstance(&list[i]))
 	}
-	return driver.PageLocally(all, opts), nil
+	whole := driver.PageLocally(all, driver.ListInstancesOptions{Filter: opts.Filter})
+	return a.snaps.put(whole.Instances, opts), nil
 }
 
 // unplacedStatuses are the K5 (Nova) statuses of servers that may have no

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -40,57 +39,18 @@ var states = nova.NewStates(nova.Overrides{})
 
 func mapState(status, task string) driver.State { return states.State(status, task) }
 
+// converter reads K5's server bodies: the guide's fixed addresses carry
+// no OS-EXT-IPS:type, so an untyped address is fixed.
+var converter = nova.Converter{States: states, UntypedAddress: driver.AddressFixed}
+
 func toInstance(s *k5Server) driver.Instance {
-	in := driver.Instance{
-		ID:           s.ID,
-		Name:         s.Name,
-		VendorStatus: s.Status,
-		TaskState:    s.TaskState,
-		State:        mapState(s.Status, s.TaskState),
-		FlavorID:     s.Flavor.ID,
-		ImageID:      s.Image.ID,
-		Zone:         s.AvailabilityZone,
-		KeyName:      s.KeyName,
-		Created:      s.Created.Time,
-		Updated:      s.Updated.Time,
-		Launched:     s.LaunchedAt.Time,
-	}
-	nets := make([]string, 0, len(s.Addresses))
-	n := 0
-	for name, list := range s.Addresses {
-		nets = append(nets, name)
-		n += len(list)
-	}
-	sort.Strings(nets)
-	if n > 0 {
-		in.Addresses = make([]driver.Address, 0, n)
-	}
-	for _, name := range nets {
-		for _, m := range s.Addresses[name] {
-			addr := driver.Address{Network: name, IP: m.Addr, MAC: m.MAC, Type: driver.AddressFixed}
-			if m.Version == 4 || m.Version == 6 {
-				addr.Version = int(m.Version)
-			}
-			if m.Type == "floating" {
-				addr.Type = driver.AddressFloating
-			}
-			in.Addresses = append(in.Addresses, addr)
-		}
-	}
-	for _, g := range s.SecurityGroups {
-		if g.Name != "" && !slices.Contains(in.SecurityGroups, g.Name) {
-			in.SecurityGroups = append(in.SecurityGroups, g.Name)
-		}
-	}
-	for _, v := range s.AttachedVolumes {
-		in.VolumeIDs = append(in.VolumeIDs, v.ID)
-	}
-	if len(s.Metadata) > 0 {
+	in := converter.Instance(s)
+	if in.Metadata != nil {
 		// The Windows administrator password K5 takes as metadata is a
 		// secret: never echo it back on reads.
-		delete(s.Metadata, adminPassMetaKey)
-		if len(s.Metadata) > 0 {
-			in.Metadata = s.Metadata // decoded for this instance alone
+		delete(in.Metadata, adminPassMetaKey)
+		if len(in.Metadata) == 0 {
+			in.Metadata = nil
 		}
 	}
 	return in

@@ -117,3 +117,34 @@ func simpleString(b []byte) (string, bool) {
 	}
 	return string(inner), true
 }
+
+// Server is the part of a server body (List details, Show, Update server)
+// every Nova-derived API answers, decoded in one typed pass instead of
+// through gophercloud's servers.Server (generic maps for flavor, image,
+// addresses and security groups, and a map round trip in Extract). It is
+// at least as tolerant: any Nova timestamp shape (Time: an unreadable one
+// is zero instead of failing the read), "image" as an object or "" (Ref),
+// address versions as numbers or numeric strings (Int). A dialect embeds
+// it and adds its own extension attributes.
+type Server struct {
+	ID               string               `json:"id"`
+	Name             string               `json:"name"`
+	Status           string               `json:"status"`
+	TaskState        string               `json:"OS-EXT-STS:task_state"` // null: ""
+	Flavor           Ref                  `json:"flavor"`
+	Image            Ref                  `json:"image"`
+	AvailabilityZone string               `json:"OS-EXT-AZ:availability_zone"`
+	KeyName          string               `json:"key_name"`
+	Created          Time                 `json:"created"`
+	Updated          Time                 `json:"updated"`
+	LaunchedAt       Time                 `json:"OS-SRV-USG:launched_at"`
+	TerminatedAt     Time                 `json:"OS-SRV-USG:terminated_at"`
+	Addresses        map[string][]Address `json:"addresses"`
+	Metadata         map[string]string    `json:"metadata"`
+	SecurityGroups   []struct {
+		Name string `json:"name"`
+	} `json:"security_groups"`
+	AttachedVolumes []struct {
+		ID string `json:"id"`
+	} `json:"os-extended-volumes:volumes_attached"`
+}

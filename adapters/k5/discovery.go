@@ -3,16 +3,14 @@ package k5
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v2/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -95,7 +93,7 @@ func (a *Adapter) GetImage(ctx context.Context, id string) (*driver.Image, error
 // {blockstoragev2}/volumes/detail (guide 2.1.6.4).
 func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 	var out []driver.Volume
-	err := a.tokens.Do(ctx, func(err error) bool { return gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) },
+	err := a.tokens.Do(ctx, nova.IsUnauthorized,
 		func(ctx context.Context, tok tokensource.Token) error {
 			s, _ := tok.Catalog.(session)
 			if s.blockStorage == "" {
@@ -108,26 +106,9 @@ func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 			}
 			sc := &gophercloud.ServiceClient{ProviderClient: a.provider, Endpoint: s.blockStorage,
 				ResourceBase: s.blockStorage, MoreHeaders: map[string]string{"X-Auth-Token": tok.Value}}
-			pages, err := volumes.List(sc, volumes.ListOpts{}).AllPages(ctx)
-			if err != nil {
-				return err
-			}
-			vs, err := volumes.ExtractVolumes(pages)
-			if err != nil {
-				return err
-			}
-			out = out[:0]
-			for _, v := range vs {
-				dv := driver.Volume{ID: v.ID, Name: v.Name, Status: v.Status, SizeGB: v.Size, Type: v.VolumeType,
-					Zone: v.AvailabilityZone, Bootable: strings.EqualFold(v.Bootable, "true")}
-				for _, at := range v.Attachments {
-					if at.ServerID != "" {
-						dv.AttachedTo = append(dv.AttachedTo, at.ServerID)
-					}
-				}
-				out = append(out, dv)
-			}
-			return nil
+			var err error
+			out, err = nova.ListVolumes(ctx, sc)
+			return err
 		})
 	if err != nil {
 		return nil, a.secrets.Error(a.classify(ctx, "list volumes", err))

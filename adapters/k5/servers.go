@@ -392,23 +392,17 @@ func (a *Adapter) imageMinDisk(ctx context.Context, imageID string) (int, error)
 
 // DeleteInstance deletes a server (204).
 func (a *Adapter) DeleteInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "DeleteInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Delete(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "DeleteInstance", nova.Act(id, servers.Delete))
 }
 
 // StartInstance is action os-start.
 func (a *Adapter) StartInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "StartInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Start(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "StartInstance", nova.Act(id, servers.Start))
 }
 
 // StopInstance is action os-stop.
 func (a *Adapter) StopInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "StopInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Stop(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "StopInstance", nova.Act(id, servers.Stop))
 }
 
 // RebootInstance is action reboot with the requested type; K5 ignores the
@@ -436,23 +430,17 @@ func (a *Adapter) ResizeInstance(ctx context.Context, id, flavorID string) error
 
 // ConfirmResize is action confirmResize (204).
 func (a *Adapter) ConfirmResize(ctx context.Context, id string) error {
-	return a.call(ctx, "ConfirmResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.ConfirmResize(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "ConfirmResize", nova.Act(id, servers.ConfirmResize))
 }
 
 // RevertResize is action revertResize (202).
 func (a *Adapter) RevertResize(ctx context.Context, id string) error {
-	return a.call(ctx, "RevertResize", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.RevertResize(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "RevertResize", nova.Act(id, servers.RevertResize))
 }
 
 // ShelveInstance is action shelve.
 func (a *Adapter) ShelveInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "ShelveInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Shelve(ctx, sc, driver.PathSegment(id)).ExtractErr()
-	})
+	return a.call(ctx, "ShelveInstance", nova.Act(id, servers.Shelve))
 }
 
 // UnshelveInstance is action unshelve ({"unshelve": null}).

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v2/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v2/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
@@ -13,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -199,26 +199,9 @@ func (a *Adapter) ListSecurityGroups(ctx context.Context) ([]driver.SecurityGrou
 func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 	var out []driver.Volume
 	err := a.serviceCall(ctx, "list volumes", volumeService, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		out = out[:0]
-		pages, err := volumes.List(sc, volumes.ListOpts{}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		vs, err := volumes.ExtractVolumes(pages)
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
-			dv := driver.Volume{ID: v.ID, Name: v.Name, Status: v.Status, SizeGB: v.Size, Type: v.VolumeType,
-				Zone: v.AvailabilityZone, Bootable: strings.EqualFold(v.Bootable, "true")}
-			for _, at := range v.Attachments {
-				if at.ServerID != "" {
-					dv.AttachedTo = append(dv.AttachedTo, at.ServerID)
-				}
-			}
-			out = append(out, dv)
-		}
-		return nil
+		var err error
+		out, err = nova.ListVolumes(ctx, sc)
+		return err
 	})
 	return out, err
 }

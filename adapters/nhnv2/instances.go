@@ -17,6 +17,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/nova"
 )
 
 // listQuery maps ListInstancesOptions to GET /servers/detail parameters:
@@ -234,23 +235,17 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 
 // DeleteInstance is DELETE /servers/{id}.
 func (a *Adapter) DeleteInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "delete instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Delete(ctx, sc, esc(id)).ExtractErr()
-	})
+	return a.call(ctx, "delete instance "+id, nova.Act(id, servers.Delete))
 }
 
 // StartInstance is action {"os-start": null}.
 func (a *Adapter) StartInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "start instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Start(ctx, sc, esc(id)).ExtractErr()
-	})
+	return a.call(ctx, "start instance "+id, nova.Act(id, servers.Start))
 }
 
 // StopInstance is action {"os-stop": null}.
 func (a *Adapter) StopInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "stop instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Stop(ctx, sc, esc(id)).ExtractErr()
-	})
+	return a.call(ctx, "stop instance "+id, nova.Act(id, servers.Stop))
 }
 
 // RebootInstance is action {"reboot": {"type": "SOFT"|"HARD"}}.
@@ -279,9 +274,7 @@ func (a *Adapter) ResizeInstance(ctx context.Context, id, flavorID string) error
 // ShelveInstance is action {"shelve": null}, which the guide calls
 // "Terminate Instance" (status SHELVED_OFFLOADED).
 func (a *Adapter) ShelveInstance(ctx context.Context, id string) error {
-	return a.call(ctx, "shelve instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		return servers.Shelve(ctx, sc, esc(id)).ExtractErr()
-	})
+	return a.call(ctx, "shelve instance "+id, nova.Act(id, servers.Shelve))
 }
 
 // UnshelveInstance is action {"unshelve": null} ("Start Terminated

@@ -1,43 +1,17 @@
 package gcore
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/computegw/computegw/internal/flexjson"
 )
 
 // This file holds the JSON shapes of gcore.md. Nullable fields are plain
 // strings (JSON null leaves them empty).
 
-// flexString decodes a JSON string, or a number kept as its literal text
-// (IDs printed without quotes). null decodes to "".
-type flexString string
-
-func (v *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*v = ""
-		return nil
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*v = flexString(s)
-		return nil
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return err
-		}
-		*v = flexString(n.String())
-		return nil
-	}
-	return fmt.Errorf("gcore: %s is not a string", b)
-}
+// flexString is a JSON string, or a number kept as its literal text (IDs
+// printed without quotes); null is "" (flexjson.String).
+type flexString = flexjson.String
 
 // wireFlavorRef is the flavor inside an instance.
 type wireFlavorRef struct {
@@ -197,21 +171,4 @@ type wireSubnet struct {
 // parseTime reads Gcore's ISO 8601 times: with a zone, or without one
 // ("2026-11-30T10:00:00"), which is UTC (gcore.md). An empty or unreadable
 // value is the zero time: one bad timestamp should not fail a listing.
-func parseTime(s string) time.Time {
-	v := strings.TrimSpace(s)
-	if v == "" {
-		return time.Time{}
-	}
-	for _, layout := range [...]string{
-		time.RFC3339Nano,
-		"2006-01-02T15:04:05.999999999",
-		"2006-01-02T15:04:05.999999999Z0700",
-		"2006-01-02 15:04:05.999999999",
-		"2006-01-02 15:04:05.999999999Z07:00",
-	} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
+var parseTime = flexjson.ParseTime

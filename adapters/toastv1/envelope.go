@@ -12,6 +12,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/flexjson"
 )
 
 // decodeResponse turns one HTTP answer into nil (success, with the payload
@@ -211,7 +212,7 @@ func uniqueKey(obj []byte, name string) (json.RawMessage, error) {
 // keyEqualFold reports whether the JSON string literal key equals name
 // case-insensitively (as encoding/json matches keys).
 func keyEqualFold(key []byte, name string) bool {
-	if s, ok := plainString(key); ok {
+	if s, ok := flexjson.PlainString(key); ok {
 		return strings.EqualFold(s, name)
 	}
 	var s string

@@ -1,13 +1,9 @@
 package toastv1
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/computegw/computegw/internal/flexjson"
 )
 
 // This file holds the JSON shapes of the TOAST Compute Instance API v1.0, as
@@ -16,126 +12,13 @@ import (
 // "{Count}", "ram": "{RAM}", "available": "{Available}") while its tables
 // call them Integer and Boolean, so both spellings are accepted.
 
-// flexInt decodes a JSON number or a string holding an integer. null and ""
-// decode to 0. Anything else is an error, so a malformed answer is reported
-// instead of silently read as zero.
-type flexInt int64
-
-func (n *flexInt) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
-		*n = 0
-		return nil
-	}
-	s, err := scalarText(b)
-	if err != nil {
-		return err
-	}
-	if b[0] == '"' {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
-	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*n = flexInt(v)
-		return nil
-	}
-	// Some answers carry integral values as floats ("20.0").
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != float64(int64(f)) {
-		return fmt.Errorf("toastv1: %q is not an integer", s)
-	}
-	*n = flexInt(int64(f))
-	return nil
-}
-
-// flexBool decodes a JSON boolean or the strings "true"/"false" (any case).
-// null and "" decode to false.
-type flexBool bool
-
-func (v *flexBool) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || string(b) == "null" {
-		*v = false
-		return nil
-	}
-	s, err := scalarText(b)
-	if err != nil {
-		return err
-	}
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true":
-		*v = true
-	case "false", "":
-		*v = false
-	default:
-		return fmt.Errorf("toastv1: %q is not a boolean", s)
-	}
-	return nil
-}
-
-// flexString decodes a JSON string, or a number kept as its literal text
-// (IDs that a backend might print without quotes). null decodes to "".
-type flexString string
-
-func (v *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*v = ""
-		return nil
-	case b[0] == '"':
-		s, err := scalarText(b)
-		if err != nil {
-			return err
-		}
-		*v = flexString(s)
-		return nil
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		var num json.Number
-		if err := json.Unmarshal(b, &num); err != nil {
-			return err
-		}
-		*v = flexString(num.String())
-		return nil
-	}
-	return fmt.Errorf("toastv1: %s is not a string", b)
-}
-
-// scalarText returns the text of a JSON scalar: a string literal unquoted
-// (without encoding/json when it holds no escapes), anything else as is.
-func scalarText(b []byte) (string, error) {
-	if b[0] != '"' {
-		return string(b), nil
-	}
-	if s, ok := plainString(b); ok {
-		return s, nil
-	}
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err
-}
-
-// plainString returns the JSON string literal b without its quotes when it
-// holds no escapes or control characters and is valid UTF-8; ok is false
-// otherwise (encoding/json must unquote it).
-func plainString(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	inner := b[1 : len(b)-1]
-	for _, c := range inner {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return "", false
-		}
-	}
-	if !utf8.Valid(inner) {
-		return "", false
-	}
-	return string(inner), true
-}
+// The lenient scalar types (flexjson): both spellings of numbers and
+// booleans, IDs with or without quotes; a malformed value is an error.
+type (
+	flexInt    = flexjson.Int
+	flexBool   = flexjson.Bool
+	flexString = flexjson.String
+)
 
 // Token API.
 
@@ -354,24 +237,6 @@ type createKeyPairResponse struct {
 
 // parseTime reads the timestamps TOAST prints: RFC 3339 with a zone
 // ("2017-05-16T03:17:50Z") or without one and with microseconds
-// ("2017-05-16T02:17:50.166563"), which is UTC. An empty or unreadable value
-// is the zero time: a bad timestamp should not fail a whole listing.
-func parseTime(s flexString) time.Time {
-	v := strings.TrimSpace(string(s))
-	if v == "" {
-		return time.Time{}
-	}
-	layouts := [...]string{
-		time.RFC3339Nano,
-		"2006-01-02T15:04:05.999999999", // no zone: UTC
-		"2006-01-02T15:04:05.999999999Z0700",
-		"2006-01-02 15:04:05.999999999",
-		"2006-01-02 15:04:05.999999999Z07:00",
-	}
-	for _, layout := range layouts {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
+// ("2017-05-16T02:17:50.166563"), which is UTC (flexjson.ParseTime). An
+// empty or unreadable value is the zero time.
+func parseTime(s flexString) time.Time { return flexjson.ParseTime(string(s)) }

@@ -2,7 +2,6 @@ package gcore
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/flexjson"
 	"github.com/computegw/computegw/internal/nova"
 )
 
@@ -75,20 +75,8 @@ func (a *Adapter) toInstance(w *wireInstance) driver.Instance {
 			in.VolumeIDs = append(in.VolumeIDs, string(v.ID))
 		}
 	}
-	if len(w.Metadata) > 0 {
-		in.Metadata = make(map[string]string, len(w.Metadata))
-		for k, v := range w.Metadata {
-			switch v := v.(type) {
-			case string:
-				in.Metadata[k] = v
-			case nil:
-				in.Metadata[k] = ""
-			default:
-				in.Metadata[k] = fmt.Sprint(v)
-			}
-		}
-		in.ImageID = in.Metadata[ImageMetadataKey]
-	}
+	in.Metadata = flexjson.Strings(w.Metadata)
+	in.ImageID = in.Metadata[ImageMetadataKey]
 	return in
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/flexjson"
 )
 
 // instancePath is /instances/{id} with the ID escaped.
@@ -93,19 +94,7 @@ func toInstance(w *wireInstance) driver.Instance {
 			in.VolumeIDs = append(in.VolumeIDs, string(v.ID))
 		}
 	}
-	if len(w.Metadata) > 0 {
-		in.Metadata = make(map[string]string, len(w.Metadata))
-		for k, v := range w.Metadata {
-			switch v := v.(type) {
-			case string:
-				in.Metadata[k] = v
-			case nil:
-				in.Metadata[k] = ""
-			default:
-				in.Metadata[k] = fmt.Sprint(v)
-			}
-		}
-	}
+	in.Metadata = flexjson.Strings(w.Metadata)
 	return in
 }
 

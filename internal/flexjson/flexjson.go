@@ -140,6 +140,27 @@ func PlainString(b []byte) (string, bool) {
 	return string(inner), true
 }
 
+// Strings is a decoded JSON object of scalars (instance metadata) as
+// strings: a string as is, null as "", anything else as fmt.Sprint prints
+// it. nil for an empty object.
+func Strings(m map[string]any) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case nil:
+			out[k] = ""
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
 // ParseTime reads an ISO 8601 / RFC 3339 time as these APIs print it: with
 // a zone ("Z", "+09:00", "+0900"), or without one, which is UTC; "T" or a
 // space between date and time; any fraction. The result is in UTC. An

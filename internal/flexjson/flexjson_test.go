@@ -56,3 +56,23 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestStrings(t *testing.T) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(`{"a": "x", "b": null, "c": 12, "d": true, "e": 1.5}`), &m); err != nil {
+		t.Fatal(err)
+	}
+	got := Strings(m)
+	want := map[string]string{"a": "x", "b": "", "c": "12", "d": "true", "e": "1.5"}
+	if len(got) != len(want) {
+		t.Fatalf("Strings = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("Strings[%q] = %q, want %q", k, got[k], v)
+		}
+	}
+	if Strings(map[string]any{}) != nil {
+		t.Error("an empty object should be no metadata (nil)")
+	}
+}

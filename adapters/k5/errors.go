@@ -54,6 +54,20 @@ func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Conte
 	return a.secrets.Error(a.classify(ctx, op, err))
 }
 
+// callOne is call for an answer that must carry one object: fn decodes it
+// into *obj, and an answer without it (still nil) is errMalformed.
+func callOne[T any](a *Adapter, ctx context.Context, op string, obj **T, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
+	return a.call(ctx, op, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		if err := fn(ctx, sc); err != nil {
+			return err
+		}
+		if *obj == nil {
+			return errMalformed
+		}
+		return nil
+	})
+}
+
 // computeClient is a per-call ServiceClient carrying the token as
 // X-Auth-Token. The shared ProviderClient never holds a token and has no
 // ReauthFunc, so gophercloud's own re-authentication never runs: the token

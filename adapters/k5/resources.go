@@ -48,14 +48,9 @@ func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, err
 	var body struct {
 		Flavor *k5Flavor `json:"flavor"`
 	}
-	err := a.call(ctx, "GetFlavor", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		if _, err := sc.Get(ctx, sc.ServiceURL("flavors", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
-			return err
-		}
-		if body.Flavor == nil {
-			return errMalformed
-		}
-		return nil
+	err := callOne(a, ctx, "GetFlavor", &body.Flavor, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		_, err := sc.Get(ctx, sc.ServiceURL("flavors", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: okGet})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -206,14 +201,9 @@ func (a *Adapter) GetKeyPair(ctx context.Context, name string) (*driver.KeyPair,
 	var body struct {
 		Keypair *k5KeyPair `json:"keypair"`
 	}
-	err := a.call(ctx, "GetKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		if _, err := sc.Get(ctx, sc.ServiceURL("os-keypairs", driver.PathSegment(name)), &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
-			return err
-		}
-		if body.Keypair == nil {
-			return errMalformed
-		}
-		return nil
+	err := callOne(a, ctx, "GetKeyPair", &body.Keypair, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		_, err := sc.Get(ctx, sc.ServiceURL("os-keypairs", driver.PathSegment(name)), &body, &gophercloud.RequestOpts{OkCodes: okGet})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -234,7 +224,7 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 		Keypair *k5KeyPair `json:"keypair"`
 	}
 	opts := keyPairCreateOpts{Name: req.Name, PublicKey: req.PublicKey, AvailabilityZone: req.Zone}
-	err := a.call(ctx, "CreateKeyPair", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := callOne(a, ctx, "CreateKeyPair", &body.Keypair, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		err := keypairs.Create(ctx, sc, opts).ExtractInto(&body)
 		if ue, ok := errorsAsUnexpected(err); ok && ue.Actual == http.StatusConflict {
 			e := a.statusError("CreateKeyPair", ue)
@@ -242,13 +232,7 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 			e.Message = fmt.Sprintf("%s: key pair %q already exists (HTTP 409)", a.what("CreateKeyPair"), req.Name)
 			return e
 		}
-		if err != nil {
-			return err
-		}
-		if body.Keypair == nil {
-			return errMalformed
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -337,19 +321,14 @@ func (a *Adapter) ListVolumeAttachments(ctx context.Context, instanceID string) 
 // /servers/{id}/os-volume_attachments/{attachment_id}.
 func (a *Adapter) GetVolumeAttachment(ctx context.Context, instanceID, volumeID string) (*driver.VolumeAttachment, error) {
 	var body attachmentBody
-	err := a.call(ctx, "GetVolumeAttachment", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := callOne(a, ctx, "GetVolumeAttachment", &body.VolumeAttachment, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		aid, err := a.attachmentID(ctx, sc, "GetVolumeAttachment", instanceID, volumeID)
 		if err != nil {
 			return err
 		}
 		url := sc.ServiceURL("servers", driver.PathSegment(instanceID), "os-volume_attachments", driver.PathSegment(aid))
-		if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
-			return err
-		}
-		if body.VolumeAttachment == nil {
-			return errMalformed
-		}
-		return nil
+		_, err = sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: okGet})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -366,16 +345,11 @@ func (a *Adapter) AttachVolume(ctx context.Context, instanceID, volumeID string)
 		return nil, driver.InvalidArgument("volume_attachment.volume_id", "must not be empty")
 	}
 	var body attachmentBody
-	err := a.call(ctx, "AttachVolume", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := callOne(a, ctx, "AttachVolume", &body.VolumeAttachment, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		req, _ := attachOpts{VolumeID: volumeID}.ToVolumeAttachmentCreateMap()
 		url := sc.ServiceURL("servers", driver.PathSegment(instanceID), "os-volume_attachments")
-		if _, err := sc.Post(ctx, url, req, &body, &gophercloud.RequestOpts{OkCodes: okGet}); err != nil {
-			return err
-		}
-		if body.VolumeAttachment == nil {
-			return errMalformed
-		}
-		return nil
+		_, err := sc.Post(ctx, url, req, &body, &gophercloud.RequestOpts{OkCodes: okGet})
+		return err
 	})
 	if err != nil {
 		return nil, err

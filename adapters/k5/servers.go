@@ -162,11 +162,8 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 	var body struct {
 		Server *k5Server `json:"server"`
 	}
-	err := a.call(ctx, "GetInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := callOne(a, ctx, "GetInstance", &body.Server, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		_, err := sc.Get(ctx, sc.ServiceURL("servers", driver.PathSegment(id)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}})
-		if err == nil && body.Server == nil {
-			err = errMalformed
-		}
 		return err
 	})
 	if err != nil {
@@ -503,15 +500,12 @@ func (a *Adapter) RenameInstance(ctx context.Context, id, name string) (*driver.
 	var body struct {
 		Server *k5Server `json:"server"`
 	}
-	err := a.call(ctx, "RenameInstance", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+	err := callOne(a, ctx, "RenameInstance", &body.Server, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		req, err := servers.UpdateOpts{Name: name}.ToServerUpdateMap()
 		if err != nil {
 			return err
 		}
 		_, err = sc.Put(ctx, sc.ServiceURL("servers", driver.PathSegment(id)), req, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}})
-		if err == nil && body.Server == nil {
-			err = errMalformed
-		}
 		return err
 	})
 	if err != nil {

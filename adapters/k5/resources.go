@@ -6,11 +6,11 @@ import (
 	"net/http"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/sshkey"
 )
 
@@ -96,19 +96,16 @@ var (
 // ListZones tries Nova's GET /os-availability-zone, which K5's guide does
 // not document; when K5 answers 404 it returns the cloud's configured zones.
 func (a *Adapter) ListZones(ctx context.Context) ([]driver.Zone, error) {
-	var list []availabilityzones.AvailabilityZone
+	var list []driver.Zone
 	notListed := false
 	err := a.call(ctx, "ListZones", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		page, err := availabilityzones.List(sc).AllPages(ctx)
+		var err error
+		list, err = nova.ListZones(ctx, sc)
 		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
 			// Compute's own 404 (not the login's): no zone listing here.
 			notListed = true
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		list, err = availabilityzones.ExtractAvailabilityZones(page)
 		return err
 	})
 	if err == nil && notListed {
@@ -130,11 +127,7 @@ func (a *Adapter) ListZones(ctx context.Context) ([]driver.Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]driver.Zone, 0, len(list))
-	for _, z := range list {
-		out = append(out, driver.Zone{Name: z.ZoneName, Available: z.ZoneState.Available})
-	}
-	return out, nil
+	return list, nil
 }
 
 // ---- key pairs -------------------------------------------------------------

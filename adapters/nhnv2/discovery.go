@@ -104,19 +104,9 @@ func imageFrom(im *images.Image) driver.Image {
 func (a *Adapter) ListImages(ctx context.Context) ([]driver.Image, error) {
 	var out []driver.Image
 	err := a.serviceCall(ctx, "list images", imageService, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		out = out[:0]
-		pages, err := images.List(sc, images.ListOpts{Limit: 100}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		ims, err := images.ExtractImages(pages)
-		if err != nil {
-			return err
-		}
-		for i := range ims {
-			out = append(out, imageFrom(&ims[i]))
-		}
-		return nil
+		ims, err := nova.All(ctx, images.List(sc, images.ListOpts{Limit: 100}), images.ExtractImages)
+		out = nova.Convert(ims, imageFrom)
+		return err
 	})
 	return out, err
 }
@@ -144,19 +134,11 @@ func (a *Adapter) ListNetworks(ctx context.Context) ([]driver.Network, error) {
 	var out []driver.Network
 	err := a.serviceCall(ctx, "list networks", networkService, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		out = out[:0]
-		np, err := networks.List(sc, networks.ListOpts{}).AllPages(ctx)
+		nets, err := nova.All(ctx, networks.List(sc, networks.ListOpts{}), networks.ExtractNetworks)
 		if err != nil {
 			return err
 		}
-		nets, err := networks.ExtractNetworks(np)
-		if err != nil {
-			return err
-		}
-		sp, err := subnets.List(sc, subnets.ListOpts{}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		subs, err := subnets.ExtractSubnets(sp)
+		subs, err := nova.All(ctx, subnets.List(sc, subnets.ListOpts{}), subnets.ExtractSubnets)
 		if err != nil {
 			return err
 		}
@@ -177,19 +159,11 @@ func (a *Adapter) ListNetworks(ctx context.Context) ([]driver.Network, error) {
 func (a *Adapter) ListSecurityGroups(ctx context.Context) ([]driver.SecurityGroup, error) {
 	var out []driver.SecurityGroup
 	err := a.serviceCall(ctx, "list security groups", networkService, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		out = out[:0]
-		pages, err := groups.List(sc, groups.ListOpts{}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		gs, err := groups.ExtractGroups(pages)
-		if err != nil {
-			return err
-		}
-		for _, g := range gs {
-			out = append(out, driver.SecurityGroup{ID: g.ID, Name: g.Name, Description: g.Description})
-		}
-		return nil
+		gs, err := nova.All(ctx, groups.List(sc, groups.ListOpts{}), groups.ExtractGroups)
+		out = nova.Convert(gs, func(g *groups.SecGroup) driver.SecurityGroup {
+			return driver.SecurityGroup{ID: g.ID, Name: g.Name, Description: g.Description}
+		})
+		return err
 	})
 	return out, err
 }

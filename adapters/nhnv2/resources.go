@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/volumeattach"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/nova"
 	"github.com/computegw/computegw/internal/sshkey"
 )
 
@@ -95,19 +95,9 @@ func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, err
 func (a *Adapter) ListZones(ctx context.Context) ([]driver.Zone, error) {
 	var out []driver.Zone
 	err := a.call(ctx, "list availability zones", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		pages, err := availabilityzones.List(sc).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		zones, err := availabilityzones.ExtractAvailabilityZones(pages)
-		if err != nil {
-			return err
-		}
-		out = out[:0]
-		for _, z := range zones {
-			out = append(out, driver.Zone{Name: z.ZoneName, Available: z.ZoneState.Available})
-		}
-		return nil
+		var err error
+		out, err = nova.ListZones(ctx, sc)
+		return err
 	})
 	return out, err
 }

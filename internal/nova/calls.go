@@ -6,6 +6,8 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v2/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
+	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -19,20 +21,44 @@ func Act[R interface{ ExtractErr() error }](id string, action func(context.Conte
 	}
 }
 
+// All reads every page of pager (gophercloud's AllPages) and extracts its
+// items with extract (networks.ExtractNetworks, images.ExtractImages, …).
+func All[T any](ctx context.Context, pager pagination.Pager, extract func(pagination.Page) ([]T, error)) ([]T, error) {
+	pages, err := pager.AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return extract(pages)
+}
+
+// Convert maps items to driver values; nil when there are none.
+func Convert[T, U any](items []T, to func(*T) U) []U {
+	if len(items) == 0 {
+		return nil
+	}
+	out := make([]U, 0, len(items))
+	for i := range items {
+		out = append(out, to(&items[i]))
+	}
+	return out
+}
+
+// ListZones is Nova's GET /os-availability-zone as driver zones. Its error
+// is the backend's, unclassified (a dialect may read a 404 as "no zone
+// listing").
+func ListZones(ctx context.Context, sc *gophercloud.ServiceClient) ([]driver.Zone, error) {
+	zones, err := All(ctx, availabilityzones.List(sc), availabilityzones.ExtractAvailabilityZones)
+	return Convert(zones, func(z *availabilityzones.AvailabilityZone) driver.Zone {
+		return driver.Zone{Name: z.ZoneName, Available: z.ZoneState.Available}
+	}), err
+}
+
 // ListVolumes is Cinder v2's GET {block storage}/volumes/detail, every page,
 // as driver volumes (bootable when Cinder says "true" in any case; attached
 // to the servers of its attachments).
 func ListVolumes(ctx context.Context, sc *gophercloud.ServiceClient) ([]driver.Volume, error) {
-	pages, err := volumes.List(sc, volumes.ListOpts{}).AllPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	vs, err := volumes.ExtractVolumes(pages)
-	if err != nil {
-		return nil, err
-	}
-	var out []driver.Volume // nil when there is none, as before
-	for _, v := range vs {
+	vs, err := All(ctx, volumes.List(sc, volumes.ListOpts{}), volumes.ExtractVolumes)
+	return Convert(vs, func(v *volumes.Volume) driver.Volume {
 		dv := driver.Volume{ID: v.ID, Name: v.Name, Status: v.Status, SizeGB: v.Size, Type: v.VolumeType,
 			Zone: v.AvailabilityZone, Bootable: strings.EqualFold(v.Bootable, "true")}
 		for _, at := range v.Attachments {
@@ -40,7 +66,6 @@ func ListVolumes(ctx context.Context, sc *gophercloud.ServiceClient) ([]driver.V
 				dv.AttachedTo = append(dv.AttachedTo, at.ServerID)
 			}
 		}
-		out = append(out, dv)
-	}
-	return out, nil
+		return dv
+	}), err
 }

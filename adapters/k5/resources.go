@@ -64,24 +64,7 @@ func (a *Adapter) GetFlavor(ctx context.Context, id string) (*driver.Flavor, err
 // flavors.ListDetail calls GET /flavors/detail, which K5 does not
 // document), following flavors_links "next"; each page decoded once.
 func listFlavors(ctx context.Context, sc *gophercloud.ServiceClient) ([]k5Flavor, error) {
-	var out []k5Flavor
-	url := sc.ServiceURL("flavors")
-	for range maxListPages {
-		var page k5FlavorPage
-		if _, err := sc.Get(ctx, url, &page, &gophercloud.RequestOpts{OkCodes: okList}); err != nil {
-			return nil, err
-		}
-		out = append(out, page.Flavors...)
-		next, err := gophercloud.ExtractNextURL(page.Links)
-		if err != nil {
-			return nil, err
-		}
-		if next == "" || len(page.Flavors) == 0 {
-			return out, nil
-		}
-		url = next
-	}
-	return nil, fmt.Errorf("k5: the flavor list did not end after %d pages", maxListPages)
+	return nova.FollowLinks[k5Flavor, k5FlavorPage](ctx, sc, sc.ServiceURL("flavors"), okList)
 }
 
 // The answers a read accepts, as gophercloud's pager (lists: 204 is an

@@ -28,8 +28,6 @@ const (
 	maxMetadataLen   = 255   // guide 1.2.6.2: "maximum size of the metadata key and value is 255 bytes each"
 	maxUserDataLen   = 65535 // Nova's limit on base64-encoded user_data
 	adminPassMetaKey = "admin_pass"
-	// maxListPages bounds a server list that keeps linking a next page.
-	maxListPages = 1000
 )
 
 // states maps K5's statuses (Nova's, nova.NovaStatuses; README.md,
@@ -82,31 +80,10 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	// as gophercloud's pager would), each decoded once into k5Server.
 	var list []k5Server
 	err = a.call(ctx, "ListInstances", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		list = list[:0]
-		url := sc.ServiceURL("servers", "detail") + query
-		for range maxListPages {
-			var body struct {
-				Servers []k5Server         `json:"servers"`
-				Links   []gophercloud.Link `json:"servers_links"`
-			}
-			if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}}); err != nil {
-				return err
-			}
-			if list == nil {
-				list = body.Servers
-			} else {
-				list = append(list, body.Servers...)
-			}
-			next, err := gophercloud.ExtractNextURL(body.Links)
-			if err != nil {
-				return err
-			}
-			if next == "" || len(body.Servers) == 0 {
-				return nil
-			}
-			url = next
-		}
-		return fmt.Errorf("server list did not end after %d pages", maxListPages)
+		var err error
+		list, err = nova.FollowLinks[k5Server, serverPage](ctx, sc, sc.ServiceURL("servers", "detail")+query,
+			[]int{http.StatusOK, http.StatusNonAuthoritativeInfo})
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -27,33 +27,21 @@ func (a *Adapter) listFlavors(ctx context.Context, filter driver.FlavorFilter) (
 	}
 	var out []flavors.Flavor
 	err = a.call(ctx, "list flavors", func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		out = out[:0]
-		url := sc.ServiceURL("flavors", "detail") + query
-		for range maxListPages {
-			var body struct {
-				Flavors []flavors.Flavor   `json:"flavors"`
-				Links   []gophercloud.Link `json:"flavors_links"`
-			}
-			if _, err := sc.Get(ctx, url, &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK}}); err != nil {
-				return err
-			}
-			out = append(out, body.Flavors...)
-			next, err := gophercloud.ExtractNextURL(body.Links)
-			if err != nil {
-				return err
-			}
-			if next == "" || len(body.Flavors) == 0 {
-				return nil
-			}
-			url = next
-		}
-		return errors.New("flavor list did not end after 1000 pages")
+		var err error
+		out, err = nova.FollowLinks[flavors.Flavor, flavorPage](ctx, sc, sc.ServiceURL("flavors", "detail")+query, []int{http.StatusOK})
+		return err
 	})
 	return out, err
 }
 
-// maxListPages bounds a list that keeps linking a next page.
-const maxListPages = 1000
+// flavorPage is one page of GET /flavors/detail.
+type flavorPage struct {
+	Flavors []flavors.Flavor   `json:"flavors"`
+	Links   []gophercloud.Link `json:"flavors_links"`
+}
+
+// Entries implements nova.LinkedPage.
+func (p *flavorPage) Entries() ([]flavors.Flavor, []gophercloud.Link) { return p.Flavors, p.Links }
 
 func toFlavor(f *flavors.Flavor) driver.Flavor {
 	return driver.Flavor{

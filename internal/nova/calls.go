@@ -2,6 +2,7 @@ package nova
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -41,6 +42,48 @@ func Convert[T, U any](items []T, to func(*T) U) []U {
 		out = append(out, to(&items[i]))
 	}
 	return out
+}
+
+// MaxPages bounds a list that keeps linking a next page.
+const MaxPages = 1000
+
+// LinkedPage is one page of a Nova list that links the next one, such as
+// {"flavors": […], "flavors_links": [{"rel": "next", "href": …}]}: a
+// dialect's page type returns its entries and its links.
+type LinkedPage[T any] interface {
+	Entries() ([]T, []gophercloud.Link)
+}
+
+// FollowLinks GETs url and each next page it links (rel "next"), decoding
+// every page once into P, until a page links none or holds no entry (at
+// most MaxPages), and returns all the entries in order. ok lists the
+// statuses a page may come with.
+func FollowLinks[T, P any, PP interface {
+	*P
+	LinkedPage[T]
+}](ctx context.Context, sc *gophercloud.ServiceClient, url string, ok []int) ([]T, error) {
+	var out []T
+	for range MaxPages {
+		var page P
+		if _, err := sc.Get(ctx, url, &page, &gophercloud.RequestOpts{OkCodes: ok}); err != nil {
+			return nil, err
+		}
+		items, links := PP(&page).Entries()
+		if out == nil {
+			out = items
+		} else {
+			out = append(out, items...)
+		}
+		next, err := gophercloud.ExtractNextURL(links)
+		if err != nil {
+			return nil, err
+		}
+		if next == "" || len(items) == 0 {
+			return out, nil
+		}
+		url = next
+	}
+	return nil, fmt.Errorf("the list did not end after %d pages", MaxPages)
 }
 
 // ListZones is Nova's GET /os-availability-zone as driver zones. Its error

@@ -6,6 +6,7 @@ package backendhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -106,19 +107,30 @@ func NewTransport() *http.Transport {
 			Timeout:   10 * time.Second,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   DefaultMaxIdleConnsPerHost,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: DefaultMaxIdleConnsPerHost,
+		// A hanging backend must not take a connection per waiting call.
+		MaxConnsPerHost:       DefaultMaxConcurrent,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
 }
 
+// ReasonCircuitOpen is the ErrorInfo reason of a call refused by the
+// cloud's open circuit breaker (see Guard).
+const ReasonCircuitOpen = "BACKEND_CIRCUIT_OPEN"
+
 // TransportError classifies an error from http.Client.Do (no response):
 // the caller's deadline is DEADLINE_EXCEEDED, cancellation is CANCELLED,
 // anything else is UNAVAILABLE.
 func TransportError(ctx context.Context, what string, err error) *driver.Error {
+	if oe, ok := errors.AsType[*OpenError](err); ok {
+		return &driver.Error{Code: driver.CodeUnavailable, Reason: ReasonCircuitOpen, RetryAfter: oe.RetryAfter, Err: err,
+			Message: fmt.Sprintf("%s: not sent: the cloud's last %d backend calls failed or timed out, so calls are refused for %s (circuit breaker open)",
+				what, oe.Failures, oe.RetryAfter.Round(100*time.Millisecond))}
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &driver.Error{Code: driver.CodeDeadlineExceeded, Message: what + ": backend did not answer before the deadline", Err: err}

@@ -15,12 +15,14 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/dialect"
 )
 
@@ -53,6 +55,10 @@ type Cloud struct {
 	// the dialect's keys (the adapter package's config struct).
 	Descriptor dialect.Descriptor
 	Options    any
+	// Policy isolates the cloud's backend calls (max_concurrent_calls,
+	// circuit_breaker_failures, circuit_breaker_open, read_retries; zero
+	// fields take backendhttp's defaults).
+	Policy backendhttp.Policy
 }
 
 // Open builds the cloud's adapter.
@@ -62,7 +68,7 @@ func (c Cloud) Open(deps dialect.Deps) (driver.Adapter, error) {
 
 // commonKeys are the keys every cloud entry has, besides its dialect's
 // secret (<secret>, <secret>_env, <secret>_file) and its own keys.
-var commonKeys = []string{"name", "dialect", "timeout", "zones"}
+var commonKeys = []string{"name", "dialect", "timeout", "zones", "max_concurrent_calls", "circuit_breaker_failures", "circuit_breaker_open", "read_retries"}
 
 // To add a top-level section (tls, auth, ...): add its key to topKeys and
 // one line in Parse calling a parse function in the section's own file.
@@ -416,10 +422,56 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 	if c.Zones, err = stringList(fields, path, "zones", "a zone name"); err != nil {
 		return nil, nil, err
 	}
+	if c.Policy, err = parsePolicy(fields, path); err != nil {
+		return nil, nil, err
+	}
 	if _, ok := fields["zones"]; ok && !d.UsesConfiguredZones() {
 		warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
 	}
 	return c, warns, nil
+}
+
+// parsePolicy reads a cloud's isolation keys. 0 in a count turns the
+// mechanism off (backendhttp.Policy spells that as a negative number).
+func parsePolicy(fields map[string]*yaml.Node, path string) (backendhttp.Policy, error) {
+	var p backendhttp.Policy
+	count := func(key string, dst *int, hint string) error {
+		s, err := scalar(fields, path, key)
+		if err != nil || s == "" {
+			return err
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return &Error{Key: path + "." + key, Line: fields[key].Line, Msg: fmt.Sprintf("%q is not a whole number >= 0 (%s)", s, hint)}
+		}
+		if n == 0 {
+			n = -1
+		}
+		*dst = n
+		return nil
+	}
+	if err := count("max_concurrent_calls", &p.MaxConcurrent, fmt.Sprintf("backend calls in flight at once; default %d, 0 for no cap", backendhttp.DefaultMaxConcurrent)); err != nil {
+		return p, err
+	}
+	if err := count("circuit_breaker_failures", &p.BreakerFailures, fmt.Sprintf("consecutive failures that open the breaker; default %d, 0 for no breaker", backendhttp.DefaultBreakerFailures)); err != nil {
+		return p, err
+	}
+	if err := count("read_retries", &p.Retries, fmt.Sprintf("retries of a failed read; default %d, 0 for none", backendhttp.DefaultRetries)); err != nil {
+		return p, err
+	}
+	s, err := scalar(fields, path, "circuit_breaker_open")
+	if err != nil {
+		return p, err
+	}
+	if s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return p, &Error{Key: path + ".circuit_breaker_open", Line: fields["circuit_breaker_open"].Line,
+				Msg: fmt.Sprintf("%q is not a positive Go duration such as 10s (how long an open breaker refuses calls before a probe)", s)}
+		}
+		p.BreakerOpen = d
+	}
+	return p, nil
 }
 
 func stringList(fields map[string]*yaml.Node, path, key, what string) ([]string, error) {

@@ -85,12 +85,17 @@ func newCloudTelemetry(tel *telemetry.Telemetry) *cloudTelemetry {
 	return &cloudTelemetry{tel: tel, clouds: map[string]*telemetry.Cloud{}}
 }
 
-// client is the backend HTTP client of cloud.
-func (ct *cloudTelemetry) client(cloud, dialect string) *http.Client {
+// client is the backend HTTP client of cloud, isolated from the other
+// clouds' faults under p (concurrency cap, circuit breaker, retries of
+// reads; see backendhttp.Guard): the guard is outside the telemetry, so
+// that every attempt sent is counted and a call refused by the breaker is
+// not.
+func (ct *cloudTelemetry) client(cloud, dialect string, p backendhttp.Policy) *http.Client {
 	c := backendhttp.NewClient()
 	tc := ct.tel.Cloud(cloud, dialect)
 	ct.clouds[cloud] = tc
-	c.Transport = tc.Transport(c.Transport)
+	p.OnState, p.OnRetry = tc.BreakerState, tc.BackendRetry
+	c.Transport = backendhttp.NewGuard(cloud, p).Transport(tc.Transport(c.Transport))
 	return c
 }
 

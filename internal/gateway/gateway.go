@@ -30,6 +30,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/gen"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/config"
 	"github.com/computegw/computegw/internal/demo"
 	"github.com/computegw/computegw/internal/dialect"
@@ -407,14 +408,14 @@ func buildClouds(opt Options, log *slog.Logger, ct *cloudTelemetry, fleet *share
 // its own keep-alive HTTP client, so one slow vendor cannot exhaust
 // another's connections.
 func newAdapter(c config.Cloud, log *slog.Logger, ct *cloudTelemetry, gate state.LoginGate) (driver.Adapter, error) {
-	return c.Open(dialect.Deps{HTTPClient: ct.client(c.Name, c.Dialect), Logger: log.With("cloud", c.Name, "dialect", c.Dialect),
+	return c.Open(dialect.Deps{HTTPClient: ct.client(c.Name, c.Dialect, c.Policy), Logger: log.With("cloud", c.Name, "dialect", c.Dialect),
 		LoginGate: gate})
 }
 
 // demoClouds starts one emulated vendor per dialect on loopback.
 func demoClouds(log *slog.Logger, ct *cloudTelemetry) ([]server.Cloud, func(), *config.File, error) {
 	clouds, cleanup, err := demo.Start(log, func(cloud string, d driver.Dialect) *http.Client {
-		return ct.client(cloud, string(d))
+		return ct.client(cloud, string(d), backendhttp.Policy{})
 	})
 	return clouds, cleanup, nil, err
 }

@@ -48,6 +48,8 @@ type metrics struct {
 	backendRequests *prometheus.CounterVec   // cloud, dialect, status
 	backendDuration *prometheus.HistogramVec // cloud, dialect
 	backendInFlight *prometheus.GaugeVec     // cloud, dialect
+	breakerState    *prometheus.GaugeVec     // cloud
+	backendRetries  *prometheus.CounterVec   // cloud
 
 	logins        *prometheus.CounterVec   // cloud, result
 	loginDuration *prometheus.HistogramVec // cloud
@@ -91,6 +93,9 @@ func newMetrics() *metrics {
 		Name: "computegw_backend_requests_in_flight",
 		Help: "Backend HTTP requests waiting for their response headers now, by cloud and dialect.",
 	}, []string{"cloud", "dialect"})
+	// Per-cloud isolation (backendhttp.Guard).
+	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "computegw_backend_circuit_state", Help: "Each cloud's circuit breaker: 0 closed (calls go through), 1 half-open (one probe is let through), 2 open (calls fail at once with UNAVAILABLE)."}, []string{"cloud"})
+	m.backendRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "computegw_backend_retries_total", Help: "Idempotent backend reads sent again after a transport failure or a 429/502/503/504 answer, by cloud."}, []string{"cloud"})
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "computegw_backend_logins_total",
 		Help: "Logins to the clouds' identity APIs, by cloud and result: ok, rejected (the gateway's credentials were refused) or error (no usable answer).",
@@ -124,7 +129,7 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.requestDuration, m.inFlight, m.watchStreams,
-		m.backendRequests, m.backendDuration, m.backendInFlight,
+		m.backendRequests, m.backendDuration, m.backendInFlight, m.breakerState, m.backendRetries,
 		m.logins, m.loginDuration, m.tokenExpiry, m.loginBackoff,
 		m.flavorRefreshes, m.flavorEntries, m.flavorLastRefresh,
 	)

@@ -181,6 +181,8 @@ func (t *Telemetry) Cloud(name, dialect string) *Cloud {
 		for _, r := range []string{LoginOK, LoginRejected, LoginError} {
 			t.m.logins.WithLabelValues(name, r)
 		}
+		t.m.breakerState.WithLabelValues(name).Set(0)
+		t.m.backendRetries.WithLabelValues(name)
 	}
 	return &Cloud{t: t, name: name, dialect: dialect}
 }
@@ -253,6 +255,23 @@ func (l Login) End(result string, expires, retryAt time.Time) {
 	case LoginRejected:
 		m.loginBackoff.WithLabelValues(name).Set(unixSeconds(retryAt))
 	}
+}
+
+// BreakerState records the cloud's circuit breaker state (0 closed, 1
+// half-open, 2 open).
+func (c *Cloud) BreakerState(state int) {
+	if c == nil || c.t.m == nil {
+		return
+	}
+	c.t.m.breakerState.WithLabelValues(c.name).Set(float64(state))
+}
+
+// BackendRetry counts one backend read sent again.
+func (c *Cloud) BackendRetry() {
+	if c == nil || c.t.m == nil {
+		return
+	}
+	c.t.m.backendRetries.WithLabelValues(c.name).Inc()
 }
 
 // FlavorRefresh records one read of the cloud's flavor list: its outcome

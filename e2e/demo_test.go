@@ -22,6 +22,7 @@ import (
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	demomode "github.com/computegw/computegw/internal/demo"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 // demoCreate is, per demo cloud, a create body valid for its dialect.
@@ -291,18 +292,19 @@ type restInstance struct {
 
 func waitREST(t *testing.T, g *gateway, name, state string) restInstance {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		var in restInstance
+	var in restInstance
+	eventually.Nil(t, 45*time.Second, "waiting for "+name+" to be "+state, func() error {
+		in = restInstance{}
 		code := g.rest(t, "GET", "/v1/"+name, nil, &in)
 		if code == 200 && in.State == state {
-			return in
+			return nil
 		}
-		if code != 200 || in.State == "ERROR" || time.Now().After(deadline) {
+		if code != 200 || in.State == "ERROR" {
 			t.Fatalf("waiting for %s to be %s: HTTP %d, state %s", name, state, code, in.State)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return eventually.NotYet("state %s", in.State)
+	})
+	return in
 }
 
 func roundTripREST(t *testing.T, g *gateway, cloud string) {
@@ -367,13 +369,16 @@ func roundTripREST(t *testing.T, g *gateway, cloud string) {
 			t.Fatalf("resize: HTTP %d", code)
 		}
 		var resized struct{ State, Flavor string }
-		deadline := time.Now().Add(45 * time.Second)
-		for g.rest(t, "GET", "/v1/"+name, nil, &resized); resized.State != "RUNNING" || resized.Flavor != gcorefake.FlavorMedium; g.rest(t, "GET", "/v1/"+name, nil, &resized) {
-			if resized.State == "ERROR" || time.Now().After(deadline) {
+		eventually.Nil(t, 45*time.Second, "resize", func() error {
+			g.rest(t, "GET", "/v1/"+name, nil, &resized)
+			if resized.State == "RUNNING" && resized.Flavor == gcorefake.FlavorMedium {
+				return nil
+			}
+			if resized.State == "ERROR" {
 				t.Fatalf("resize: %+v", resized)
 			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return eventually.NotYet("%+v", resized)
+		})
 	}
 	if cloud == "toast-demo" {
 		ip := toastfake.FloatingIP
@@ -391,18 +396,13 @@ func roundTripREST(t *testing.T, g *gateway, cloud string) {
 	if code := g.rest(t, "DELETE", "/v1/"+name, nil, nil); code != 200 {
 		t.Fatalf("delete: HTTP %d", code)
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	eventually.Nil(t, 45*time.Second, name+" deleted", func() error {
 		var in restInstance
-		code := g.rest(t, "GET", "/v1/"+name, nil, &in)
-		if code == 404 || in.State == "DELETED" {
-			break
+		if code := g.rest(t, "GET", "/v1/"+name, nil, &in); code != 404 && in.State != "DELETED" {
+			return eventually.NotYet("HTTP %d state %s", code, in.State)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not deleted: HTTP %d state %s", code, in.State)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func roundTripGRPC(t *testing.T, g *gateway, cloud string) {

@@ -20,6 +20,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/sshkey"
 )
 
@@ -198,17 +199,12 @@ func demoVendorsREST(t *testing.T, g *gateway, cloud, requestID string) {
 	if code := g.rest(t, "DELETE", "/v1/"+created.Name, nil, nil); code != 200 {
 		t.Fatalf("REST delete %s: HTTP %d", created.Name, code)
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		code := g.rest(t, "GET", "/v1/"+created.Name, nil, &e)
-		if code == 404 {
-			return
+	eventually.Nil(t, 45*time.Second, "REST: "+created.Name+" gone after delete", func() error {
+		if code := g.rest(t, "GET", "/v1/"+created.Name, nil, &e); code != 404 {
+			return eventually.NotYet("HTTP %d %+v", code, e)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("REST: %s still there after delete: HTTP %d %+v", created.Name, code, e)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // demoVendorsGRPC creates, reads and deletes one instance over gRPC.
@@ -218,31 +214,27 @@ func demoVendorsGRPC(t *testing.T, g *gateway, cloud, requestID string) {
 	if err != nil {
 		t.Fatalf("gRPC create: %v", err)
 	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
+	eventually.Nil(t, 45*time.Second, "gRPC: "+created.GetName()+" RUNNING", func() error {
 		in, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: created.GetName()})
 		if err != nil {
 			t.Fatalf("gRPC get: %v", err)
 		}
 		if in.GetState() == pb.Instance_RUNNING && in.GetDisplayName() == "dv-grpc" {
-			break
+			return nil
 		}
-		if in.GetState() == pb.Instance_ERROR || time.Now().After(deadline) {
+		if in.GetState() == pb.Instance_ERROR {
 			t.Fatalf("gRPC: %s is %v, want RUNNING", in.GetName(), in.GetState())
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return eventually.NotYet("%v", in.GetState())
+	})
 	if _, err := g.client.DeleteInstance(ctx(t), &pb.DeleteInstanceRequest{Name: created.GetName()}); err != nil {
 		t.Fatalf("gRPC delete: %v", err)
 	}
-	for {
+	eventually.Nil(t, 45*time.Second, "gRPC: "+created.GetName()+" gone after delete", func() error {
 		_, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: created.GetName()})
-		if status.Code(err) == codes.NotFound {
-			return
+		if status.Code(err) != codes.NotFound {
+			return eventually.NotYet("%v", err)
 		}
-		if time.Now().After(deadline.Add(30 * time.Second)) {
-			t.Fatalf("gRPC: %s still there after delete: %v", created.GetName(), err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 }

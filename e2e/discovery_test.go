@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 type restImage struct {
@@ -200,8 +201,7 @@ func createFromListedREST(t *testing.T, g *gateway, cloud string) {
 	if code := g.rest(t, "POST", "/v1/"+created.Name+"/volumeAttachments", map[string]any{"volumeId": vol}, nil); code != 200 {
 		t.Fatalf("attach listed volume %s: HTTP %d", vol, code)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually.Nil(t, 30*time.Second, "volume "+vol+" listed as attached to "+created.Name, func() error {
 		g.rest(t, "GET", "/v1/clouds/"+cloud+"/volumes", nil, &vols)
 		if slices.ContainsFunc(vols.Volumes, func(v struct {
 			Name, Status      string
@@ -210,13 +210,10 @@ func createFromListedREST(t *testing.T, g *gateway, cloud string) {
 		}) bool {
 			return lastSegment(v.Name) == vol && slices.Contains(v.AttachedInstances, created.Name)
 		}) {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("volume %s never listed as attached to %s: %+v", vol, created.Name, vols.Volumes)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return eventually.NotYet("%+v", vols.Volumes)
+	})
 	if code := g.rest(t, "DELETE", "/v1/"+created.Name+"/volumeAttachments/"+vol, nil, nil); code != 200 {
 		t.Errorf("detach: HTTP %d", code)
 	}

@@ -23,6 +23,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 // pinnedMetrics are the metrics the gateway promises (README.md, Metrics):
@@ -287,16 +288,14 @@ clouds:
 	// The flavor caches fill in the background: wait for them, so that
 	// no flavor read lands among the counted calls below.
 	var m1 metricSet
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	eventually.Nil(t, 20*time.Second, "flavor caches filled", func() error {
 		m1 = scrape(t, admin)
 		if m1.value("computegw_flavor_cache_refreshes_total", "cloud", "nhn-kr1", "result", "ok") == 1 &&
 			m1.value("computegw_flavor_cache_refreshes_total", "cloud", "k5-uk1", "result", "ok") == 1 {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("flavor caches not filled: %v", m1.series("computegw_flavor_cache_refreshes_total"))
-		}
-	}
+		return eventually.NotYet("%v", m1.series("computegw_flavor_cache_refreshes_total"))
+	})
 	for _, cloud := range []string{"nhn-kr1", "toast", "k5-uk1"} {
 		delta(t, m0, m1, 1, "computegw_backend_logins_total", "cloud", cloud, "result", "ok")
 		delta(t, m0, m1, 1, "computegw_requests_total", "method", "ListInstances", "cloud", cloud, "code", "OK", "transport", "grpc")
@@ -404,22 +403,18 @@ clouds:
 	}
 	cancel()
 	io.Copy(io.Discard, hres.Body)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// The gauge drops as each stream ends, a moment before the call
-		// is counted: wait for both.
-		m := scrape(t, admin)
-		watches := m.sum(req) - m2.sum(req)
-		if v := m.value("computegw_watch_streams"); v == 0 && watches >= 4 || time.Now().After(deadline) {
-			if v != 0 {
-				t.Errorf("computegw_watch_streams = %v after both watches ended", v)
-			}
-			delta(t, m2, m, 1, req, "method", "WatchInstance", "cloud", "k5-uk1", "code", "CANCELLED", "transport", "grpc")
-			delta(t, m2, m, 1, req, "method", "WatchInstance", "cloud", "nhn-kr1", "code", "CANCELLED", "transport", "rest")
-			break
+	// The gauge drops as each stream ends, a moment before the call is
+	// counted: wait for both.
+	var m metricSet
+	eventually.Nil(t, 10*time.Second, "both watches ended and counted", func() error {
+		m = scrape(t, admin)
+		if v, watches := m.value("computegw_watch_streams"), m.sum(req)-m2.sum(req); v != 0 || watches < 4 {
+			return eventually.NotYet("computegw_watch_streams = %v, %v more calls", v, watches)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
+	delta(t, m2, m, 1, req, "method", "WatchInstance", "cloud", "k5-uk1", "code", "CANCELLED", "transport", "grpc")
+	delta(t, m2, m, 1, req, "method", "WatchInstance", "cloud", "nhn-kr1", "code", "CANCELLED", "transport", "rest")
 }
 
 func dialectOf(cloud string) string {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/state/redistest"
 	"github.com/computegw/computegw/internal/tokensource"
 )
@@ -301,17 +302,12 @@ func TestReplicasRedisRestart(t *testing.T) {
 	}
 
 	rs.Restart()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		code, body := gs[1].get(t, "/readyz")
-		if code == 200 && strings.Contains(body, "state: redis ok") {
-			break
+	eventually.Nil(t, 15*time.Second, "/readyz with state: redis ok after Redis came back", func() error {
+		if code, body := gs[1].get(t, "/readyz"); code != 200 || !strings.Contains(body, "state: redis ok") {
+			return eventually.NotYet("HTTP %d %q", code, body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz after Redis came back: HTTP %d %q", code, body)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 	for i, g := range gs {
 		code, a := createOn(t, g, before, fleetCreate)
 		if code != 200 || a.Name != first.Name {

@@ -26,6 +26,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth/authtest"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 // secured is a gateway started with TLS (and maybe mTLS) and JWT auth, with
@@ -426,8 +427,7 @@ func TestSecurityJWT(t *testing.T) {
 			t.Errorf("admin REST delete: %d %s", r.code, r.body)
 		}
 		// The audit trail: one line per change, with principal and resource.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		eventually.Nil(t, 5*time.Second, "the audit lines", func() error {
 			audits := auditLines(s.stderr.String())
 			var seen []string
 			for _, a := range audits {
@@ -447,14 +447,11 @@ func TestSecurityJWT(t *testing.T) {
 					missing = w
 				}
 			}
-			if missing == "" {
-				break
+			if missing != "" {
+				return eventually.NotYet("no audit line %q in:\n%s", missing, joined)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no audit line %q in:\n%s", missing, joined)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 		for _, a := range auditLines(s.stderr.String()) {
 			if a["rpc"] == "CreateInstance" && a["transport"] == "grpc" && a["principal"] == "user:ada@example.com" && a["request_id"] != "2f1d7e0c-3a4b-4c5d-8e9f-0a1b2c3d4e5f" {
 				t.Errorf("create audit line without its request_id: %v", a)
@@ -597,13 +594,7 @@ func TestSecurityMTLS(t *testing.T) {
 	cert, key := s.ca.Server("localhost")
 	s.file(t, "tls.key", key)
 	s.file(t, "tls.crt", cert)
-	deadline := time.Now().Add(10 * time.Second)
-	for s.serverCert(t) == old {
-		if time.Now().After(deadline) {
-			t.Fatal("the rewritten server certificate was not picked up")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventually.True(t, 10*time.Second, "the rewritten server certificate picked up", func() bool { return s.serverCert(t) != old })
 	if _, err := c.ListClouds(ctx(t), &pb.ListCloudsRequest{}); err != nil {
 		t.Errorf("gRPC after the certificate reload: %v", err)
 	}

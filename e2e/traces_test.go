@@ -25,6 +25,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 )
 
 // otlpReceiver is an OTLP/gRPC trace collector: the TraceService a real
@@ -271,17 +272,18 @@ clouds:
 			// login's request (the last to end is the server span).
 			var spans []*tracepb.Span
 			var server *tracepb.Span
-			for deadline := time.Now().Add(20 * time.Second); server == nil; time.Sleep(50 * time.Millisecond) {
+			eventually.Nil(t, 20*time.Second, "server span in trace "+c.traceID, func() error {
 				spans = recv.trace(c.traceID)
 				for _, s := range spans {
 					if s.GetKind() == tracepb.Span_SPAN_KIND_SERVER {
 						server = s
 					}
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no server span in trace %s after 20s; got %d spans", c.traceID, len(spans))
+				if server == nil {
+					return eventually.NotYet("%d spans, none a server span", len(spans))
 				}
-			}
+				return nil
+			})
 			var servers int
 			for _, s := range spans {
 				if s.GetKind() == tracepb.Span_SPAN_KIND_SERVER {

@@ -101,7 +101,6 @@ type Adapter struct {
 	zones       []string
 	poll, max   time.Duration
 	client      *http.Client
-	ownsClient  bool
 	log         *slog.Logger
 	now         func() time.Time
 	offsetHints *hints
@@ -174,7 +173,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.max = a.poll
 	}
 	if a.client == nil {
-		a.client, a.ownsClient = backendhttp.NewClient(), true
+		a.client = backendhttp.NewClient()
 	}
 	// Go would re-send the Authorization header to wherever a redirect
 	// points on the same host; no Gcore call answers with one, so it is
@@ -193,11 +192,10 @@ func New(cfg Config) (*Adapter, error) {
 // Dialect reports Name.
 func (a *Adapter) Dialect() driver.Dialect { return Name }
 
-// Close releases idle connections of a client the adapter created.
+// Close releases the idle connections of the adapter's client, the one it
+// made or the one it was given (the gateway gives each cloud its own).
 func (a *Adapter) Close() error {
-	if a.ownsClient {
-		a.client.CloseIdleConnections()
-	}
+	a.client.CloseIdleConnections()
 	return nil
 }
 

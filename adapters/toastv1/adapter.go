@@ -72,16 +72,15 @@ type Config struct {
 // Adapter is a driver.Adapter for one TOAST cloud. It is safe for
 // concurrent use.
 type Adapter struct {
-	base       string // {Endpoint}/v1.0/appkeys/{AppKey}
-	username   string
-	password   string
-	windows    map[string]bool
-	client     *http.Client
-	ownsClient bool
-	log        *slog.Logger
-	now        func() time.Time
-	tokens     *tokensource.Source
-	secrets    *redact.Set // the password, appkey and recent tokens, masked in every error and log
+	base     string // {Endpoint}/v1.0/appkeys/{AppKey}
+	username string
+	password string
+	windows  map[string]bool
+	client   *http.Client
+	log      *slog.Logger
+	now      func() time.Time
+	tokens   *tokensource.Source
+	secrets  *redact.Set // the password, appkey and recent tokens, masked in every error and log
 }
 
 // Compile-time checks: the optional interfaces TOAST has, and only those.
@@ -132,7 +131,7 @@ func New(cfg Config) (*Adapter, error) {
 		a.windows[id] = true
 	}
 	if a.client == nil {
-		a.client, a.ownsClient = backendhttp.NewClient(), true
+		a.client = backendhttp.NewClient()
 	}
 	// TOAST answers every call itself (HTTP 200, or 401 for a dead token);
 	// a redirect is reported, not followed (UNAVAILABLE, see decodeResponse).
@@ -152,11 +151,10 @@ func New(cfg Config) (*Adapter, error) {
 // Dialect reports Name.
 func (a *Adapter) Dialect() driver.Dialect { return Name }
 
-// Close releases idle connections of a client the adapter created.
+// Close releases the idle connections of the adapter's client, the one it
+// made or the one it was given (the gateway gives each cloud its own).
 func (a *Adapter) Close() error {
-	if a.ownsClient {
-		a.client.CloseIdleConnections()
-	}
+	a.client.CloseIdleConnections()
 	return nil
 }
 

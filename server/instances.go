@@ -284,21 +284,12 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 		add("instance", "required")
 		return nil, violations(v)
 	}
-	if in.GetDisplayName() == "" {
-		add("instance.display_name", "required")
-	} else if len(in.GetDisplayName()) > 255 {
+	if len(in.GetDisplayName()) > 255 {
 		add("instance.display_name", "at most 255 characters")
 	}
-	if in.GetFlavor() == "" {
-		add("instance.flavor", "required: a flavor ID (see ListFlavors)")
-	} else if why := driver.CheckID(in.GetFlavor()); why != "" {
-		add("instance.flavor", "a flavor ID "+why)
-	}
-	if in.GetImage() == "" {
-		add("instance.image", "required: an image ID")
-	} else if why := driver.CheckID(in.GetImage()); why != "" {
-		add("instance.image", "an image ID "+why)
-	}
+	// Display name, flavor and image, in the wording adapters use too.
+	v = append(v, driver.CheckCreateRequest(&driver.CreateInstanceRequest{
+		Name: in.GetDisplayName(), FlavorID: in.GetFlavor(), ImageID: in.GetImage()})...)
 	out := &driver.CreateInstanceRequest{
 		Name: in.GetDisplayName(), FlavorID: in.GetFlavor(), ImageID: in.GetImage(),
 		Zone: in.GetZone(), KeyName: in.GetKeyPair(), SecurityGroups: in.GetSecurityGroups(),

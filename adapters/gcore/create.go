@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/computegw/computegw/driver"
@@ -71,17 +70,8 @@ func (a *Adapter) getCreated(ctx context.Context, id string) (*driver.Instance, 
 // createBody maps the portable request onto Gcore's v2 create body, and
 // checks everything Gcore requires before any call (README "Create body").
 func (a *Adapter) createBody(ctx context.Context, op string, req *driver.CreateInstanceRequest) (*createBody, error) {
-	var v []driver.FieldViolation
+	v := []driver.FieldViolation(driver.CheckCreateRequest(req))
 	add := func(field, why string) { v = append(v, driver.FieldViolation{Field: field, Description: why}) }
-	if strings.TrimSpace(req.Name) == "" {
-		add("instance.display_name", "required")
-	}
-	if req.FlavorID == "" {
-		add("instance.flavor", "required: a flavor ID (see ListFlavors)")
-	}
-	if req.ImageID == "" {
-		add("instance.image", "required: an image ID")
-	}
 	if req.BootVolume == nil || req.BootVolume.SizeGB <= 0 {
 		add("instance.boot_volume.size_gb", "required: Gcore builds every instance on a boot volume of a size you choose, in GiB (at least the image's minimum disk)")
 	}

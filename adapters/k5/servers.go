@@ -188,12 +188,9 @@ func validateCreate(req *driver.CreateInstanceRequest) error {
 			v = append(v, e.Violations...)
 		}
 	}
-	addErr(validateName("instance.display_name", req.Name))
-	if req.FlavorID == "" {
-		v.Add("instance.flavor", "must not be empty: a flavor ID from GET /v1/clouds/{cloud}/flavors")
-	}
-	if req.ImageID == "" {
-		v.Add("instance.image", "must not be empty: an image ID from GET /v1/clouds/{cloud}/images")
+	v = append(v, driver.CheckCreateRequest(req)...)
+	if strings.TrimSpace(req.Name) != "" { // else CheckCreateRequest said so
+		addErr(validateName("instance.display_name", req.Name))
 	}
 	if len(req.Networks) == 0 {
 		v.Add("instance.networks", "K5 requires at least one network or port (guide 1.2.6.2: \"Ensure that the network is specified\")")

@@ -73,18 +73,10 @@ type serverCreateOpts struct {
 func (o *serverCreateOpts) validate() error {
 	// The request-level fields are checked together, so that a caller
 	// learns every missing one at once.
-	var v driver.Violations
-	switch {
-	case strings.TrimSpace(o.Name) == "":
-		v.Add("instance.display_name", "is required")
-	case utf8.RuneCountInString(o.Name) > maxNameLen:
+	// Display name, flavor and image in the portable layer's wording.
+	v := driver.CheckCreateRequest(&driver.CreateInstanceRequest{Name: o.Name, FlavorID: o.FlavorRef, ImageID: o.ImageRef})
+	if utf8.RuneCountInString(o.Name) > maxNameLen {
 		v.Add("instance.display_name", fmt.Sprintf("must be at most %d characters (NHN Cloud limit)", maxNameLen))
-	}
-	if o.FlavorRef == "" {
-		v.Add("instance.flavor", "is required")
-	}
-	if o.ImageRef == "" {
-		v.Add("instance.image", "is required")
 	}
 	if o.KeyName == "" {
 		v.Add("instance.key_pair", "is required by NHN Cloud (server.key_name)")

@@ -209,14 +209,13 @@ func validNameChars(s string) bool {
 // validateCreate checks what the API guide constrains, before sending, and
 // names every problem at once (one try, not one per missing field).
 func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) error {
-	var v driver.Violations
+	v := driver.CheckCreateRequest(req)
 	limit := maxNameLinux
 	if a.windows[req.ImageID] {
 		limit = maxNameWindows
 	}
 	switch {
-	case req.Name == "":
-		v.Add("instance.display_name", "a name is required")
+	case strings.TrimSpace(req.Name) == "": // CheckCreateRequest said so
 	case !validNameChars(req.Name):
 		v.Add("instance.display_name",
 			fmt.Sprintf("TOAST allows only letters, digits, '-' and '.' in an instance name; %q has others", req.Name))
@@ -227,12 +226,6 @@ func (a *Adapter) validateCreate(req *driver.CreateInstanceRequest, count int) e
 		}
 		v.Add("instance.display_name",
 			fmt.Sprintf("TOAST allows at most %d characters for a %s instance name; %q has %d", limit, kind, req.Name, len(req.Name)))
-	}
-	if req.FlavorID == "" {
-		v.Add("instance.flavor", "a flavor is required")
-	}
-	if req.ImageID == "" {
-		v.Add("instance.image", "an image is required")
 	}
 	if req.Zone == "" {
 		v.Add("instance.zone", "TOAST requires an availability zone")

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,41 +18,17 @@ import (
 // fake vendor server started here; K5 has no compute_endpoint and is found
 // through the token's catalog, NHN likewise.
 func TestConfigMode(t *testing.T) {
-	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
-	defer nhn.Close()
-	toast := toastfake.NewServer(toastfake.Options{Demo: true})
-	defer toast.Close()
-	k5 := k5fake.NewServer(k5fake.Options{SeedInstances: true})
-	defer k5.Close()
-
-	cfg := fmt.Sprintf(`
+	nhn, toast, k5 := startFakes(t)
+	// The toast password comes from a file here (password_file instead of
+	// password_env; E2E_TOAST_PASSWORD is set but unused).
+	toastCloud := strings.Replace(toastEntry("toast", toast.URL), "password_env: E2E_TOAST_PASSWORD",
+		"password_file: "+writeFile(t, "toast-pw", toastfake.DemoPassword+"\n"), 1)
+	cfg := `
 http_addr: 127.0.0.1:1  # overridden by the flags
 grpc_addr: 127.0.0.1:1
 clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-    timeout: 5s
-  - name: toast
-    dialect: toastv1
-    endpoint: %s
-    appkey: %s
-    username: %s
-    password_file: %s
-  - name: k5-uk1
-    dialect: k5
-    identity_endpoint: %s
-    domain_name: "%s"
-    project_id: %s
-    username: %s
-    password_env: E2E_K5_PASSWORD
-    zones: [%s, %s]
-`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername,
-		toast.URL, toastfake.DemoAppKey, toastfake.DemoUsername, writeFile(t, "toast-pw", toastfake.DemoPassword+"\n"),
-		k5.URL, k5fake.DemoDomainName, k5fake.DemoProjectID, k5fake.DemoUsername, k5fake.ZoneA, k5fake.ZoneB)
+` + nhnEntry("nhn-kr1", nhn.URL, "timeout", "5s") + toastCloud +
+		k5Entry("k5-uk1", k5.URL, "zones", "["+k5fake.ZoneA+", "+k5fake.ZoneB+"]")
 	path := writeFile(t, "computegw.yaml", cfg)
 	g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_K5_PASSWORD=" + k5fake.DemoPassword}, "--config", path)
 
@@ -90,15 +65,7 @@ clouds:
 func TestWrongPasswordIsFailedPrecondition(t *testing.T) {
 	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
 	defer nhn.Close()
-	cfg := fmt.Sprintf(`
-clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_BAD_PASSWORD
-`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+	cfg := "clouds:\n" + nhnEntry("nhn-kr1", nhn.URL, "password_env", "E2E_BAD_PASSWORD")
 	g := start(t, []string{"E2E_BAD_PASSWORD=not-the-Password-42"}, "--config", writeFile(t, "c.yaml", cfg))
 	var st struct {
 		Code    int

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -72,16 +71,8 @@ func TestUntrustedCatalogEndpoint(t *testing.T) {
 	identity := nhn.URL
 	nhn.SetURL(other.URL)
 	host := strings.TrimPrefix(other.URL, "http://")
-	for _, allowed := range []string{"", "\n    allowed_endpoint_hosts: [\"" + host + "\"]"} {
-		cfg := fmt.Sprintf(`
-clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD%s
-`, identity, nhnfake.DemoTenantID, nhnfake.DemoUsername, allowed)
+	for _, allowed := range []string{"", "    allowed_endpoint_hosts: [\"" + host + "\"]\n"} {
+		cfg := "clouds:\n" + nhnEntry("nhn-kr1", identity) + allowed
 		g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", writeFile(t, "c.yaml", cfg))
 		var e restError
 		code := g.rest(t, "GET", "/v1/clouds/nhn-kr1/instances", nil, &e)

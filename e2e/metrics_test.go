@@ -212,58 +212,13 @@ func closedPort(t *testing.T) string {
 // over both transports — the call counters, the backend statuses (a vendor
 // 404, a 401 login, a request that got no answer) and the logins.
 func TestMetrics(t *testing.T) {
-	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
-	defer nhn.Close()
-	toast := toastfake.NewServer(toastfake.Options{Demo: true})
-	defer toast.Close()
-	k5 := k5fake.NewServer(k5fake.Options{SeedInstances: true})
-	defer k5.Close()
+	nhn, toast, k5 := startFakes(t)
 	const badPassword = "Wr0ng-NHN-Passw0rd"
-	cfg := fmt.Sprintf(`
-admin_addr: 127.0.0.1:0
-clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-  - name: toast
-    dialect: toastv1
-    endpoint: %s
-    appkey: %s
-    username: %s
-    password_env: E2E_TOAST_PASSWORD
-  - name: k5-uk1
-    dialect: k5
-    identity_endpoint: %s
-    domain_name: "%s"
-    project_id: %s
-    username: %s
-    password_env: E2E_K5_PASSWORD
-    zones: [%s]
-  - name: nhn-bad
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_BAD_PASSWORD
-  - name: k5-down
-    dialect: k5
-    identity_endpoint: http://%s
-    domain_name: "%s"
-    project_id: %s
-    username: %s
-    password_env: E2E_K5_PASSWORD
-    timeout: 5s
-`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername,
-		toast.URL, toastfake.DemoAppKey, toastfake.DemoUsername,
-		k5.URL, k5fake.DemoDomainName, k5fake.DemoProjectID, k5fake.DemoUsername, k5fake.ZoneA,
-		nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername,
-		closedPort(t), k5fake.DemoDomainName, k5fake.DemoProjectID, k5fake.DemoUsername)
-	g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_TOAST_PASSWORD=" + toastfake.DemoPassword,
-		"E2E_K5_PASSWORD=" + k5fake.DemoPassword, "E2E_BAD_PASSWORD=" + badPassword},
-		"--config", writeFile(t, "computegw.yaml", cfg))
+	cfg := "admin_addr: 127.0.0.1:0\nclouds:\n" +
+		nhnEntry("nhn-kr1", nhn.URL) + toastEntry("toast", toast.URL) + k5Entry("k5-uk1", k5.URL, "zones", "["+k5fake.ZoneA+"]") +
+		nhnEntry("nhn-bad", nhn.URL, "password_env", "E2E_BAD_PASSWORD") +
+		k5Entry("k5-down", "http://"+closedPort(t), "timeout", "5s")
+	g := start(t, demoPasswords("E2E_BAD_PASSWORD="+badPassword), "--config", writeFile(t, "computegw.yaml", cfg))
 	admin := g.adminAddr(t)
 	c := ctx(t)
 

@@ -99,15 +99,7 @@ state:
     password_env: E2E_REDIS_PASSWORD
     key_prefix: "e2e:"
 clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    compute_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-    timeout: 20s
-`, rs.Addr, wire.URL, wire.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+`, rs.Addr) + nhnEntry("nhn-kr1", wire.URL, "compute_endpoint", wire.URL, "timeout", "20s")
 	path := writeFile(t, "fleet.yaml", cfg)
 	env := []string{"E2E_NHN_PASSWORD=" + nhnPassword, "E2E_REDIS_PASSWORD=" + e2eRedisPassword, "E2E_PAGE_KEY=" + e2ePageKey}
 	var gs []*gateway
@@ -397,13 +389,7 @@ state:
   redis:
     address: %s
 clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-`, rs.Addr, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
+`, rs.Addr) + nhnEntry("nhn-kr1", nhn.URL)
 	env := []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_PAGE_KEY=" + e2ePageKey}
 	without := start(t, env, "--config", writeFile(t, "nokey.yaml", base))
 	if s := without.stderr.String(); !strings.Contains(s, "no page_token_key_env or page_token_key_file") {

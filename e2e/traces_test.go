@@ -179,47 +179,16 @@ func (r *tokenRecorder) list() []string {
 // their trace_id and span_id.
 func TestTraces(t *testing.T) {
 	recv := startReceiver(t)
-	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
-	defer nhn.Close()
-	toast := toastfake.NewServer(toastfake.Options{Demo: true})
-	defer toast.Close()
-	k5 := k5fake.NewServer(k5fake.Options{SeedInstances: true})
-	defer k5.Close()
+	nhn, toast, k5 := startFakes(t)
 	nhnP, toastP, k5P := recordTokens(t, nhn.URL), recordTokens(t, toast.URL), recordTokens(t, k5.URL)
-	cfg := fmt.Sprintf(`
-clouds:
-  - name: nhn-kr1
-    dialect: nhnv2
-    identity_endpoint: %s
-    compute_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-  - name: toast
-    dialect: toastv1
-    endpoint: %s
-    appkey: %s
-    username: %s
-    password_env: E2E_TOAST_PASSWORD
-  - name: k5-uk1
-    dialect: k5
-    identity_endpoint: %s
-    compute_endpoint: %s
-    domain_name: "%s"
-    project_id: %s
-    username: %s
-    password_env: E2E_K5_PASSWORD
-    zones: [%s]
-`, nhnP.srv.URL, nhnP.srv.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername,
-		toastP.srv.URL, toastfake.DemoAppKey, toastfake.DemoUsername,
-		k5P.srv.URL, k5P.srv.URL, k5fake.DemoDomainName, k5fake.DemoProjectID, k5fake.DemoUsername, k5fake.ZoneA)
-	g := start(t, []string{
-		"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_TOAST_PASSWORD=" + toastfake.DemoPassword, "E2E_K5_PASSWORD=" + k5fake.DemoPassword,
-		"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + recv.addr,
+	cfg := "clouds:\n" + nhnEntry("nhn-kr1", nhnP.srv.URL, "compute_endpoint", nhnP.srv.URL) + toastEntry("toast", toastP.srv.URL) +
+		k5Entry("k5-uk1", k5P.srv.URL, "compute_endpoint", k5P.srv.URL, "zones", "["+k5fake.ZoneA+"]")
+	g := start(t, demoPasswords(
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+recv.addr,
 		"OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
 		"OTEL_BSP_SCHEDULE_DELAY=50",
 		"OTEL_SERVICE_NAME=computegw-e2e",
-	}, "--config", writeFile(t, "computegw.yaml", cfg))
+	), "--config", writeFile(t, "computegw.yaml", cfg))
 
 	type call struct {
 		name, cloud, dialect, transport string

@@ -364,6 +364,35 @@ func TestErrorDetails(t *testing.T) {
 }
 
 // countingCreate counts creates and can fail the first one.
+// sameCreates sends n concurrent creates with one request_id, create i to
+// on(i), and checks that the backend saw one create and every caller got
+// the same instance, whose name it returns.
+func sameCreates(t *testing.T, cc *countingCreate, n int, on func(i int) *Server, requestID string) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	names := make([]string, n)
+	for i := range names {
+		wg.Go(func() {
+			in, err := on(i).CreateInstance(context.Background(), createReq(requestID, "idem"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			names[i] = in.GetName()
+		})
+	}
+	wg.Wait()
+	if n := cc.n.Load(); n != 1 {
+		t.Fatalf("%d backend creates for one request_id, want 1", n)
+	}
+	for _, n := range names {
+		if n == "" || n != names[0] {
+			t.Fatalf("retries answered different instances: %v", names)
+		}
+	}
+	return names[0]
+}
+
 type countingCreate struct {
 	driver.Adapter
 	n       atomic.Int32
@@ -394,27 +423,7 @@ func createReq(id, name string) *pb.CreateInstanceRequest {
 func TestCreateIsIdempotent(t *testing.T) {
 	cc := &countingCreate{Adapter: seeded(), delay: 20 * time.Millisecond}
 	s := newServer(t, Cloud{Name: "a", Adapter: cc})
-	var wg sync.WaitGroup
-	names := make([]string, 8)
-	for i := range names {
-		wg.Go(func() {
-			in, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-000000000001", "idem"))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			names[i] = in.GetName()
-		})
-	}
-	wg.Wait()
-	if n := cc.n.Load(); n != 1 {
-		t.Errorf("%d backend creates for one request_id, want 1", n)
-	}
-	for _, n := range names {
-		if n != names[0] {
-			t.Errorf("retries answered different instances: %v", names)
-		}
-	}
+	sameCreates(t, cc, 8, func(int) *Server { return s }, "6f1c8e0a-0000-4000-8000-000000000001")
 	_, err := s.CreateInstance(context.Background(), createReq("6f1c8e0a-0000-4000-8000-000000000001", "other"))
 	if status.Code(err) != codes.InvalidArgument {
 		t.Errorf("same request_id, different request: %v", err)

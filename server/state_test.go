@@ -47,31 +47,11 @@ func replicas(t *testing.T, n int, vendor *countingCreate) ([]*Server, *redistes
 func TestReplicasShareRequestIDs(t *testing.T) {
 	cc := &countingCreate{Adapter: seeded(), delay: 50 * time.Millisecond}
 	rs, _ := replicas(t, 2, cc)
-	var wg sync.WaitGroup
-	names := make([]string, 10)
-	for i := range names {
-		wg.Go(func() {
-			in, err := rs[i%2].CreateInstance(context.Background(), createReq("fleet-1", "idem"))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			names[i] = in.GetName()
-		})
-	}
-	wg.Wait()
-	if n := cc.n.Load(); n != 1 {
-		t.Fatalf("%d backend creates for one request_id on two replicas, want 1", n)
-	}
-	for _, n := range names {
-		if n == "" || n != names[0] {
-			t.Fatalf("replicas answered different instances: %v", names)
-		}
-	}
+	first := sameCreates(t, cc, 10, func(i int) *Server { return rs[i%2] }, "fleet-1")
 	// Later, on either replica: the same answer, no create.
 	for _, s := range rs {
 		in, err := s.CreateInstance(context.Background(), createReq("fleet-1", "idem"))
-		if err != nil || in.GetName() != names[0] {
+		if err != nil || in.GetName() != first {
 			t.Fatalf("later retry: %v %v", in.GetName(), err)
 		}
 	}

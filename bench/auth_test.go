@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
 	"github.com/computegw/computegw/internal/auth/authtest"
-	"github.com/computegw/computegw/internal/gateway"
 )
 
 // BenchmarkAuthGetInstance is what caller authentication adds to a call:
@@ -48,24 +46,8 @@ policy:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan [2]string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- gateway.Run(ctx, gateway.Options{
-			ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-			Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-			Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
-			OnReady: func(h, g string) { ready <- [2]string{h, g} },
-		})
-	}()
-	var addrs [2]string
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		b.Fatal(err)
-	}
-	defer func() { cancel(); <-done }()
+	addrs, stop := runGateway(b, path, nil)
+	defer stop()
 	conn := dial(b, addrs[1])
 	defer conn.Close()
 	authed := pb.NewComputeServiceClient(conn)
@@ -73,22 +55,8 @@ policy:
 	req := &pb.GetInstanceRequest{Name: webServer}
 	withToken := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
 
-	b.Run("open/grpc", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := e.gw.GetInstance(context.Background(), req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("jwt/grpc", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := authed.GetInstance(withToken, req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("open/grpc", loop(func() error { _, err := e.gw.GetInstance(context.Background(), req); return err }))
+	b.Run("jwt/grpc", loop(func() error { _, err := authed.GetInstance(withToken, req); return err }))
 	b.Run("open/rest", func(b *testing.B) {
 		u := "http://" + e.httpAddr + "/v1/" + webServer
 		b.ReportAllocs()

@@ -61,22 +61,8 @@ func BenchmarkGetInstance(b *testing.B) {
 			}
 		}
 	})
-	b.Run("floor", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := e.floor.GetInstance(context.Background(), req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("grpc", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := e.gw.GetInstance(context.Background(), req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("floor", loop(func() error { _, err := e.floor.GetInstance(context.Background(), req); return err }))
+	b.Run("grpc", loop(func() error { _, err := e.gw.GetInstance(context.Background(), req); return err }))
 	b.Run("rest", func(b *testing.B) {
 		u := "http://" + e.httpAddr + "/v1/" + webServer
 		b.ReportAllocs()
@@ -184,22 +170,8 @@ func BenchmarkListFlavors(b *testing.B) {
 			}
 		}
 	})
-	b.Run("floor", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := e.floor.ListFlavors(context.Background(), req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("grpc", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := e.gw.ListFlavors(context.Background(), req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	b.Run("floor", loop(func() error { _, err := e.floor.ListFlavors(context.Background(), req); return err }))
+	b.Run("grpc", loop(func() error { _, err := e.gw.ListFlavors(context.Background(), req); return err }))
 	b.Run("rest", func(b *testing.B) {
 		u := "http://" + e.httpAddr + "/v1/clouds/nhn/flavors"
 		b.ReportAllocs()
@@ -331,4 +303,17 @@ func cpuSeconds() (gc, total float64) {
 	m := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
 	metrics.Read(m)
 	return m[0].Value.Float64(), m[1].Value.Float64()
+}
+
+// loop is a benchmark that calls call on every iteration, reporting
+// allocations; an error stops it.
+func loop(call func() error) func(*testing.B) {
+	return func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := call(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -82,25 +82,7 @@ func setupWith(tb testing.TB, withList bool, mod func(*gateway.Options)) *env {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan [2]string, 1)
-	done := make(chan error, 1)
-	opt := gateway.Options{
-		ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
-		OnReady: func(h, g string) { ready <- [2]string{h, g} },
-	}
-	if mod != nil {
-		mod(&opt)
-	}
-	go func() { done <- gateway.Run(ctx, opt) }()
-	var addrs [2]string
-	select {
-	case addrs = <-ready:
-	case err := <-done:
-		tb.Fatal(err)
-	}
+	addrs, stopGateway := runGateway(tb, path, mod)
 	e.httpAddr = addrs[0]
 	gwConn := dial(tb, addrs[1])
 	e.gw = pb.NewComputeServiceClient(gwConn)
@@ -120,8 +102,7 @@ func setupWith(tb testing.TB, withList bool, mod func(*gateway.Options)) *env {
 		gwConn.Close()
 		flConn.Close()
 		gs.Stop()
-		cancel()
-		<-done
+		stopGateway()
 		fake.Close()
 	}
 	// Warm both: token, connections, the gateway's flavor cache.
@@ -231,4 +212,32 @@ func (e *env) deleteDirect(tb testing.TB, id string) {
 		tb.Fatal(err)
 	}
 	_ = vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+id, e.token, nil, nil)
+}
+
+// runGateway runs the gateway in process with the config at path (every
+// secret the fake's demo password) (mod, if set, changes its options) and returns its REST and gRPC
+// addresses
+// and a function that stops it.
+func runGateway(tb testing.TB, path string, mod func(*gateway.Options)) (addrs [2]string, stop func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan [2]string, 1)
+	done := make(chan error, 1)
+	opt := gateway.Options{
+		ConfigPath: path, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Getenv:  func(string) (string, bool) { return nhnfake.DemoPassword, true },
+		OnReady: func(h, g string) { ready <- [2]string{h, g} },
+	}
+	if mod != nil {
+		mod(&opt) // before the gateway starts
+	}
+	go func() { done <- gateway.Run(ctx, opt) }()
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		cancel()
+		tb.Fatal(err)
+	}
+	return addrs, func() { cancel(); <-done }
 }

@@ -124,20 +124,35 @@ func TestVerifyLeeway(t *testing.T) {
 	}
 }
 
-// An unknown kid refetches the key set at most once per 30s, so a rotation
-// is picked up at once and a flood of bad kids costs one fetch.
-func TestUnknownKidRefetchAtMostOncePer30s(t *testing.T) {
+// servedVerifier is a verifier on a test clock for the key set a served
+// test provider publishes (stopped when t ends).
+func servedVerifier(t *testing.T) (*authtest.Provider, *clock, *auth.Verifier) {
+	t.Helper()
 	p := authtest.NewProvider("", audience)
 	srv := p.Serve()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	clk := &clock{t: time.Now()}
 	v, err := auth.NewVerifier(auth.JWTConfig{Issuer: p.Issuer, Audience: audience, JWKSURL: p.JWKSURL(), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, clk, v
+}
+
+// primedVerifier is servedVerifier with the key set already fetched.
+func primedVerifier(t *testing.T) (*authtest.Provider, *clock, *auth.Verifier) {
+	t.Helper()
+	p, clk, v := servedVerifier(t)
 	if err := v.Prime(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return p, clk, v
+}
+
+// An unknown kid refetches the key set at most once per 30s, so a rotation
+// is picked up at once and a flood of bad kids costs one fetch.
+func TestUnknownKidRefetchAtMostOncePer30s(t *testing.T) {
+	p, clk, v := primedVerifier(t)
 	if _, err := v.Verify(context.Background(), p.Token("alice")); err != nil {
 		t.Fatal(err)
 	}
@@ -215,17 +230,7 @@ func TestJWKSFileErrors(t *testing.T) {
 // A key set older than MaxKeySetAge is reloaded in the background, so a key
 // the provider withdrew stops verifying without an unknown kid.
 func TestKeySetReloadedWhenOld(t *testing.T) {
-	p := authtest.NewProvider("", audience)
-	srv := p.Serve()
-	defer srv.Close()
-	clk := &clock{t: time.Now()}
-	v, err := auth.NewVerifier(auth.JWTConfig{Issuer: p.Issuer, Audience: audience, JWKSURL: p.JWKSURL(), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	p, clk, v := primedVerifier(t)
 	old := p.Token("alice")
 	p.Rotate() // the old key leaves the published set
 	clk.Advance(auth.MaxKeySetAge - time.Minute)
@@ -236,6 +241,7 @@ func TestKeySetReloadedWhenOld(t *testing.T) {
 		t.Fatalf("fetched %d times before the set was old", p.JWKSHits.Load())
 	}
 	clk.Advance(2 * time.Minute)
+	var err error
 	eventually.True(t, 10*time.Second, "the withdrawn key refused once the set aged out", func() bool {
 		_, err = v.Verify(context.Background(), old)
 		return err != nil
@@ -246,14 +252,7 @@ func TestKeySetReloadedWhenOld(t *testing.T) {
 // A token verified once is remembered, but never past its exp (plus
 // leeway) and never once the key set it was checked against is replaced.
 func TestVerifiedTokenCacheHonoursExpiryAndKeySet(t *testing.T) {
-	p := authtest.NewProvider("", audience)
-	srv := p.Serve()
-	defer srv.Close()
-	clk := &clock{t: time.Now()}
-	v, err := auth.NewVerifier(auth.JWTConfig{Issuer: p.Issuer, Audience: audience, JWKSURL: p.JWKSURL(), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, clk, v := servedVerifier(t)
 	short := p.Sign(p.Current(), authtest.Claims{"sub": "alice", "exp": clk.Now().Add(10 * time.Second).Unix()})
 	for range 3 {
 		if _, err := v.Verify(context.Background(), short); err != nil {
@@ -261,7 +260,7 @@ func TestVerifiedTokenCacheHonoursExpiryAndKeySet(t *testing.T) {
 		}
 	}
 	clk.Advance(10*time.Second + auth.Leeway + time.Second)
-	_, err = v.Verify(context.Background(), short)
+	_, err := v.Verify(context.Background(), short)
 	wantUnauth(t, err, "expired", short)
 
 	old := p.Token("alice")

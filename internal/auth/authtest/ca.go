@@ -26,17 +26,24 @@ func nextSerial() *big.Int {
 	return new(big.Int).SetBytes(b)
 }
 
-// NewCA makes a self-signed CA named cn.
-func NewCA(cn string) *CA {
+// keyAndTemplate is a fresh P-256 key and a certificate template for cn,
+// valid from an hour ago for a day, with usage.
+func keyAndTemplate(cn string, usage x509.KeyUsage) (*ecdsa.PrivateKey, *x509.Certificate) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
-	tmpl := &x509.Certificate{
+	return key, &x509.Certificate{
 		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		KeyUsage: usage,
 	}
+}
+
+// NewCA makes a self-signed CA named cn.
+func NewCA(cn string) *CA {
+	key, tmpl := keyAndTemplate(cn, x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature)
+	tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		panic(err)
@@ -73,15 +80,7 @@ func (ca *CA) ClientTLS(cn string) tls.Certificate {
 }
 
 func (ca *CA) issue(cn string, server bool) ([]byte, []byte) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
+	key, tmpl := keyAndTemplate(cn, x509.KeyUsageDigitalSignature)
 	if server {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.DNSNames = []string{"localhost"}

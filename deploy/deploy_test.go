@@ -62,6 +62,20 @@ func readDockerfile() (*dockerfile, error) {
 
 // dockerGoBuild follows the binary back from the final stage's ENTRYPOINT:
 // the COPY --from that puts it there, and the `go build -o` that makes it.
+// mustGoBuild is the Dockerfile and its go build step, or the test fails.
+func mustGoBuild(t *testing.T) (*dockerfile, *goBuild, *dockerStage) {
+	t.Helper()
+	d, err := readDockerfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, stage, err := dockerGoBuild(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, gb, stage
+}
+
 func dockerGoBuild(d *dockerfile) (*goBuild, *dockerStage, error) {
 	final := d.final()
 	if len(final.entrypoint) == 0 {
@@ -177,14 +191,7 @@ func goVersionAtLeast(a, b string) bool {
 }
 
 func TestDockerfile(t *testing.T) {
-	d, err := readDockerfile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gb, buildStage, err := dockerGoBuild(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, gb, buildStage := mustGoBuild(t)
 	final := d.final()
 
 	t.Run("BuildCommand", func(t *testing.T) {
@@ -1123,14 +1130,7 @@ func TestSystemd(t *testing.T) {
 	if m := regexp.MustCompile("go build -o (\\S+) (\\S+?)`").FindSubmatch(readme); m == nil {
 		t.Errorf("README.md has no `go build -o NAME PACKAGE` command")
 	} else {
-		d, err := readDockerfile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		gb, _, err := dockerGoBuild(d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, gb, _ := mustGoBuild(t)
 		if string(m[1]) != path.Base(argv[0]) {
 			t.Errorf("README.md builds %s; ExecStart runs %s", m[1], argv[0])
 		}

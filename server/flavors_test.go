@@ -130,17 +130,24 @@ func TestFlavorDetailsVendorValuesWin(t *testing.T) {
 	}
 }
 
-func TestFlavorListFailureNeverFailsReads(t *testing.T) {
-	spy := &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), err: errors.New("flavors down")}
-	s, clock, name := flavorServer(t, spy, time.Second)
+// noDetailsThrice reads instance name three times: none has
+// flavor_details (why says why not), and one flavor list served all three.
+func noDetailsThrice(t *testing.T, s *Server, name string, spy *flavorSpy, why string) {
+	t.Helper()
 	for range 3 {
 		if fd := get(t, s, name).GetFlavorDetails(); fd != nil {
-			t.Fatalf("flavor_details %v from a failing flavor list", fd)
+			t.Fatalf("flavor_details %v %s", fd, why)
 		}
 	}
 	if n := spy.calls.Load(); n != 1 {
-		t.Errorf("ListFlavors called %d times within the retry interval, want 1", n)
+		t.Errorf("ListFlavors called %d times for three reads, want 1", n)
 	}
+}
+
+func TestFlavorListFailureNeverFailsReads(t *testing.T) {
+	spy := &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), err: errors.New("flavors down")}
+	s, clock, name := flavorServer(t, spy, time.Second)
+	noDetailsThrice(t, s, name, spy, "from a failing flavor list")
 	clock.Add(flavorRetry)
 	spy.err = nil // read by the next refresh only; the spy is not otherwise shared
 	if get(t, s, name).GetFlavorDetails().GetVcpus() != 1 {
@@ -195,14 +202,7 @@ func TestSlowFlavorListIsBounded(t *testing.T) {
 func TestUnknownFlavorRefreshesAtMostOncePerInterval(t *testing.T) {
 	spy := &flavorSpy{Adapter: memory.New(memory.Options{Seed: true}), flavorID: "created-later"}
 	s, clock, name := flavorServer(t, spy, time.Second)
-	for range 3 {
-		if fd := get(t, s, name).GetFlavorDetails(); fd != nil {
-			t.Fatalf("details %v for a flavor the list lacks", fd)
-		}
-	}
-	if n := spy.calls.Load(); n != 1 {
-		t.Errorf("ListFlavors called %d times, want 1 within a minute", n)
-	}
+	noDetailsThrice(t, s, name, spy, "for a flavor the list lacks")
 	clock.Add(flavorMissRefresh)
 	get(t, s, name)
 	if n := spy.calls.Load(); n != 2 {

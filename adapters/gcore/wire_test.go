@@ -4,19 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/computegw/computegw/adapters/gcore"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 // These tests pin every request the adapter sends against gcore.md: the
@@ -31,11 +30,7 @@ const (
 	taskID     = "f00dcafe-0000-4000-8000-0000000000t1"
 )
 
-type recorded struct {
-	method, path, rawQuery string
-	header                 http.Header
-	body                   []byte
-}
+type recorded = wiretest.Request
 
 type reply struct {
 	status int
@@ -45,51 +40,22 @@ type reply struct {
 
 // stub is a Gcore endpoint that answers each "METHOD /path" with the
 // queued replies (the last one repeats) and records every request.
-type stub struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	calls  []recorded
-	routes map[string][]reply
-}
+type stub struct{ srv *wiretest.Server }
 
 func newStub(t *testing.T) *stub {
 	t.Helper()
-	s := &stub{t: t, routes: map[string][]reply{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.calls = append(s.calls, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), b})
-		key := r.Method + " " + r.URL.Path
-		q := s.routes[key]
-		var rep reply
-		switch {
-		case len(q) == 0:
-			rep = reply{status: 404, body: `{"exception_class": "NotFoundError", "message": "no stub for ` + key + `"}`}
-		case len(q) == 1:
-			rep = q[0]
-		default:
-			rep, s.routes[key] = q[0], q[1:]
-		}
-		s.mu.Unlock()
-		for k, v := range rep.header {
-			w.Header().Set(k, v)
-		}
-		if rep.body != "" {
-			w.Header().Set("Content-Type", "application/json")
-		}
-		w.WriteHeader(rep.status)
-		_, _ = io.WriteString(w, rep.body)
-	}))
-	t.Cleanup(s.srv.Close)
+	s := &stub{srv: wiretest.NewServer(t)}
+	s.srv.Fallback = func(w http.ResponseWriter, r *http.Request) {
+		wiretest.Reply{Status: 404, Body: `{"exception_class": "NotFoundError", "message": "no stub for ` + r.Method + " " + r.URL.Path + `"}`}.Write(w)
+	}
 	return s
 }
 
 // on queues replies for method and path (path under /cloud).
 func (s *stub) on(method, path string, replies ...reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.routes[method+" /cloud"+path] = append(s.routes[method+" /cloud"+path], replies...)
+	for _, r := range replies {
+		s.srv.On(method, "/cloud"+path, wiretest.Reply{Status: r.status, Body: r.body, Header: r.header})
+	}
 }
 
 func ok(body string) reply { return reply{status: 200, body: body} }
@@ -109,11 +75,7 @@ func (s *stub) adapter(t *testing.T, mod ...func(*gcore.Config)) *gcore.Adapter 
 	return a
 }
 
-func (s *stub) recorded() []recorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]recorded(nil), s.calls...)
-}
+func (s *stub) recorded() []recorded { return s.srv.Requests() }
 
 // want is one expected request.
 type want struct {
@@ -129,49 +91,17 @@ func (s *stub) wantCalls(t *testing.T, wants ...want) {
 	if len(calls) != len(wants) {
 		var got []string
 		for _, c := range calls {
-			got = append(got, c.method+" "+c.path+"?"+c.rawQuery)
+			got = append(got, c.Method+" "+c.Path+"?"+c.RawQuery)
 		}
 		t.Fatalf("%d requests, want %d: %v", len(calls), len(wants), got)
 	}
 	for i, w := range wants {
-		c := calls[i]
-		if c.method != w.method || c.path != "/cloud"+w.path {
-			t.Errorf("request %d: %s %s, want %s /cloud%s", i, c.method, c.path, w.method, w.path)
+		h := map[string]string{"Authorization": "APIKey " + stubKey, "Accept": "application/json"}
+		if w.body != "" {
+			h["Content-Type"] = "application/json"
 		}
-		gotQ, _ := url.ParseQuery(c.rawQuery)
-		wq := w.query
-		if wq == nil {
-			wq = url.Values{}
-		}
-		if !reflect.DeepEqual(gotQ, wq) {
-			t.Errorf("request %d (%s %s): query %v, want %v", i, c.method, c.path, gotQ, wq)
-		}
-		if got := c.header.Get("Authorization"); got != "APIKey "+stubKey {
-			t.Errorf("request %d: Authorization %q, want %q", i, got, "APIKey "+stubKey)
-		}
-		if got := c.header.Get("Accept"); got != "application/json" {
-			t.Errorf("request %d: Accept %q", i, got)
-		}
-		if w.body == "" {
-			if len(c.body) != 0 {
-				t.Errorf("request %d: body %s, want none", i, c.body)
-			}
-			continue
-		}
-		if ct := c.header.Get("Content-Type"); ct != "application/json" {
-			t.Errorf("request %d: Content-Type %q", i, ct)
-		}
-		var got, exp any
-		if err := json.Unmarshal(c.body, &got); err != nil {
-			t.Errorf("request %d: body %q is not JSON: %v", i, c.body, err)
-			continue
-		}
-		if err := json.Unmarshal([]byte(w.body), &exp); err != nil {
-			t.Fatalf("bad expected JSON %q: %v", w.body, err)
-		}
-		if !reflect.DeepEqual(got, exp) {
-			t.Errorf("request %d (%s %s): body\n  %s\nwant\n  %s", i, c.method, c.path, c.body, w.body)
-		}
+		wiretest.Check(t, fmt.Sprintf("request %d (%s %s)", i, w.method, w.path), calls[i],
+			wiretest.Want{Method: w.method, Path: "/cloud" + w.path, Query: w.query, Header: h, Body: w.body})
 	}
 }
 
@@ -386,7 +316,7 @@ func TestListMarkerDeleted(t *testing.T) {
 		t.Errorf("page after a deleted marker: %v more=%v", got, p.More)
 	}
 	calls := s.recorded()
-	if len(calls) != 4 || calls[3].rawQuery != "limit=2&offset=1" {
+	if len(calls) != 4 || calls[3].RawQuery != "limit=2&offset=1" {
 		t.Errorf("calls %+v", calls)
 	}
 }
@@ -507,8 +437,8 @@ func TestCreateValidation(t *testing.T) {
 		t.Errorf("unknown security group: %v", err)
 	}
 	for _, c := range s.recorded() {
-		if c.method == "POST" {
-			t.Errorf("a create was sent: %s %s", c.method, c.path)
+		if c.Method == "POST" {
+			t.Errorf("a create was sent: %s %s", c.Method, c.Path)
 		}
 	}
 }
@@ -591,8 +521,8 @@ func TestFlavorsWire(t *testing.T) {
 		t.Errorf("GetFlavor(nope): %v", err)
 	}
 	for _, c := range s.recorded() {
-		if c.method != "GET" || c.path != "/cloud/v1/flavors/111/76" || c.header.Get("Authorization") != "APIKey "+stubKey {
-			t.Errorf("flavor call %s %s", c.method, c.path)
+		if c.Method != "GET" || c.Path != "/cloud/v1/flavors/111/76" || c.Header.Get("Authorization") != "APIKey "+stubKey {
+			t.Errorf("flavor call %s %s", c.Method, c.Path)
 		}
 	}
 }

@@ -6,17 +6,15 @@ package k5
 // and answering with the canned response (the guide's example).
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 const (
@@ -39,7 +37,7 @@ type exchange struct {
 
 type script struct {
 	t   *testing.T
-	srv *httptest.Server
+	srv *wiretest.Server
 
 	mu          sync.Mutex
 	steps       []exchange
@@ -57,8 +55,8 @@ type script struct {
 func newScript(t *testing.T, steps ...exchange) *script {
 	t.Helper()
 	s := &script{t: t, steps: steps, computePath: "/v2/" + testProject, expiresAt: time.Now().Add(time.Hour).UTC()}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
+	s.srv = wiretest.NewServer(t)
+	s.srv.Fallback = s.serve
 	return s
 }
 
@@ -100,34 +98,13 @@ func (s *script) serve(w http.ResponseWriter, r *http.Request) {
 	s.next++
 	s.mu.Unlock()
 
-	t := s.t
-	want := s.computePath + ex.path
-	if r.Method != ex.method || r.URL.Path != want {
-		t.Errorf("request %s %s, want %s %s", r.Method, r.URL.Path, ex.method, want)
+	h := map[string]string{"X-Auth-Token": testToken, "Accept": "application/json"}
+	if ex.body != "" {
+		h["Content-Type"] = "application/json"
 	}
-	gotQ := r.URL.Query()
 	wantQ, _ := url.ParseQuery(ex.query)
-	if len(gotQ) != 0 || len(wantQ) != 0 {
-		if !reflect.DeepEqual(gotQ, wantQ) {
-			t.Errorf("%s %s: query %v, want %v", ex.method, ex.path, gotQ, wantQ)
-		}
-	}
-	if got := r.Header.Get("X-Auth-Token"); got != testToken {
-		t.Errorf("%s %s: X-Auth-Token %q, want the token from X-Subject-Token", ex.method, ex.path, got)
-	}
-	if got := r.Header.Get("Accept"); got != "application/json" {
-		t.Errorf("%s %s: Accept %q, want application/json", ex.method, ex.path, got)
-	}
-	if ex.body == "" {
-		if len(bytes.TrimSpace(body)) != 0 {
-			t.Errorf("%s %s: unexpected body %s", ex.method, ex.path, body)
-		}
-	} else {
-		if got := r.Header.Get("Content-Type"); got != "application/json" {
-			t.Errorf("%s %s: Content-Type %q, want application/json", ex.method, ex.path, got)
-		}
-		assertJSON(t, ex.method+" "+ex.path, string(body), ex.body)
-	}
+	got := wiretest.Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header, Body: body}
+	wiretest.Check(s.t, ex.method+" "+ex.path, got, wiretest.Want{Method: ex.method, Path: s.computePath + ex.path, Query: wantQ, Header: h, Body: ex.body})
 	for k, v := range ex.header {
 		w.Header().Set(k, v)
 	}
@@ -203,23 +180,5 @@ func (s *script) tokens() int {
 
 func assertJSON(t *testing.T, what, got, want string) {
 	t.Helper()
-	var g, w any
-	if err := json.Unmarshal([]byte(got), &g); err != nil {
-		t.Errorf("%s: body is not JSON: %v: %s", what, err, got)
-		return
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("%s: bad expected JSON: %v", what, err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("%s: body\n got %s\nwant %s", what, compact(got), compact(want))
-	}
-}
-
-func compact(s string) string {
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(s)); err != nil {
-		return strings.TrimSpace(s)
-	}
-	return b.String()
+	wiretest.JSONEqual(t, what, []byte(got), want)
 }

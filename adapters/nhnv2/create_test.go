@@ -68,9 +68,7 @@ func TestCreateValidationBeforeAnyCall(t *testing.T) {
 			if !errors.As(err, &de) || de.Code != driver.CodeInvalidArgument || len(de.Violations) != 1 || de.Violations[0].Field != tc.field {
 				t.Fatalf("err = %+v, want InvalidArgument on %s", err, tc.field)
 			}
-			s.mu.Lock()
-			n := len(s.reqs)
-			s.mu.Unlock()
+			n := len(s.reqs())
 			if n != 0 {
 				t.Errorf("%d backend requests before validation failed", n)
 			}

@@ -1,15 +1,12 @@
 package nhnv2
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"reflect"
-	"sync"
 	"testing"
+
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 // guideTenant is the tenant of the guide's examples.
@@ -22,29 +19,27 @@ type reply struct {
 	header map[string]string
 }
 
-type recorded struct {
-	method, path, rawQuery string
-	header                 http.Header
-	body                   []byte
-}
+type recorded = wiretest.Request
 
 // wireStub is a scripted NHN endpoint: it answers the token request like
 // Keystone v2.0 and every other request from routes ("METHOD /path"), and
 // records what it received, so tests can assert the exact wire format.
-type wireStub struct {
-	hs     *httptest.Server
-	mu     sync.Mutex
-	routes map[string]reply
-	reqs   []recorded
-}
+type wireStub struct{ srv *wiretest.Server }
 
 func newWireStub(t *testing.T) (*wireStub, *Adapter) {
 	t.Helper()
-	s := &wireStub{routes: map[string]reply{}}
-	s.hs = httptest.NewServer(s)
-	t.Cleanup(s.hs.Close)
+	s := &wireStub{srv: wiretest.NewServer(t)}
+	s.srv.Fallback = func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2.0/tokens" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, tokenAnswer, s.srv.URL+"/v2/"+guideTenant)
+			return
+		}
+		wiretest.Reply{Status: http.StatusNotFound,
+			Body: fmt.Sprintf(`{"itemNotFound":{"code":404,"message":"stub has no route %s %s"}}`, r.Method, r.URL.EscapedPath())}.Write(w)
+	}
 	a, err := New(Config{
-		Name: "wire", IdentityEndpoint: s.hs.URL, TenantID: guideTenant,
+		Name: "wire", IdentityEndpoint: s.srv.URL, TenantID: guideTenant,
 		Username: "user@example.com", Password: "wire-password",
 	})
 	if err != nil {
@@ -54,108 +49,41 @@ func newWireStub(t *testing.T) (*wireStub, *Adapter) {
 }
 
 func (s *wireStub) on(method, path string, r reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	s.routes[method+" "+path] = r
+	s.srv.Set(method, path, wiretest.Reply{Status: r.status, Body: r.body, Header: r.header})
 }
 
-func (s *wireStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	s.reqs = append(s.reqs, recorded{r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Clone(), body})
-	rep, ok := s.routes[r.Method+" "+r.URL.EscapedPath()]
-	s.mu.Unlock()
-	if r.URL.Path == "/v2.0/tokens" && !ok {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, tokenAnswer, s.hs.URL+"/v2/"+guideTenant)
-		return
-	}
-	if !ok {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"itemNotFound":{"code":404,"message":"stub has no route %s %s"}}`, r.Method, r.URL.EscapedPath())
-		return
-	}
-	for k, v := range rep.header {
-		w.Header().Set(k, v)
-	}
-	if rep.body != "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
-}
+// reqs returns every recorded request, the token request included.
+func (s *wireStub) reqs() []recorded { return s.srv.Requests() }
 
 // calls returns the recorded requests other than the token request.
 func (s *wireStub) calls() []recorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []recorded
-	for _, r := range s.reqs {
-		if r.path != "/v2.0/tokens" {
+	for _, r := range s.srv.Requests() {
+		if r.EscapedPath != "/v2.0/tokens" {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-func (s *wireStub) reset() {
-	s.mu.Lock()
-	s.reqs = nil
-	s.mu.Unlock()
-}
+func (s *wireStub) reset() { s.srv.Reset() }
 
 // expectRequest asserts one API request: method, path, query, the token
 // header, Accept, Content-Type (JSON when a body is expected, none
 // otherwise) and the JSON body (compared as JSON values).
 func expectRequest(t *testing.T, got recorded, method, path string, query url.Values, body string) {
 	t.Helper()
-	if got.method != method || got.path != path {
-		t.Errorf("request = %s %s, want %s %s", got.method, got.path, method, path)
+	ct := ""
+	if body != "" {
+		ct = "application/json"
 	}
-	q, _ := url.ParseQuery(got.rawQuery)
-	if query == nil {
-		query = url.Values{}
-	}
-	if !reflect.DeepEqual(q, query) {
-		t.Errorf("%s %s: query = %v, want %v", method, path, q, query)
-	}
-	if tok := got.header.Get("X-Auth-Token"); tok != "tok-wire-1" {
-		t.Errorf("%s %s: X-Auth-Token = %q, want the issued token", method, path, tok)
-	}
-	if acc := got.header.Get("Accept"); acc != "application/json" {
-		t.Errorf("%s %s: Accept = %q", method, path, acc)
-	}
-	ct := got.header.Get("Content-Type")
-	if body == "" {
-		if len(got.body) != 0 || ct != "" {
-			t.Errorf("%s %s: unexpected body %q (Content-Type %q)", method, path, got.body, ct)
-		}
-		return
-	}
-	if ct != "application/json" {
-		t.Errorf("%s %s: Content-Type = %q, want application/json", method, path, ct)
-	}
-	jsonEqual(t, got.body, body)
+	wiretest.Check(t, method+" "+path, got, wiretest.Want{Method: method, Path: path, Escaped: true, Query: query, Body: body,
+		Header: map[string]string{"X-Auth-Token": "tok-wire-1", "Accept": "application/json", "Content-Type": ct}})
 }
 
 func jsonEqual(t *testing.T, got []byte, want string) {
 	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("body %q is not JSON: %v", got, err)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expected JSON %q: %v", want, err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		gb, _ := json.Marshal(g)
-		wb, _ := json.Marshal(w)
-		t.Errorf("body\n got %s\nwant %s", gb, wb)
-	}
+	wiretest.JSONEqual(t, "request", got, want)
 }
 
 // onlyCall returns the single API request made since the last reset.

@@ -118,22 +118,21 @@ func TestWireToken(t *testing.T) {
 	if _, err := a.ListZones(ctxT(t)); err == nil {
 		t.Log("zones route missing is fine; only the token request matters here")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.reqs) == 0 || s.reqs[0].path != "/v2.0/tokens" {
-		t.Fatalf("first request = %+v, want POST /v2.0/tokens", s.reqs)
+	reqs := s.reqs()
+	if len(reqs) == 0 || reqs[0].EscapedPath != "/v2.0/tokens" {
+		t.Fatalf("first request = %+v, want POST /v2.0/tokens", reqs)
 	}
-	r := s.reqs[0]
-	if r.method != http.MethodPost || r.rawQuery != "" {
-		t.Errorf("token request %s ?%s", r.method, r.rawQuery)
+	r := reqs[0]
+	if r.Method != http.MethodPost || r.RawQuery != "" {
+		t.Errorf("token request %s ?%s", r.Method, r.RawQuery)
 	}
-	if r.header.Get("Content-Type") != "application/json" || r.header.Get("Accept") != "application/json" || r.header.Get("X-Auth-Token") != "" {
-		t.Errorf("token request headers %v", r.header)
+	if r.Header.Get("Content-Type") != "application/json" || r.Header.Get("Accept") != "application/json" || r.Header.Get("X-Auth-Token") != "" {
+		t.Errorf("token request headers %v", r.Header)
 	}
-	jsonEqual(t, r.body, `{"auth":{"tenantId":"6cdebe3eb0094910bc41f1d42ebe4cb7","passwordCredentials":{"username":"user@example.com","password":"wire-password"}}}`)
+	jsonEqual(t, r.Body, `{"auth":{"tenantId":"6cdebe3eb0094910bc41f1d42ebe4cb7","passwordCredentials":{"username":"user@example.com","password":"wire-password"}}}`)
 	// The compute call went to the catalog's compute endpoint with the token.
-	if len(s.reqs) != 2 || s.reqs[1].path != v2+"/os-availability-zone" || s.reqs[1].header.Get("X-Auth-Token") != "tok-wire-1" {
-		t.Errorf("compute request after login = %+v", s.reqs[1:])
+	if len(reqs) != 2 || reqs[1].EscapedPath != v2+"/os-availability-zone" || reqs[1].Header.Get("X-Auth-Token") != "tok-wire-1" {
+		t.Errorf("compute request after login = %+v", reqs[1:])
 	}
 }
 
@@ -223,7 +222,7 @@ func TestWireGetInstanceEscapesID(t *testing.T) {
 	if driver.CodeOf(err) != driver.CodeNotFound {
 		t.Fatalf("err = %v", err)
 	}
-	if got := s.onlyCall(t).path; got != v2+"/servers/..%2Fflavors%2Fx" {
+	if got := s.onlyCall(t).EscapedPath; got != v2+"/servers/..%2Fflavors%2Fx" {
 		t.Errorf("path = %q: the ID was not escaped", got)
 	}
 }

@@ -2,7 +2,6 @@ package toastv1_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/computegw/computegw/adapters/toastv1"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 // These tests pin the wire format of every TOAST call: the exact method,
@@ -40,38 +40,23 @@ const tokenAnswer = `{
 
 const okAnswer = `{"header": {"isSuccessful": true, "resultCode": 0, "resultMessage": "SUCCESS"}}`
 
-type recorded struct {
-	method, path, rawQuery string
-	escapedPath            string
-	header                 http.Header
-	body                   []byte
-}
+type recorded = wiretest.Request
 
 // stub is a TOAST endpoint that answers the token call and, for every other
 // call, the canned answer; it records every request.
-type stub struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	calls  []recorded
-	answer string
-}
+type stub struct{ srv *wiretest.Server }
 
 func newStub(t *testing.T, answer string) *stub {
 	t.Helper()
-	s := &stub{answer: answer}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.calls = append(s.calls, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.URL.EscapedPath(), r.Header.Clone(), b})
-		s.mu.Unlock()
+	s := &stub{srv: wiretest.NewServer(t)}
+	s.srv.Fallback = func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		if r.URL.Path == stubPrefix+"/tokens" {
 			_, _ = io.WriteString(w, tokenAnswer)
 			return
 		}
-		_, _ = io.WriteString(w, s.answer)
-	}))
-	t.Cleanup(s.srv.Close)
+		_, _ = io.WriteString(w, answer)
+	}
 	return s
 }
 
@@ -89,11 +74,9 @@ func (s *stub) adapter(t *testing.T) *toastv1.Adapter {
 
 // apiCalls returns the recorded calls other than token calls.
 func (s *stub) apiCalls() []recorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []recorded
-	for _, c := range s.calls {
-		if !strings.HasSuffix(c.path, "/tokens") {
+	for _, c := range s.srv.Requests() {
+		if !strings.HasSuffix(c.Path, "/tokens") {
 			out = append(out, c)
 		}
 	}
@@ -108,50 +91,17 @@ func (s *stub) wantCall(t *testing.T, method, path string, query url.Values, bod
 	if len(calls) != 1 {
 		t.Fatalf("%d API calls, want 1: %+v", len(calls), calls)
 	}
-	c := calls[0]
-	if c.method != method || c.path != stubPrefix+path {
-		t.Errorf("request %s %s, want %s %s", c.method, c.path, method, stubPrefix+path)
+	ct := ""
+	if body != "" {
+		ct = "application/json;charset=UTF-8"
 	}
-	gotQ, _ := url.ParseQuery(c.rawQuery)
-	if len(query) == 0 {
-		query = url.Values{}
-	}
-	if !reflect.DeepEqual(gotQ, query) {
-		t.Errorf("query %v, want %v", gotQ, query)
-	}
-	if got := c.header.Get("X-Auth-Token"); got != stubToken {
-		t.Errorf("X-Auth-Token %q, want the issued token", got)
-	}
-	if got := c.header.Get("Accept"); got != "application/json" {
-		t.Errorf("Accept %q", got)
-	}
-	if body == "" {
-		if len(c.body) != 0 {
-			t.Errorf("unexpected body %s", c.body)
-		}
-		if ct := c.header.Get("Content-Type"); ct != "" {
-			t.Errorf("Content-Type %q on a request without body", ct)
-		}
-		return
-	}
-	if ct := c.header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
-		t.Errorf("Content-Type %q, want application/json;charset=UTF-8", ct)
-	}
-	assertJSON(t, c.body, body)
+	wiretest.Check(t, method+" "+path, calls[0], wiretest.Want{Method: method, Path: stubPrefix + path, Query: query, Body: body,
+		Header: map[string]string{"X-Auth-Token": stubToken, "Accept": "application/json", "Content-Type": ct}})
 }
 
 func assertJSON(t *testing.T, got []byte, want string) {
 	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
-		t.Fatalf("body %s is not JSON: %v", got, err)
-	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation %s: %v", want, err)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("body\n got %s\nwant %s", got, want)
-	}
+	wiretest.JSONEqual(t, "request", got, want)
 }
 
 func ctx(t *testing.T) context.Context {
@@ -166,19 +116,17 @@ func TestWireToken(t *testing.T) {
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	s.mu.Lock()
-	first := s.calls[0]
-	s.mu.Unlock()
-	if first.method != http.MethodPost || first.path != stubPrefix+"/tokens" || first.rawQuery != "" {
-		t.Errorf("token call %s %s?%s", first.method, first.path, first.rawQuery)
+	first := s.srv.Requests()[0]
+	if first.Method != http.MethodPost || first.Path != stubPrefix+"/tokens" || first.RawQuery != "" {
+		t.Errorf("token call %s %s?%s", first.Method, first.Path, first.RawQuery)
 	}
-	if ct := first.header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+	if ct := first.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
 		t.Errorf("token Content-Type %q", ct)
 	}
-	if tok := first.header.Get("X-Auth-Token"); tok != "" {
+	if tok := first.Header.Get("X-Auth-Token"); tok != "" {
 		t.Errorf("token call carries X-Auth-Token %q", tok)
 	}
-	assertJSON(t, first.body, `{"auth":{"username":"user@example.com","password":"s3cret-API-pw"}}`)
+	assertJSON(t, first.Body, `{"auth":{"username":"user@example.com","password":"s3cret-API-pw"}}`)
 	// The token is reused, not fetched per call.
 	if _, err := a.ListZones(ctx(t)); err != nil {
 		t.Fatal(err)
@@ -334,10 +282,8 @@ func TestInvalidCreateSendsNothing(t *testing.T) {
 			t.Errorf("%s: err %v, want InvalidArgument on that field", field, err)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.calls) != 0 {
-		t.Errorf("%d requests sent for invalid creates, want 0: %+v", len(s.calls), s.calls)
+	if calls := s.srv.Requests(); len(calls) != 0 {
+		t.Errorf("%d requests sent for invalid creates, want 0: %+v", len(calls), calls)
 	}
 }
 
@@ -498,8 +444,8 @@ func TestWireActionEscapesID(t *testing.T) {
 		t.Fatalf("calls %+v", calls)
 	}
 	// The ID travels as one escaped path segment, never as a query.
-	if want := stubPrefix + "/instances/a%2Fb%3Fc/action"; calls[0].escapedPath != want || calls[0].rawQuery != "" {
-		t.Errorf("path %s?%s, want %s", calls[0].escapedPath, calls[0].rawQuery, want)
+	if want := stubPrefix + "/instances/a%2Fb%3Fc/action"; calls[0].EscapedPath != want || calls[0].RawQuery != "" {
+		t.Errorf("path %s?%s, want %s", calls[0].EscapedPath, calls[0].RawQuery, want)
 	}
 }
 
@@ -823,8 +769,8 @@ func TestWireListFlavorsFiltered(t *testing.T) {
 	}
 	// The filter is applied locally: GET /flavors carries no query.
 	for _, c := range s.apiCalls() {
-		if c.rawQuery != "" {
-			t.Errorf("query %q sent", c.rawQuery)
+		if c.RawQuery != "" {
+			t.Errorf("query %q sent", c.RawQuery)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package gcore_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,8 +19,9 @@ import (
 // or a bare page, on a read, a write or a task poll, never gets the API key
 // into the error or the adapter's logs.
 func TestVendorEchoIsRedacted(t *testing.T) {
-	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	body := func(d string) string { return `{"exception_class": "ValidationError", "message": ` + quote(d) + `}` }
+	body := func(d string) string {
+		return `{"exception_class": "ValidationError", "message": ` + redacttest.Quote(d) + `}`
+	}
 	get := func(r *http.Request) bool { return r.Method == "GET" && strings.Contains(r.URL.Path, "/v1/instances/") }
 	task := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/v1/tasks/") }
 	for name, c := range map[string]struct {
@@ -39,27 +38,14 @@ func TestVendorEchoIsRedacted(t *testing.T) {
 			func(a *gcore.Adapter) error { _, err := a.CreateInstance(t.Context(), createReq("echo")); return err }},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c.echo.Base = http.DefaultTransport
-			var logs bytes.Buffer
-			a, _ := fakeAdapter(t, fake.Options{Seed: true, BuildTime: time.Hour}, func(cfg *gcore.Config) {
-				cfg.HTTPClient = &http.Client{Transport: c.echo}
-				cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			})
-			err := c.call(a)
-			if err == nil || c.echo.Echoed() == 0 {
-				t.Fatalf("no echo answered (%v)", err)
-			}
-			de := asDriver(err)
-			if de == nil {
-				t.Fatalf("not a *driver.Error: %#v", err)
-			}
-			texts := err.Error() + "\n" + de.Message + "\n" + de.VendorMessage + "\n" + logs.String()
-			if leaks := redacttest.Leaks(texts, fake.DemoAPIKey); len(leaks) > 0 {
-				t.Errorf("leaked %q in:\n%s", leaks, texts)
-			}
-			if !strings.Contains(de.VendorMessage+de.Message, redact.Mask) {
-				t.Errorf("message %q / vendor message %q show no redaction: the echo did not reach them", de.Message, de.VendorMessage)
-			}
+			de := redacttest.Case{Echo: c.echo, Secrets: []string{fake.DemoAPIKey},
+				MaskIn: func(de *driver.Error) string { return de.VendorMessage + de.Message },
+				Call: func(client *http.Client, logger *slog.Logger) error {
+					a, _ := fakeAdapter(t, fake.Options{Seed: true, BuildTime: time.Hour}, func(cfg *gcore.Config) {
+						cfg.HTTPClient, cfg.Logger = client, logger
+					})
+					return c.call(a)
+				}}.Run(t)
 			if name == "write 401" && de.Code != driver.CodeCredentialsRejected {
 				t.Errorf("401: %v", de.Code)
 			}

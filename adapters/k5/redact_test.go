@@ -1,18 +1,13 @@
 package k5
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/computegw/computegw/adapters/k5/fake"
-	"github.com/computegw/computegw/driver"
-	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/redact/redacttest"
 )
 
@@ -21,45 +16,17 @@ import (
 // the login or on a compute call, never gets the password or a token into
 // the error or the adapter's logs.
 func TestVendorEchoIsRedacted(t *testing.T) {
-	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	login := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/auth/tokens") }
-	compute := func(r *http.Request) bool { return !login(r) }
-	for name, echo := range map[string]*redacttest.Echo{
-		"compute fault": {Match: compute, Status: 400, ContentType: "application/json",
-			Body: func(d string) string { return `{"badRequest":{"code":400,"message":` + quote(d) + `}}` }},
-		"compute page": {Match: compute, Status: 400},
-		"login fault": {Match: login, Status: 400, ContentType: "application/json",
-			Body: func(d string) string {
-				return `{"error":{"code":400,"title":"Bad Request","message":` + quote(d) + `}}`
-			}},
-		"login page": {Match: login, Status: 400},
-	} {
+	for name, echo := range redacttest.OpenStackEchoes("/auth/tokens") {
 		t.Run(name, func(t *testing.T) {
 			srv := newFake(t, fake.Options{})
-			echo.Base = http.DefaultTransport
-			var logs bytes.Buffer
-			a := fakeAdapter(t, srv, func(c *Config) {
-				c.HTTPClient = &http.Client{Transport: echo}
-				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_, err := a.GetFlavor(ctx, fake.FlavorS1)
-			if err == nil || echo.Echoed() == 0 {
-				t.Fatalf("no echo answered (%v)", err)
-			}
-			de, _ := err.(*driver.Error)
-			if de == nil {
-				t.Fatalf("not a *driver.Error: %#v", err)
-			}
-			texts := err.Error() + "\n" + de.Message + "\n" + de.VendorMessage + "\n" + logs.String()
-			secrets := append([]string{fake.DemoPassword}, echo.Tokens()...)
-			if leaks := redacttest.Leaks(texts, secrets...); len(leaks) > 0 {
-				t.Errorf("leaked %q in:\n%s", leaks, texts)
-			}
-			if strings.HasSuffix(name, "fault") && !strings.Contains(de.VendorMessage, redact.Mask) {
-				t.Errorf("vendor message %q shows no redaction: the echo did not reach it", de.VendorMessage)
-			}
+			redacttest.Case{Echo: echo, Secrets: []string{fake.DemoPassword}, MaskIn: redacttest.VendorMessageUnlessPage(name),
+				Call: func(client *http.Client, logger *slog.Logger) error {
+					a := fakeAdapter(t, srv, func(c *Config) { c.HTTPClient, c.Logger = client, logger })
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					_, err := a.GetFlavor(ctx, fake.FlavorS1)
+					return err
+				}}.Run(t)
 		})
 	}
 }

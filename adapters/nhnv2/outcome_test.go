@@ -17,38 +17,13 @@ import (
 func TestCreateOutcomeClassification(t *testing.T) {
 	isCreate := func(r *http.Request) bool { return r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/servers") }
 	isFlavors := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/flavors") }
-	for _, c := range []struct {
-		name       string
-		match      func(*http.Request) bool
-		fault      faulttest.Fault
-		notCreated bool
-		created    int
-	}{
-		{"refused", isCreate, faulttest.Refuse, true, 0},
-		{"503", isCreate, faulttest.Answer503, true, 0},
-		{"flavor read refused", isFlavors, faulttest.Refuse, true, 0},
-		{"reset after send", isCreate, faulttest.ResetAfterSend, false, 1},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			srv := newFake(t, fake.Options{})
-			ft := &faulttest.Transport{Base: http.DefaultTransport, Match: c.match, Fault: c.fault}
-			a := newAdapter(t, srv, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: ft} })
-			_, err := a.CreateInstance(ctxT(t), &driver.CreateInstanceRequest{
+	faulttest.CheckCreateOutcome(t, func(t *testing.T, client *http.Client) driver.Adapter {
+		return newAdapter(t, newFake(t, fake.Options{}), func(cfg *Config) { cfg.HTTPClient = client })
+	},
+		func() *driver.CreateInstanceRequest {
+			return &driver.CreateInstanceRequest{
 				Name: "web-1", FlavorID: fake.FlavorM2C1M2, ImageID: fake.ImageUbuntu, Zone: fake.ZoneA,
-				KeyName: fake.KeyPairName, Networks: []driver.NetworkSpec{{SubnetID: fake.SubnetVPC2}}})
-			if err == nil || ft.Hits() == 0 {
-				t.Fatalf("no fault (%v)", err)
-			}
-			if driver.IsNotCreated(err) != c.notCreated {
-				t.Errorf("%v: not created = %v, want %v", err, driver.IsNotCreated(err), c.notCreated)
-			}
-			page, lerr := a.ListInstances(ctxT(t), driver.ListInstancesOptions{PageSize: 100})
-			if lerr != nil {
-				t.Fatal(lerr)
-			}
-			if len(page.Instances) != c.created {
-				t.Errorf("%d instances at the vendor, want %d", len(page.Instances), c.created)
-			}
-		})
-	}
+				KeyName: fake.KeyPairName, Networks: []driver.NetworkSpec{{SubnetID: fake.SubnetVPC2}}}
+		},
+		faulttest.CreateOutcomes(isCreate, faulttest.Named{Name: "flavor read", Match: isFlavors})...)
 }

@@ -1,8 +1,6 @@
 package toastv1_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,8 +8,6 @@ import (
 
 	"github.com/computegw/computegw/adapters/toastv1"
 	"github.com/computegw/computegw/adapters/toastv1/fake"
-	"github.com/computegw/computegw/driver"
-	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/redact/redacttest"
 )
 
@@ -20,9 +16,8 @@ import (
 // or on a compute call, never gets the password, the appkey or a token into
 // the error or the adapter's logs.
 func TestVendorEchoIsRedacted(t *testing.T) {
-	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	envelope := func(d string) string {
-		return `{"header":{"isSuccessful":false,"resultCode":400,"resultMessage":` + quote(d) + `}}`
+		return `{"header":{"isSuccessful":false,"resultCode":400,"resultMessage":` + redacttest.Quote(d) + `}}`
 	}
 	login := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/tokens") }
 	compute := func(r *http.Request) bool { return !login(r) }
@@ -35,28 +30,12 @@ func TestVendorEchoIsRedacted(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newFake(t, fake.Options{Demo: true})
-			echo.Base = http.DefaultTransport
-			var logs bytes.Buffer
-			a := newAdapter(t, srv, func(c *toastv1.Config) {
-				c.HTTPClient = &http.Client{Transport: echo}
-				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			})
-			_, err := a.GetInstance(ctx(t), fake.DemoInstanceID1)
-			if err == nil || echo.Echoed() == 0 {
-				t.Fatalf("no echo answered (%v)", err)
-			}
-			de, _ := err.(*driver.Error)
-			if de == nil {
-				t.Fatalf("not a *driver.Error: %#v", err)
-			}
-			texts := err.Error() + "\n" + de.Message + "\n" + de.VendorMessage + "\n" + logs.String()
-			secrets := append([]string{fake.DemoPassword, fake.DemoAppKey}, echo.Tokens()...)
-			if leaks := redacttest.Leaks(texts, secrets...); len(leaks) > 0 {
-				t.Errorf("leaked %q in:\n%s", leaks, texts)
-			}
-			if !strings.HasSuffix(name, "page") && !strings.Contains(de.VendorMessage, redact.Mask) {
-				t.Errorf("vendor message %q shows no redaction: the echo did not reach it", de.VendorMessage)
-			}
+			redacttest.Case{Echo: echo, Secrets: []string{fake.DemoPassword, fake.DemoAppKey}, MaskIn: redacttest.VendorMessageUnlessPage(name),
+				Call: func(client *http.Client, logger *slog.Logger) error {
+					a := newAdapter(t, srv, func(c *toastv1.Config) { c.HTTPClient, c.Logger = client, logger })
+					_, err := a.GetInstance(ctx(t), fake.DemoInstanceID1)
+					return err
+				}}.Run(t)
 		})
 	}
 }

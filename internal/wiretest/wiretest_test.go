@@ -97,3 +97,21 @@ func TestCheckReportsEachDifference(t *testing.T) {
 		t.Errorf("a body that is not JSON passed")
 	}
 }
+
+func TestCallAndObject(t *testing.T) {
+	s := NewServer(t)
+	s.On("PUT", "/o", Reply{Status: 201, Body: `{"ok": true}`, Header: map[string]string{"X-Subject-Token": "t"}})
+	st, h, raw := Call(t, "PUT", s.URL+"/o", "application/json;charset=UTF-8", `{"a":1}`, map[string]string{"X-Auth-Token": "tok", "X-Empty": ""})
+	if st != 201 || h.Get("X-Subject-Token") != "t" || Object(t, "put", raw)["ok"] != true {
+		t.Fatalf("answer %d %v %q", st, h, raw)
+	}
+	got := s.Requests()[0]
+	Check(t, "sent", got, Want{Method: "PUT", Path: "/o", Body: `{"a":1}`,
+		Header: map[string]string{"Content-Type": "application/json;charset=UTF-8", "X-Auth-Token": "tok"}})
+	if _, sent := got.Header["X-Empty"]; sent {
+		t.Error("an empty header was sent")
+	}
+	if m := Object(t, "empty", []byte(" \n")); m != nil {
+		t.Errorf("empty answer decoded as %v", m)
+	}
+}

@@ -1,8 +1,6 @@
 package fake_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/computegw/computegw/adapters/gcore/fake"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 // These tests pin the fake to gcore.md, independently of the adapter.
@@ -32,28 +31,12 @@ func newClient(t *testing.T, opt fake.Options) (*client, *fake.Server) {
 // do sends one request and decodes the JSON answer (nil for none).
 func (c *client) do(method, path, body string) (int, map[string]any) {
 	c.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, c.url+path, r)
+	auth := ""
 	if c.key != "" {
-		req.Header.Set("Authorization", "APIKey "+c.key)
+		auth = "APIKey " + c.key
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if len(raw) == 0 {
-		return res.StatusCode, nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		c.t.Fatalf("%s %s: answer %q is not a JSON object", method, path, raw)
-	}
-	return res.StatusCode, m
+	st, _, raw := wiretest.Call(c.t, method, c.url+path, "", body, map[string]string{"Authorization": auth})
+	return st, wiretest.Object(c.t, method+" "+path, raw)
 }
 
 const scope = "/111/76"

@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 type client struct {
@@ -20,28 +20,8 @@ type client struct {
 
 func (c *client) do(method, path, body string) (int, map[string]any, http.Header) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, c.srv.ComputeURL()+path, rd)
-	req.Header.Set("X-Auth-Token", c.token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if len(bytes.TrimSpace(raw)) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			c.t.Fatalf("%s %s: non-JSON body %q", method, path, raw)
-		}
-	}
-	return resp.StatusCode, m, resp.Header
+	st, h, raw := wiretest.Call(c.t, method, c.srv.ComputeURL()+path, "application/json", body, map[string]string{"X-Auth-Token": c.token})
+	return st, wiretest.Object(c.t, method+" "+path, raw), h
 }
 
 func login(t *testing.T, srv *Server) *client {

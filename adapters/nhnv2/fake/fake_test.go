@@ -3,13 +3,13 @@ package fake
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 type client struct {
@@ -20,25 +20,10 @@ type client struct {
 
 func (c *client) do(method, path, body string) (int, map[string]any, http.Header) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.tok != "" {
-		req.Header.Set("X-Auth-Token", c.tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	st, h, raw := wiretest.Call(c.t, method, c.srv.URL+path, "application/json", body, map[string]string{"X-Auth-Token": c.tok})
 	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out, resp.Header
+	_ = json.Unmarshal(raw, &out)
+	return st, out, h
 }
 
 func login(t *testing.T, srv *Server) *client {

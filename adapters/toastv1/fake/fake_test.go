@@ -2,7 +2,6 @@ package fake_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/computegw/computegw/adapters/toastv1/fake"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 // client speaks raw TOAST to a fake, so these tests see the wire exactly.
@@ -36,31 +36,12 @@ func newClient(t *testing.T, opt fake.Options) (*client, *fake.Server) {
 
 func (c *client) do(method, path, body string) (map[string]any, int) {
 	c.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if c.token != "" {
-		req.Header.Set("X-Auth-Token", c.token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	st, _, raw := wiretest.Call(c.t, method, c.base+path, "application/json;charset=UTF-8", body, map[string]string{"X-Auth-Token": c.token})
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return map[string]any{"_raw": string(raw)}, resp.StatusCode
+		return map[string]any{"_raw": string(raw)}, st
 	}
-	return m, resp.StatusCode
+	return m, st
 }
 
 func successful(m map[string]any) bool {

@@ -1,10 +1,8 @@
 package wiretest
 
 import (
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -19,17 +17,8 @@ func (r *recorder) Errorf(f string, a ...any) { r.errs = append(r.errs, f) }
 
 func do(t *testing.T, method, u, body string, h map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, u, strings.NewReader(body))
-	for k, v := range h {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type") + " " + string(b)
+	st, hdr, raw := Call(t, method, u, "application/json", body, h)
+	return st, hdr.Get("Content-Type") + " " + string(raw)
 }
 
 func TestServerRoutesQueuesAndRecords(t *testing.T) {

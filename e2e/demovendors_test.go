@@ -1,17 +1,24 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 	"gopkg.in/yaml.v3"
 
@@ -146,6 +153,10 @@ func TestDemoVendors(t *testing.T) {
 		}
 	})
 
+	t.Run("uncommented TLS block serves mTLS", func(t *testing.T) {
+		demoVendorsMTLS(t, data, filepath.Dir(secretFiles[0]))
+	})
+
 	if err := dv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -237,4 +248,47 @@ func demoVendorsGRPC(t *testing.T, g *gateway, cloud, requestID string) {
 		}
 		return nil
 	})
+}
+
+// demoVendorsMTLS starts a gateway on the printed config with its tls and
+// policy lines uncommented: with the client certificate written beside the
+// config, REST and gRPC answer over TLS; without it, the handshake fails.
+func demoVendorsMTLS(t *testing.T, config []byte, dir string) {
+	on := regexp.MustCompile(`(?m)^# ((?:tls|policy):.*|  .*)$`).ReplaceAll(config, []byte("$1"))
+	g := start(t, nil, "--config", writeFile(t, "demo-tls.yaml", string(on)))
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	client, err := tls.LoadX509KeyPair(filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCert := &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: withCert}, Timeout: 30 * time.Second}
+	res, err := hc.Get("https://" + g.httpAddr + "/v1/clouds")
+	if err != nil {
+		t.Fatalf("REST over mTLS: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || strings.Count(string(body), `"clouds/`) != len(demoClouds) {
+		t.Errorf("REST over mTLS: HTTP %d %s", res.StatusCode, body)
+	}
+	conn, err := grpc.NewClient(g.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(withCert)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cl, err := pb.NewComputeServiceClient(conn).ListClouds(ctx(t), &pb.ListCloudsRequest{})
+	if err != nil || len(cl.GetClouds()) != len(demoClouds) {
+		t.Errorf("gRPC over mTLS as cert:demo-client: %v %v", cl, err)
+	}
+	noCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 30 * time.Second}
+	if res, err := noCert.Get("https://" + g.httpAddr + "/v1/clouds"); err == nil {
+		res.Body.Close()
+		t.Errorf("REST without the client certificate: HTTP %d, want a failed handshake", res.StatusCode)
+	}
 }

@@ -23,7 +23,8 @@ var demoVendorsConflicts = []string{"config", "admin-addr"}
 // runDemoVendors serves the fake vendors until ctx ends, printing their
 // config on stdout and what to do with it on stderr; it returns the exit
 // code. The vendors' credentials go to files in a temporary directory
-// (removed on exit) that the config names, never into the config itself.
+// (removed on exit) that the config names, never into the config itself;
+// so do the certificates of its commented-out tls section.
 func runDemoVendors(ctx context.Context, fs *flag.FlagSet, stdout, stderr io.Writer, httpAddr, grpcAddr string) int {
 	bad := ""
 	fs.Visit(func(f *flag.Flag) {
@@ -66,6 +67,7 @@ func runDemoVendors(ctx context.Context, fs *flag.FlagSet, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stderr, "The config file for them is on stdout. Save it (gateway --demo-vendors > demo.yaml)\n"+
 		"and serve it from another terminal: gateway --config demo.yaml\n"+
+		"Its commented-out tls and policy lines turn on mTLS with the certificates beside the credentials.\n"+
 		"Ctrl-C stops the vendors.\n")
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "computegw demo vendors: stopped")

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/auth/authtest"
 )
 
 // Vendor is one running fake vendor server and the config-file entry of a
@@ -61,7 +62,9 @@ func StartVendors() ([]*Vendor, func()) {
 // WriteConfig writes each vendor's credential to a file of its own in dir
 // (0600; the config names it with <secret>_file, so no secret is in the
 // config) and returns a config file serving every vendor as its demo
-// cloud, the gateway listening on httpAddr and grpcAddr.
+// cloud, the gateway listening on httpAddr and grpcAddr, with a
+// commented-out tls and policy section for certificates it also writes in
+// dir (writeTLS).
 func WriteConfig(vendors []*Vendor, dir, httpAddr, grpcAddr string) ([]byte, error) {
 	clouds := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, v := range vendors {
@@ -82,9 +85,9 @@ func WriteConfig(vendors []*Vendor, dir, httpAddr, grpcAddr string) ([]byte, err
 	addKey(root, "http_addr", httpAddr)
 	addKey(root, "grpc_addr", grpcAddr)
 	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "clouds"}, clouds)
-	root.HeadComment = "computegw config for the fake vendors of `gateway --demo-vendors`; serve it with\n" +
-		"  gateway --config THIS_FILE\n" +
-		"The vendors and the credential files below live as long as that process."
+	root.HeadComment = "computegw config for the fake vendors of `gateway --demo-vendors`: serve it with\n" +
+		"`gateway --config THIS_FILE`. The vendors and the files named below live as long\n" +
+		"as that `--demo-vendors` process."
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -94,7 +97,50 @@ func WriteConfig(vendors []*Vendor, dir, httpAddr, grpcAddr string) ([]byte, err
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
+	tlsBlock, err := writeTLS(dir, httpAddr)
+	if err != nil {
+		return nil, err
+	}
+	buf.WriteString(tlsBlock)
 	return buf.Bytes(), nil
+}
+
+// DemoClientCN is the subject CN of the client certificate writeTLS makes:
+// the principal cert:demo-client.
+const DemoClientCN = "demo-client"
+
+// writeTLS makes, in dir, a CA (ca.crt), a server certificate for
+// 127.0.0.1 and localhost (server.crt, server.key) and a client
+// certificate for DemoClientCN (client.crt, client.key), all valid 24 h,
+// and returns the commented-out config lines that serve TLS and mTLS with
+// them: uncommented (delete each "# " before tls:, policy: and their
+// indented lines), only callers presenting the client certificate get in.
+func writeTLS(dir, httpAddr string) (string, error) {
+	ca := authtest.NewCA("computegw demo-vendors CA")
+	serverCert, serverKey := ca.Server("localhost")
+	clientCert, clientKey := ca.Client(DemoClientCN)
+	for name, data := range map[string][]byte{"ca.crt": ca.PEM, "server.crt": serverCert, "server.key": serverKey,
+		"client.crt": clientCert, "client.key": clientKey} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return "", fmt.Errorf("writing %s: %w", name, err)
+		}
+	}
+	f := func(name string) string { return filepath.Join(dir, name) }
+	return fmt.Sprintf(`
+# TLS and mTLS: uncomment these lines to serve both listeners over TLS with a
+# certificate made for this run (127.0.0.1 and localhost, signed by ca.crt,
+# valid 24 h) and to let in only callers presenting client.crt (the principal
+# cert:%[6]s, admin everywhere):
+# tls:
+#   cert_file: %[1]s
+#   key_file: %[2]s
+#   client_ca_file: %[3]s
+# policy:
+#   - principals: ["cert:%[6]s"]
+#     clouds: ["*"]
+#     role: admin
+# Then: curl --cacert %[3]s --cert %[4]s --key %[5]s https://%[7]s/v1/clouds
+`, f("server.crt"), f("server.key"), f("ca.crt"), f("client.crt"), f("client.key"), DemoClientCN, httpAddr), nil
 }
 
 func mappingNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode} }

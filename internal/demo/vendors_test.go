@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,5 +72,18 @@ func TestVendorsConfig(t *testing.T) {
 			t.Errorf("%s: zones: %v %v", c.Name, err, zones)
 		}
 		_ = a.Close()
+	}
+
+	// Uncommented, the TLS block serves mTLS with the files written.
+	tlsOn := regexp.MustCompile(`(?m)^# ((?:tls|policy):.*|  .*)$`).ReplaceAllString(string(data), "$1")
+	if tlsOn == string(data) {
+		t.Fatalf("no commented-out tls block:\n%s", data)
+	}
+	f, err = config.Parse([]byte(tlsOn), func(string) (string, bool) { return "", false }, dialects.All)
+	if err != nil {
+		t.Fatalf("the config with its tls block uncommented: %v\n%s", err, tlsOn)
+	}
+	if f.TLS == nil || f.TLS.ClientCAFile == "" || len(f.Policy) != 1 || len(f.Warnings) != 0 {
+		t.Errorf("tls %+v policy %+v warnings %v", f.TLS, f.Policy, f.Warnings)
 	}
 }

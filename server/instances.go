@@ -143,12 +143,16 @@ func (s *Server) listAcross(ctx context.Context, wildcard bool, cursors []cursor
 	if wildcard {
 		// Leave headroom before the caller's deadline so that a slow cloud
 		// is reported unreachable instead of failing the whole call.
+		var cancel context.CancelFunc
 		if dl, ok := ctx.Deadline(); ok {
 			margin := min(time.Until(dl)/10, time.Second)
-			var cancel context.CancelFunc
 			fanCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
-			defer cancel()
+		} else {
+			// No caller deadline: not the clouds' own (30 s by default)
+			// either, but the cross-cloud one.
+			fanCtx, cancel = context.WithTimeout(ctx, s.opt.CrossCloudTimeout)
 		}
+		defer cancel()
 	}
 	if len(cursors) == 1 {
 		pages[0] = s.fillPage(fanCtx, s.byName[cursors[0].Cloud], filter, size, cursors[0].Marker)

@@ -76,7 +76,15 @@ type Options struct {
 	// Telemetry counts calls, watch streams, logins and the flavor cache
 	// (nil: none).
 	Telemetry *telemetry.Telemetry
+	// CrossCloudTimeout bounds a clouds/- list whose caller set no
+	// deadline (default DefaultCrossCloudTimeout, well under a cloud's
+	// timeout): a cloud slower than that is reported unreachable instead
+	// of holding the whole answer.
+	CrossCloudTimeout time.Duration
 }
+
+// DefaultCrossCloudTimeout is Options.CrossCloudTimeout's default.
+const DefaultCrossCloudTimeout = 5 * time.Second
 
 type cloud struct {
 	name    string
@@ -125,6 +133,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.WatchInterval <= 0 {
 		opt.WatchInterval = 2 * time.Second
+	}
+	if opt.CrossCloudTimeout <= 0 {
+		opt.CrossCloudTimeout = DefaultCrossCloudTimeout
 	}
 	if opt.MaxWatch <= 0 {
 		opt.MaxWatch = time.Hour

@@ -15,7 +15,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +34,9 @@ type File struct {
 	PageTokenKey []byte
 	// ShutdownTimeout bounds the drain of in-flight calls on SIGTERM.
 	ShutdownTimeout time.Duration
+	// CrossCloudTimeout bounds a clouds/- list whose caller set no
+	// deadline (cross_cloud_timeout; 0: the server's default).
+	CrossCloudTimeout time.Duration
 	// AdminAddr is the admin listener's address (admin_addr); "" is off.
 	AdminAddr string
 	Clouds    []Cloud
@@ -72,7 +74,7 @@ var commonKeys = []string{"name", "dialect", "timeout", "zones", "max_concurrent
 
 // To add a top-level section (tls, auth, ...): add its key to topKeys and
 // one line in Parse calling a parse function in the section's own file.
-var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr", "state"}
+var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr", "state", "cross_cloud_timeout"}
 
 var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
@@ -153,6 +155,9 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 		f.ShutdownTimeout = d
 	}
 	if err := parseAdmin(fields, f); err != nil {
+		return nil, err
+	}
+	if err := parseCrossCloud(fields, f); err != nil {
 		return nil, err
 	}
 	key, err := secret(fields, "", "page_token_key", env, false)
@@ -429,49 +434,6 @@ func parseCloudFields(path string, n *yaml.Node, fields map[string]*yaml.Node, c
 		warns = append(warns, path+".zones: dialect "+c.Dialect+" lists zones itself; the static list is shown in GetCloud only")
 	}
 	return c, warns, nil
-}
-
-// parsePolicy reads a cloud's isolation keys. 0 in a count turns the
-// mechanism off (backendhttp.Policy spells that as a negative number).
-func parsePolicy(fields map[string]*yaml.Node, path string) (backendhttp.Policy, error) {
-	var p backendhttp.Policy
-	count := func(key string, dst *int, hint string) error {
-		s, err := scalar(fields, path, key)
-		if err != nil || s == "" {
-			return err
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return &Error{Key: path + "." + key, Line: fields[key].Line, Msg: fmt.Sprintf("%q is not a whole number >= 0 (%s)", s, hint)}
-		}
-		if n == 0 {
-			n = -1
-		}
-		*dst = n
-		return nil
-	}
-	if err := count("max_concurrent_calls", &p.MaxConcurrent, fmt.Sprintf("backend calls in flight at once; default %d, 0 for no cap", backendhttp.DefaultMaxConcurrent)); err != nil {
-		return p, err
-	}
-	if err := count("circuit_breaker_failures", &p.BreakerFailures, fmt.Sprintf("consecutive failures that open the breaker; default %d, 0 for no breaker", backendhttp.DefaultBreakerFailures)); err != nil {
-		return p, err
-	}
-	if err := count("read_retries", &p.Retries, fmt.Sprintf("retries of a failed read; default %d, 0 for none", backendhttp.DefaultRetries)); err != nil {
-		return p, err
-	}
-	s, err := scalar(fields, path, "circuit_breaker_open")
-	if err != nil {
-		return p, err
-	}
-	if s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return p, &Error{Key: path + ".circuit_breaker_open", Line: fields["circuit_breaker_open"].Line,
-				Msg: fmt.Sprintf("%q is not a positive Go duration such as 10s (how long an open breaker refuses calls before a probe)", s)}
-		}
-		p.BreakerOpen = d
-	}
-	return p, nil
 }
 
 func stringList(fields map[string]*yaml.Node, path, key, what string) ([]string, error) {

@@ -32,3 +32,17 @@ func TestCloudPolicyKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossCloudTimeoutKey(t *testing.T) {
+	f, err := config.Parse([]byte("cross_cloud_timeout: 3s\n"+valid), validEnv, dialects.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.CrossCloudTimeout != 3*time.Second {
+		t.Errorf("cross_cloud_timeout %v, want 3s", f.CrossCloudTimeout)
+	}
+	_, err = config.Parse([]byte("cross_cloud_timeout: soon\n"+valid), validEnv, dialects.All)
+	if err == nil || !strings.Contains(err.Error(), "cross_cloud_timeout") || !strings.Contains(err.Error(), "soon") {
+		t.Errorf("bad value: %v, want an error naming the key and the value", err)
+	}
+}

@@ -153,7 +153,11 @@ func Run(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard,
+	var crossCloud time.Duration
+	if file != nil {
+		crossCloud = file.CrossCloudTimeout
+	}
+	srv, err := server.New(server.Options{Clouds: clouds, Logger: log, PageTokenKey: pageKey, WatchInterval: opt.WatchInterval, Guard: guard, CrossCloudTimeout: crossCloud,
 		Telemetry: tel, State: fleet.store})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 	"github.com/computegw/computegw/server"
 )
 
@@ -25,19 +26,9 @@ import (
 
 func fakeAdapter(t *testing.T, opt fake.Options, mod ...func(*gcore.Config)) (*gcore.Adapter, *fake.Server) {
 	t.Helper()
-	srv := fake.NewServer(opt)
-	t.Cleanup(srv.Close)
-	cfg := gcore.Config{Name: "t", Endpoint: srv.URL, ProjectID: fake.DemoProjectID, RegionID: fake.DemoRegionID,
-		APIKey: fake.DemoAPIKey, Zones: []string{"lux-1"}, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	a, err := gcore.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a, srv
+	srv := wiretest.Closing(t, fake.NewServer(opt))
+	return wiretest.Open(t, gcore.New, gcore.Config{Name: "t", Endpoint: srv.URL, ProjectID: fake.DemoProjectID, RegionID: fake.DemoRegionID,
+		APIKey: fake.DemoAPIKey, Zones: []string{"lux-1"}, PollInterval: 5 * time.Millisecond, MaxPollInterval: 20 * time.Millisecond}, mod...), srv
 }
 
 func createReq(name string) *driver.CreateInstanceRequest {

@@ -62,17 +62,8 @@ func ok(body string) reply { return reply{status: 200, body: body} }
 
 func (s *stub) adapter(t *testing.T, mod ...func(*gcore.Config)) *gcore.Adapter {
 	t.Helper()
-	cfg := gcore.Config{Name: "wire", Endpoint: s.srv.URL + "/cloud/", ProjectID: 111, RegionID: 76, APIKey: stubKey,
-		Zones: []string{"lux-1"}, PollInterval: time.Millisecond, MaxPollInterval: 4 * time.Millisecond}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	a, err := gcore.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return wiretest.Open(t, gcore.New, gcore.Config{Name: "wire", Endpoint: s.srv.URL + "/cloud/", ProjectID: 111, RegionID: 76, APIKey: stubKey,
+		Zones: []string{"lux-1"}, PollInterval: time.Millisecond, MaxPollInterval: 4 * time.Millisecond}, mod...)
 }
 
 func (s *stub) recorded() []recorded { return s.srv.Requests() }

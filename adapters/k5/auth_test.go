@@ -11,34 +11,17 @@ import (
 	"github.com/computegw/computegw/adapters/k5/fake"
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 func fakeAdapter(t testing.TB, srv *fake.Server, mod ...func(*Config)) *Adapter {
 	t.Helper()
-	cfg := Config{
-		Name:             "k5-test",
-		IdentityEndpoint: srv.URL,
-		DomainName:       fake.DemoDomainName,
-		ProjectID:        fake.DemoProjectID,
-		Username:         fake.DemoUsername,
-		Password:         fake.DemoPassword,
-	}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	a, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return wiretest.Open(t, New, Config{Name: "k5-test", IdentityEndpoint: srv.URL, DomainName: fake.DemoDomainName,
+		ProjectID: fake.DemoProjectID, Username: fake.DemoUsername, Password: fake.DemoPassword}, mod...)
 }
 
 func newFake(t *testing.T, opt fake.Options) *fake.Server {
-	t.Helper()
-	srv := fake.NewServer(opt)
-	t.Cleanup(srv.Close)
-	return srv
+	return wiretest.Closing(t, fake.NewServer(opt))
 }
 
 func TestRejectedPasswordBacksOff(t *testing.T) {

@@ -62,23 +62,8 @@ func newScript(t *testing.T, steps ...exchange) *script {
 
 func (s *script) adapter(t *testing.T, mod ...func(*Config)) *Adapter {
 	t.Helper()
-	cfg := Config{
-		Name:             "wire",
-		IdentityEndpoint: s.srv.URL,
-		DomainName:       testDomain,
-		ProjectID:        testProject,
-		Username:         testUser,
-		Password:         testPassword,
-	}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	a, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return wiretest.Open(t, New, Config{Name: "wire", IdentityEndpoint: s.srv.URL, DomainName: testDomain,
+		ProjectID: testProject, Username: testUser, Password: testPassword}, mod...)
 }
 
 func (s *script) serve(w http.ResponseWriter, r *http.Request) {

@@ -15,35 +15,19 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/sshkey"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 const testDelay = 20 * time.Millisecond
 
 func newFake(t *testing.T, opt fake.Options) *fake.Server {
-	t.Helper()
-	srv := fake.NewServer(opt)
-	t.Cleanup(srv.Close)
-	return srv
+	return wiretest.Closing(t, fake.NewServer(opt))
 }
 
 func newAdapter(t *testing.T, srv *fake.Server, mod func(*Config)) *Adapter {
 	t.Helper()
-	cfg := Config{
-		Name:             "nhn-test",
-		IdentityEndpoint: srv.URL,
-		TenantID:         srv.TenantID(),
-		Username:         fake.DemoUsername,
-		Password:         fake.DemoPassword,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	a, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return wiretest.Open(t, New, Config{Name: "nhn-test", IdentityEndpoint: srv.URL, TenantID: srv.TenantID(),
+		Username: fake.DemoUsername, Password: fake.DemoPassword}, mod)
 }
 
 func ctxT(t *testing.T) context.Context {

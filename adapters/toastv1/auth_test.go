@@ -18,28 +18,17 @@ import (
 	"github.com/computegw/computegw/adapters/toastv1/fake"
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/testclock"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
 func newAdapter(t *testing.T, srv *fake.Server, mod func(*toastv1.Config)) *toastv1.Adapter {
 	t.Helper()
-	cfg := toastv1.Config{Name: "test", Endpoint: srv.URL, AppKey: fake.DemoAppKey,
-		Username: fake.DemoUsername, Password: fake.DemoPassword}
-	if mod != nil {
-		mod(&cfg)
-	}
-	a, err := toastv1.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
+	return wiretest.Open(t, toastv1.New, toastv1.Config{Name: "test", Endpoint: srv.URL, AppKey: fake.DemoAppKey,
+		Username: fake.DemoUsername, Password: fake.DemoPassword}, mod)
 }
 
 func newFake(t *testing.T, opt fake.Options) *fake.Server {
-	t.Helper()
-	srv := fake.NewServer(opt)
-	t.Cleanup(srv.Close)
-	return srv
+	return wiretest.Closing(t, fake.NewServer(opt))
 }
 
 func wantCode(t *testing.T, err error, want driver.Code) *driver.Error {

@@ -104,3 +104,27 @@ func TestCallAndObject(t *testing.T) {
 		t.Errorf("empty answer decoded as %v", m)
 	}
 }
+
+type closer struct{ closed *bool }
+
+func (c closer) Close() error { *c.closed = true; return nil }
+
+func TestOpenAndClosing(t *testing.T) {
+	var closed, fakeClosed bool
+	var got string
+	t.Run("test", func(t *testing.T) {
+		Open(t, func(cfg string) (closer, error) { got = cfg; return closer{&closed}, nil }, "a",
+			func(c *string) { *c += "b" }, nil, func(c *string) { *c += "c" })
+		Closing(t, &fakeServer{closed: &fakeClosed})
+		if closed || fakeClosed {
+			t.Fatal("closed before the test ended")
+		}
+	})
+	if got != "abc" || !closed || !fakeClosed {
+		t.Fatalf("config %q, adapter closed %v, fake closed %v", got, closed, fakeClosed)
+	}
+}
+
+type fakeServer struct{ closed *bool }
+
+func (f *fakeServer) Close() { *f.closed = true }

@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -113,9 +112,6 @@ var (
 	_ driver.InstanceRenamer      = (*Adapter)(nil)
 	_ driver.SecurityGroupManager = (*Adapter)(nil)
 )
-
-// maxBody bounds how much of one answer is read.
-const maxBody = 16 << 20
 
 // New validates cfg and returns an Adapter. It makes no network call.
 func New(cfg Config) (*Adapter, error) {
@@ -217,78 +213,48 @@ func (a *Adapter) call(ctx context.Context, req request) error {
 }
 
 func (a *Adapter) send(ctx context.Context, req request) error {
-	var body io.Reader
-	if req.body != nil {
-		b, err := json.Marshal(req.body)
-		if err != nil {
-			return &driver.Error{Code: driver.CodeInternal, Message: req.op + ": could not encode the request body", Err: err}
-		}
-		body = bytes.NewReader(b)
-	}
 	u := a.base + req.path
 	if len(req.query) > 0 {
 		u += "?" + req.query.Encode()
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, u, body)
-	if err != nil {
-		return &driver.Error{Code: driver.CodeInternal, Message: req.op + ": could not build the request", Err: err}
-	}
-	hr.Header.Set("Authorization", a.auth)
-	hr.Header.Set("Accept", "application/json")
-	if req.body != nil {
-		hr.Header.Set("Content-Type", "application/json")
-	}
 	start := a.now()
-	resp, err := a.client.Do(hr)
-	if err != nil {
-		err = stripURL(err)
-		a.log.DebugContext(ctx, "gcore call failed", "op", req.op, "method", req.method, "path", req.path, "error", err)
-		return amend(req.op+": ", backendhttp.TransportError(ctx, "calling the backend", err))
+	ans, de := backendhttp.Exchange(ctx, a.client, backendhttp.Request{Method: req.method, URL: u, Body: req.body,
+		Header: http.Header{"Authorization": {a.auth}}})
+	if ans == nil && de != nil {
+		if de.Code != driver.CodeInternal {
+			a.log.DebugContext(ctx, "gcore call failed", "op", req.op, "method", req.method, "path", req.path, "error", de.Err)
+		}
+		return amend(req.op+": ", de)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return amend(req.op+": ", backendhttp.TransportError(ctx, "reading the backend's answer", stripURL(err)))
-	}
+	raw := ans.Body
 	attrs := []any{"op", req.op, "method", req.method, "path", req.path,
-		"status", resp.StatusCode, "duration", a.now().Sub(start)}
-	if len(raw) > maxBody {
+		"status", ans.Status, "duration", a.now().Sub(start)}
+	if de != nil {
 		a.log.DebugContext(ctx, "gcore answer too large", attrs...)
-		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
-			Message: fmt.Sprintf("%s: the backend's answer is larger than %d bytes", req.op, maxBody)}
+		return amend(req.op+": ", de)
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if ans.Status < 200 || ans.Status > 299 {
 		// Masked before classify cuts a long page short, which could
 		// otherwise leave part of an echoed key in the message.
-		de := classify(req.method, resp.StatusCode, resp.Header, []byte(a.secrets.String(string(raw))), a.now())
+		de := classify(req.method, ans.Status, ans.Header, []byte(a.secrets.String(string(raw))), a.now())
 		de.Message = req.op + ": " + de.Message
 		attrs = append(attrs, "code", de.Code.String(), "vendor_code", de.VendorCode)
 		a.log.DebugContext(ctx, "gcore call answered with an error", attrs...)
 		return de
 	}
 	a.log.DebugContext(ctx, "gcore call", attrs...)
-	if req.out == nil || resp.StatusCode == http.StatusNoContent {
+	if req.out == nil || ans.Status == http.StatusNoContent {
 		return nil
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: ans.Status,
 			Message: req.op + ": the backend answered with an empty body"}
 	}
 	if err := json.Unmarshal(raw, req.out); err != nil {
-		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: ans.Status,
 			Message: req.op + ": the backend's answer is not the JSON gcore.md describes", Err: err}
 	}
 	return nil
-}
-
-// stripURL drops the URL from a *url.Error: the message is clearer with the
-// operation than with the URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // amend returns a copy of err's *driver.Error with prefix before its

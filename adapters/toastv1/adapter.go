@@ -16,12 +16,9 @@
 package toastv1
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -92,9 +89,6 @@ var (
 	_ driver.SecurityGroupManager = (*Adapter)(nil)
 	_ driver.FloatingIPManager    = (*Adapter)(nil)
 )
-
-// maxBody bounds how much of one answer is read.
-const maxBody = 16 << 20
 
 // New validates cfg and returns an Adapter. It makes no network call: the
 // first backend call logs in.
@@ -227,50 +221,28 @@ func (a *Adapter) prefix(op string) string { return op + ": " }
 
 // send makes one HTTP exchange. token is empty for the login itself.
 func (a *Adapter) send(ctx context.Context, req request, token string) error {
-	var body io.Reader
-	if req.body != nil {
-		b, err := json.Marshal(req.body)
-		if err != nil {
-			return &driver.Error{Code: driver.CodeInternal, Message: "could not encode the request body", Err: err}
-		}
-		body = bytes.NewReader(b)
-	}
 	u := a.base + req.path
 	if len(req.query) > 0 {
 		u += "?" + req.query.Encode()
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, u, body)
-	if err != nil {
-		return &driver.Error{Code: driver.CodeInternal, Message: "could not build the request", Err: err}
-	}
-	hr.Header.Set("Accept", "application/json")
-	if req.body != nil {
-		hr.Header.Set("Content-Type", "application/json;charset=UTF-8")
-	}
+	h := http.Header{}
 	if token != "" {
-		hr.Header.Set("X-Auth-Token", token)
+		h.Set("X-Auth-Token", token)
 	}
 	start := a.now()
-	resp, err := a.client.Do(hr)
-	if err != nil {
-		// The *url.Error text holds the full URL, appkey included: log and
-		// return only its cause (the path under the appkey is logged).
-		err = stripURL(err)
-		a.log.DebugContext(ctx, "toastv1 call failed", "op", req.op, "method", req.method, "path", req.path, "error", err)
-		return backendhttp.TransportError(ctx, "calling the backend", err)
+	// The URL holds the appkey: Exchange keeps it out of the error, and only
+	// the path under the appkey is logged.
+	ans, de := backendhttp.Exchange(ctx, a.client, backendhttp.Request{Method: req.method, URL: u, Body: req.body,
+		Header: h, ContentType: "application/json;charset=UTF-8"})
+	if de != nil {
+		if ans == nil && de.Code != driver.CodeInternal {
+			a.log.DebugContext(ctx, "toastv1 call failed", "op", req.op, "method", req.method, "path", req.path, "error", de.Err)
+		}
+		return de
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return backendhttp.TransportError(ctx, "reading the backend's answer", stripURL(err))
-	}
-	if len(raw) > maxBody {
-		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
-			Message: fmt.Sprintf("the backend's answer is larger than %d bytes", maxBody)}
-	}
-	derr := decodeResponse(resp.StatusCode, resp.Header, raw, req.out, a.now())
+	derr := decodeResponse(ans.Status, ans.Header, ans.Body, req.out, a.now())
 	attrs := []any{"op", req.op, "method", req.method, "path", req.path,
-		"status", resp.StatusCode, "duration", a.now().Sub(start)}
+		"status", ans.Status, "duration", a.now().Sub(start)}
 	if derr != nil {
 		derr.VendorMessage = a.secrets.String(derr.VendorMessage)
 		attrs = append(attrs, "code", derr.Code.String(), "vendor_code", derr.VendorCode)
@@ -279,17 +251,6 @@ func (a *Adapter) send(ctx context.Context, req request, token string) error {
 	}
 	a.log.DebugContext(ctx, "toastv1 call", attrs...)
 	return nil
-}
-
-// stripURL drops the URL from a *url.Error. The URL carries the appkey,
-// which the adapter keeps out of errors and logs (see the README), and the
-// message is clearer with the operation than with the URL.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // login issues a token: POST /tokens {"auth":{"username","password"}}.

@@ -1,15 +1,20 @@
 // Package backendhttp holds what every dialect adapter needs from HTTP: a
 // client whose connections stay alive under gateway concurrency, and the
-// classification of transport failures and HTTP statuses into driver codes.
+// classification of transport failures and HTTP statuses into driver codes,
+// and, for the adapters that speak HTTP themselves, one JSON exchange
+// (Exchange).
 package backendhttp
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -144,6 +149,14 @@ func TransportError(ctx context.Context, what string, err error) *driver.Error {
 	return &driver.Error{Code: driver.CodeUnavailable, Message: what + ": backend unreachable", Err: err}
 }
 
+// StripURL drops the URL from a *url.Error, keeping its cause.
+func StripURL(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
+
 // CodeForStatus maps a vendor HTTP error status to a driver code: 400, 405,
 // 415 and 422 are INVALID_ARGUMENT, 403 PERMISSION_DENIED, 404 NOT_FOUND,
 // 409 FAILED_PRECONDITION, 413 and 429 RESOURCE_EXHAUSTED, 501
@@ -189,4 +202,77 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// MaxAnswer bounds how much of one answer Exchange reads.
+const MaxAnswer = 16 << 20
+
+// Request is one JSON exchange for the adapters that speak HTTP themselves
+// (toastv1, gcore).
+type Request struct {
+	Method string
+	URL    string      // full URL, path and query escaped
+	Body   any         // encoded as JSON; nil for no body
+	Header http.Header // sent as is (Accept is application/json unless set)
+	// ContentType of a JSON body; "" is application/json.
+	ContentType string
+}
+
+// Answer is the backend's answer, read whole.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Exchange sends r with client and reads the whole answer (at most
+// MaxAnswer bytes). Its error is a *driver.Error whose message leaves the
+// operation out (the caller adds it): INTERNAL when the request cannot be
+// encoded or built; TransportError when no answer came or it could not be
+// read, with the URL dropped from the cause (it may carry credentials, such
+// as TOAST's appkey, and says less than the operation); UNAVAILABLE with
+// the answer's status when it is larger than MaxAnswer. The answer is
+// returned with the too-large error (Body empty), for logging.
+func Exchange(ctx context.Context, client *http.Client, r Request) (*Answer, *driver.Error) {
+	var body io.Reader
+	if r.Body != nil {
+		b, err := json.Marshal(r.Body)
+		if err != nil {
+			return nil, &driver.Error{Code: driver.CodeInternal, Message: "could not encode the request body", Err: err}
+		}
+		body = bytes.NewReader(b)
+	}
+	hr, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, &driver.Error{Code: driver.CodeInternal, Message: "could not build the request", Err: err}
+	}
+	for k, v := range r.Header {
+		hr.Header[k] = v
+	}
+	if hr.Header.Get("Accept") == "" {
+		hr.Header.Set("Accept", "application/json")
+	}
+	if r.Body != nil {
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		hr.Header.Set("Content-Type", ct)
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		return nil, TransportError(ctx, "calling the backend", StripURL(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	if err != nil {
+		return nil, TransportError(ctx, "reading the backend's answer", StripURL(err))
+	}
+	ans := &Answer{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+	if len(raw) > MaxAnswer {
+		ans.Body = nil
+		return ans, &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: resp.StatusCode,
+			Message: fmt.Sprintf("the backend's answer is larger than %d bytes", MaxAnswer)}
+	}
+	return ans, nil
 }

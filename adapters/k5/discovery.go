@@ -93,25 +93,25 @@ func (a *Adapter) GetImage(ctx context.Context, id string) (*driver.Image, error
 // {blockstoragev2}/volumes/detail (guide 2.1.6.4).
 func (a *Adapter) ListVolumes(ctx context.Context) ([]driver.Volume, error) {
 	var out []driver.Volume
-	err := a.tokens.Do(ctx, nova.IsUnauthorized,
-		func(ctx context.Context, tok tokensource.Token) error {
-			s, _ := tok.Catalog.(session)
-			if s.blockStorage == "" {
-				return &driver.Error{Code: driver.CodeFailedPrecondition,
-					Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public blockstoragev2 endpoint%s, so volumes cannot be listed",
-						a.cfg.Name, regionHint(a.cfg.Region))}
-			}
-			if err := a.endpoints.Check("blockstoragev2", s.blockStorage); err != nil {
-				return err
-			}
-			sc := &gophercloud.ServiceClient{ProviderClient: a.provider, Endpoint: s.blockStorage,
-				ResourceBase: s.blockStorage, MoreHeaders: map[string]string{"X-Auth-Token": tok.Value}}
-			var err error
-			out, err = nova.ListVolumes(ctx, sc)
-			return err
-		})
+	err := a.serviceCall(ctx, "list volumes", "blockstoragev2", func(tok tokensource.Token) (*gophercloud.ServiceClient, error) {
+		s, _ := tok.Catalog.(session)
+		if s.blockStorage == "" {
+			return nil, &driver.Error{Code: driver.CodeFailedPrecondition,
+				Message: fmt.Sprintf("k5 cloud %q: the K5 token's service catalog has no public blockstoragev2 endpoint%s, so volumes cannot be listed",
+					a.cfg.Name, regionHint(a.cfg.Region))}
+		}
+		if err := a.endpoints.Check("blockstoragev2", s.blockStorage); err != nil {
+			return nil, err
+		}
+		return &gophercloud.ServiceClient{ProviderClient: a.provider, Endpoint: s.blockStorage,
+			ResourceBase: s.blockStorage, MoreHeaders: map[string]string{"X-Auth-Token": tok.Value}}, nil
+	}, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
+		var err error
+		out, err = nova.ListVolumes(ctx, sc)
+		return err
+	})
 	if err != nil {
-		return nil, a.secrets.Error(a.classify(ctx, "list volumes", err))
+		return nil, err
 	}
 	return out, nil
 }

@@ -32,21 +32,36 @@ var errMalformed = errors.New("k5: answer lacks the expected object")
 // 1m), so that a stream of calls does not hammer K5's identity service.
 // Any failure comes back classified as a *driver.Error.
 func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
+	return a.serviceCall(ctx, op, "compute", func(tok tokensource.Token) (*gophercloud.ServiceClient, error) {
+		s, _ := tok.Catalog.(session)
+		if s.catalogCompute {
+			if err := a.endpoints.Check("compute", s.compute); err != nil {
+				return nil, err
+			}
+		}
+		return a.computeClient(tok), nil
+	}, fn)
+}
+
+// serviceCall is call for any service of the token: client builds the
+// service's client for a token (or refuses, when the catalog lacks the
+// service or the endpoint policy forbids it), and svc names the service
+// in the log line of a refused token.
+func (a *Adapter) serviceCall(ctx context.Context, op, svc string, client func(tokensource.Token) (*gophercloud.ServiceClient, error),
+	fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
 	isUnauthorized := func(err error) bool {
 		if gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {
-			a.log.Info("k5: token rejected by compute", "op", op)
+			a.log.Info("k5: token rejected by "+svc, "op", op)
 			return true
 		}
 		return false
 	}
 	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
-		s, _ := tok.Catalog.(session)
-		if s.catalogCompute {
-			if err := a.endpoints.Check("compute", s.compute); err != nil {
-				return err
-			}
+		sc, err := client(tok)
+		if err != nil {
+			return err
 		}
-		return fn(ctx, a.computeClient(tok))
+		return fn(ctx, sc)
 	})
 	if err == nil {
 		return nil

@@ -195,8 +195,16 @@ func (a *Adapter) TokenFetches() int { return a.tokens.Fetches() }
 // once for all callers, logs in again (single flight) and runs fn once more.
 // The error is classified for op.
 func (a *Adapter) call(ctx context.Context, op string, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
+	return a.callWith(ctx, op, a.computeClient, fn)
+}
+
+// callWith is call with the service client client builds for a token (or
+// refuses to: no such service in the catalog, an endpoint the policy
+// forbids).
+func (a *Adapter) callWith(ctx context.Context, op string, client func(tokensource.Token) (*gophercloud.ServiceClient, error),
+	fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
 	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
-		sc, err := a.computeClient(tok)
+		sc, err := client(tok)
 		if err != nil {
 			return err
 		}
@@ -220,9 +228,15 @@ func (a *Adapter) computeClient(tok tokensource.Token) (*gophercloud.ServiceClie
 			return nil, err
 		}
 	}
+	return &gophercloud.ServiceClient{ProviderClient: a.provider(tok), Endpoint: endpoint}, nil
+}
+
+// provider is a per-call ProviderClient carrying tok (no I/O; the
+// *http.Client and its connections are shared).
+func (a *Adapter) provider(tok tokensource.Token) *gophercloud.ProviderClient {
 	pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
 	pc.UserAgent.Prepend("computegw-nhnv2")
-	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: endpoint}, nil
+	return pc
 }
 
 // esc escapes one path segment (IDs and key pair names come from callers).

@@ -69,29 +69,26 @@ func catalogURL(entries []tokens.CatalogEntry, svc catalogService, region string
 // serviceCall runs fn with a client for svc from the token's catalog,
 // re-logging in once on a 401 like compute calls.
 func (a *Adapter) serviceCall(ctx context.Context, op string, svc catalogService, fn func(ctx context.Context, sc *gophercloud.ServiceClient) error) error {
-	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
+	return a.callWith(ctx, op, func(tok tokensource.Token) (*gophercloud.ServiceClient, error) {
 		sess, _ := tok.Catalog.(*session)
 		var u string
 		if sess != nil {
 			u = catalogURL(sess.catalog, svc, a.cfg.Region)
 		}
 		if u == "" {
-			return &driver.Error{Code: driver.CodeFailedPrecondition,
+			return nil, &driver.Error{Code: driver.CodeFailedPrecondition,
 				Message: "NHN Cloud token's service catalog has no " + svc.label + " endpoint" + regionHint(a.cfg.Region) +
 					", so " + op + " cannot be answered on cloud " + a.cfg.Name}
 		}
 		if err := a.endpoints.Check(svc.label, u); err != nil {
-			return err
+			return nil, err
 		}
-		pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
-		pc.UserAgent.Prepend("computegw-nhnv2")
-		sc := &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: u + "/", ResourceBase: u + "/"}
+		sc := &gophercloud.ServiceClient{ProviderClient: a.provider(tok), Endpoint: u + "/", ResourceBase: u + "/"}
 		if svc.version != "" && !strings.HasSuffix(u, "/"+svc.version) {
 			sc.ResourceBase = u + "/" + svc.version + "/"
 		}
-		return fn(ctx, sc)
-	})
-	return a.secrets.Error(a.classify(ctx, op, err))
+		return sc, nil
+	}, fn)
 }
 
 func imageFrom(im *images.Image) driver.Image {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v2/tokens"
@@ -14,6 +13,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/nova"
+	"github.com/computegw/computegw/internal/novajson"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -144,14 +144,4 @@ func (a *Adapter) loginError(ctx context.Context, err error) error {
 
 // parseTime reads Keystone/Nova timestamps: RFC 3339 with or without
 // fractional seconds, or without a zone (UTC).
-func parseTime(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
+var parseTime = novajson.ParseTime

@@ -319,28 +319,28 @@ func (a *Adapter) act(id, op string, allowed []driver.State, f func(in *instance
 
 var runningOrStopped = []driver.State{driver.StateRunning, driver.StateStopped}
 
-// StartInstance implements driver.Adapter.
-func (a *Adapter) StartInstance(ctx context.Context, id string) error {
-	return a.act(id, "start", []driver.State{driver.StateStopped}, func(in *instance) error {
-		a.begin(in, driver.StateStarting, driver.StateRunning, nil)
+// step is an action that only moves the instance from one of the states
+// from through during to "to".
+func (a *Adapter) step(id, op string, from []driver.State, during, to driver.State) error {
+	return a.act(id, op, from, func(in *instance) error {
+		a.begin(in, during, to, nil)
 		return nil
 	})
+}
+
+// StartInstance implements driver.Adapter.
+func (a *Adapter) StartInstance(ctx context.Context, id string) error {
+	return a.step(id, "start", []driver.State{driver.StateStopped}, driver.StateStarting, driver.StateRunning)
 }
 
 // StopInstance implements driver.Adapter.
 func (a *Adapter) StopInstance(ctx context.Context, id string) error {
-	return a.act(id, "stop", []driver.State{driver.StateRunning}, func(in *instance) error {
-		a.begin(in, driver.StateStopping, driver.StateStopped, nil)
-		return nil
-	})
+	return a.step(id, "stop", []driver.State{driver.StateRunning}, driver.StateStopping, driver.StateStopped)
 }
 
 // RebootInstance implements driver.Adapter.
 func (a *Adapter) RebootInstance(ctx context.Context, id string, hard bool) error {
-	return a.act(id, "reboot", []driver.State{driver.StateRunning}, func(in *instance) error {
-		a.begin(in, driver.StateRebooting, driver.StateRunning, nil)
-		return nil
-	})
+	return a.step(id, "reboot", []driver.State{driver.StateRunning}, driver.StateRebooting, driver.StateRunning)
 }
 
 // ResizeInstance implements driver.Adapter.
@@ -377,18 +377,12 @@ func (a *Adapter) RevertResize(ctx context.Context, id string) error {
 
 // ShelveInstance implements driver.Shelver.
 func (a *Adapter) ShelveInstance(ctx context.Context, id string) error {
-	return a.act(id, "shelve", runningOrStopped, func(in *instance) error {
-		a.begin(in, driver.StateStopping, driver.StateShelved, nil)
-		return nil
-	})
+	return a.step(id, "shelve", runningOrStopped, driver.StateStopping, driver.StateShelved)
 }
 
 // UnshelveInstance implements driver.Shelver.
 func (a *Adapter) UnshelveInstance(ctx context.Context, id string) error {
-	return a.act(id, "unshelve", []driver.State{driver.StateShelved}, func(in *instance) error {
-		a.begin(in, driver.StateStarting, driver.StateRunning, nil)
-		return nil
-	})
+	return a.step(id, "unshelve", []driver.State{driver.StateShelved}, driver.StateStarting, driver.StateRunning)
 }
 
 // RebuildInstance implements driver.Rebuilder.

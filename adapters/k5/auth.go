@@ -120,6 +120,23 @@ func (a *Adapter) identityError(ctx context.Context, err error) *driver.Error {
 	return e
 }
 
+// catalogURL is the catalog's public endpoint of type typ in the
+// configured region, ending in "/"; "" when there is none.
+func (a *Adapter) catalogURL(res tokens.CreateResult, typ string) string {
+	catalog, err := res.ExtractServiceCatalog()
+	if err != nil {
+		return ""
+	}
+	// Version 0: no version discovery, so no request is made.
+	u, err := openstack.V3Endpoint(context.Background(), nil, catalog, gophercloud.EndpointOpts{
+		Type: typ, Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
+	})
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
 func regionHint(region string) string {
 	if region == "" {
 		return ""

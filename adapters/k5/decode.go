@@ -11,15 +11,6 @@ import (
 // with no K5 extension attribute (novajson.Server).
 type k5Server = novajson.Server
 
-// serverPage is one page of GET /servers/detail.
-type serverPage struct {
-	Servers []k5Server         `json:"servers"`
-	Links   []gophercloud.Link `json:"servers_links"`
-}
-
-// Entries implements nova.LinkedPage.
-func (p *serverPage) Entries() ([]k5Server, []gophercloud.Link) { return p.Servers, p.Links }
-
 // k5Flavor is a flavor as K5's "List flavors with access type" and "Show
 // flavor access type" answers carry it (guide 1.2.6.46, 1.2.6.47), decoded
 // in one typed pass: gophercloud's flavors.Flavor goes through a map round

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
-	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/nova"
@@ -26,23 +24,6 @@ var (
 	_ driver.ImageLister  = (*Adapter)(nil)
 	_ driver.VolumeLister = (*Adapter)(nil)
 )
-
-// catalogURL is the catalog's public endpoint of type typ in the
-// configured region, ending in "/"; "" when there is none.
-func (a *Adapter) catalogURL(res tokens.CreateResult, typ string) string {
-	catalog, err := res.ExtractServiceCatalog()
-	if err != nil {
-		return ""
-	}
-	// Version 0: no version discovery, so no request is made.
-	u, err := openstack.V3Endpoint(context.Background(), nil, catalog, gophercloud.EndpointOpts{
-		Type: typ, Availability: gophercloud.AvailabilityPublic, Region: a.cfg.Region,
-	})
-	if err != nil {
-		return ""
-	}
-	return u
-}
 
 func (im *k5Image) driver() driver.Image {
 	out := driver.Image{ID: im.ID, Name: im.Name, Status: im.Status, MinDiskGB: im.MinDisk, MinRAMMB: im.MinRAM}

@@ -54,6 +54,15 @@ func toInstance(s *k5Server) driver.Instance {
 	return in
 }
 
+// serverPage is one page of GET /servers/detail.
+type serverPage struct {
+	Servers []k5Server         `json:"servers"`
+	Links   []gophercloud.Link `json:"servers_links"`
+}
+
+// Entries implements nova.LinkedPage.
+func (p *serverPage) Entries() ([]k5Server, []gophercloud.Link) { return p.Servers, p.Links }
+
 // ListInstances lists servers with K5's documented filters pushed down
 // (changes-since, image, flavor, name, status), then pages locally: K5's
 // guide documents no limit/marker for servers. Pages after the first are

@@ -105,14 +105,20 @@ func ipVersion(ip string) int {
 	return 4
 }
 
+// get runs GET path into out, filtered by key=value when value is set
+// (one instance by id, one key pair by name).
+func (a *Adapter) get(ctx context.Context, op, path, key, value string, out any) error {
+	var q url.Values
+	if value != "" {
+		q = url.Values{key: {value}}
+	}
+	return a.call(ctx, request{op: op, method: http.MethodGet, path: path, query: q, out: out})
+}
+
 // detail runs GET /instances-detail, for one instance (id set) or all.
 func (a *Adapter) detail(ctx context.Context, op, id string) ([]wireInstance, error) {
-	var q url.Values
-	if id != "" {
-		q = url.Values{"id": {id}}
-	}
 	var out detailInstancesResponse
-	if err := a.call(ctx, request{op: op, method: http.MethodGet, path: "/instances-detail", query: q, out: &out}); err != nil {
+	if err := a.get(ctx, op, "/instances-detail", "id", id, &out); err != nil {
 		return nil, err
 	}
 	return out.Instances, nil
@@ -158,12 +164,8 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 // only. It is not part of driver.Adapter; the gateway's portable layer
 // needs the detailed query.
 func (a *Adapter) ListInstanceSummaries(ctx context.Context, id string) ([]InstanceSummary, error) {
-	var q url.Values
-	if id != "" {
-		q = url.Values{"id": {id}}
-	}
 	var out briefInstancesResponse
-	if err := a.call(ctx, request{op: "list instance summaries", method: http.MethodGet, path: "/instances", query: q, out: &out}); err != nil {
+	if err := a.get(ctx, "list instance summaries", "/instances", "id", id, &out); err != nil {
 		return nil, err
 	}
 	res := make([]InstanceSummary, 0, len(out.Instances))

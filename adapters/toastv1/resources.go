@@ -109,12 +109,8 @@ func toKeyPair(w *wireKeyPair) driver.KeyPair {
 }
 
 func (a *Adapter) keyPairs(ctx context.Context, op, name string) ([]wireKeyPair, error) {
-	var q url.Values
-	if name != "" {
-		q = url.Values{"name": {name}}
-	}
 	var out keyPairsResponse
-	if err := a.call(ctx, request{op: op, method: http.MethodGet, path: "/keypairs", query: q, out: &out}); err != nil {
+	if err := a.get(ctx, op, "/keypairs", "name", name, &out); err != nil {
 		return nil, err
 	}
 	return out.KeyPairs, nil

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/internal/syncbuf"
 )
 
 // repoRoot is the module root, the Docker build context.
@@ -250,26 +252,9 @@ func checkArgsReachConfig(t *testing.T, what string, args []string, env map[stri
 type runningGateway struct {
 	cmd                *exec.Cmd
 	httpAddr, grpcAddr string
-	stderr             *lockedBuffer
+	stderr             *syncbuf.Buffer
 	done               chan struct{} // closed once the process exited
 	waitErr            error         // cmd.Wait's result, once done is closed
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var textServing = regexp.MustCompile(`msg="computegw serving".* http_addr=(\S+) grpc_addr=(\S+)`)
@@ -295,7 +280,7 @@ func startGateway(t *testing.T, what string, args []string, env map[string]strin
 	bin, _ := gatewayBinary(t)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = envList(env)
-	g := &runningGateway{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	g := &runningGateway{cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stdout = g.stderr
 	cmd.Stderr = io.MultiWriter(g.stderr, pw)

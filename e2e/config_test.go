@@ -103,16 +103,7 @@ func writeFile(t *testing.T, name, content string) string {
 // one line naming the offending key and never the secret.
 func TestBadConfigExits(t *testing.T) {
 	const secret = "Sup3r-Secret-Value"
-	base := `
-clouds:
-  - name: k5-uk1
-    dialect: k5
-    identity_endpoint: https://identity.uk-1.cloud.global.fujitsu.com
-    domain_name: "123456789"
-    project_id: 0b2d4a7e8d9f4c1aa1b2c3d4e5f60718
-    username: apiuser
-    password_env: E2E_K5_SECRET
-`
+	base := "\nclouds:\n" + k5Entry("k5-uk1", "https://identity.uk-1.cloud.global.fujitsu.com", "password_env", "E2E_K5_SECRET")
 	cases := []struct{ name, config, key string }{
 		{"unknown key", base + "    colour: blue\n", "clouds[0].colour"},
 		{"unknown dialect", strings.Replace(base, "dialect: k5", "dialect: openstack", 1), "clouds[0].dialect"},

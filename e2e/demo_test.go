@@ -405,6 +405,19 @@ func roundTripREST(t *testing.T, g *gateway, cloud string) {
 	})
 }
 
+// lastOf reads a watch stream to its end: the last instance it sent (nil:
+// none) and the error that ended it (io.EOF when the server closed it).
+func lastOf(stream pb.ComputeService_WatchInstanceClient) (*pb.Instance, error) {
+	var last *pb.Instance
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return last, err
+		}
+		last = m
+	}
+}
+
 func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 	c := g.client
 	in, err := c.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/" + cloud, Instance: demoCreateProto(cloud, "e2e-grpc")})
@@ -417,15 +430,7 @@ func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var last *pb.Instance
-		for {
-			m, err := stream.Recv()
-			if err != nil {
-				break
-			}
-			last = m
-		}
-		if last.GetState() != state {
+		if last, _ := lastOf(stream); last.GetState() != state {
 			t.Fatalf("watch ended at %v, want %v", last.GetState(), state)
 		}
 	}
@@ -491,16 +496,9 @@ func roundTripGRPC(t *testing.T, g *gateway, cloud string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last *pb.Instance
-	for {
-		m, err := stream.Recv()
-		if err != nil {
-			if status.Code(err) != codes.OK && err.Error() != "EOF" && last == nil {
-				t.Fatalf("watch of deleted instance: %v", err)
-			}
-			break
-		}
-		last = m
+	last, err := lastOf(stream)
+	if status.Code(err) != codes.OK && err.Error() != "EOF" && last == nil {
+		t.Fatalf("watch of deleted instance: %v", err)
 	}
 	if last.GetState() != pb.Instance_DELETED {
 		t.Errorf("watch after delete ended at %v, want DELETED", last.GetState())

@@ -29,12 +29,13 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/sshkey"
+	"github.com/computegw/computegw/internal/syncbuf"
 )
 
 // demoVendors is one running `gateway --demo-vendors` process.
 type demoVendors struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan error
 	config string // the file its stdout went to
 }
@@ -43,7 +44,7 @@ type demoVendors struct {
 // says the vendors are up; FILE then holds the whole config.
 func startDemoVendors(t *testing.T) *demoVendors {
 	t.Helper()
-	d := &demoVendors{stderr: &syncBuffer{}, exited: make(chan error, 1), config: filepath.Join(t.TempDir(), "demo.yaml")}
+	d := &demoVendors{stderr: &syncbuf.Buffer{}, exited: make(chan error, 1), config: filepath.Join(t.TempDir(), "demo.yaml")}
 	out, err := os.Create(d.config)
 	if err != nil {
 		t.Fatal(err)

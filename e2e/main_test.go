@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/syncbuf"
 )
 
 var binary string
@@ -54,23 +54,11 @@ type gateway struct {
 	cmd      *exec.Cmd
 	httpAddr string
 	grpcAddr string
-	stderr   *syncBuffer
+	stderr   *syncbuf.Buffer
 	conn     *grpc.ClientConn
 	client   pb.ComputeServiceClient
 	exited   chan error
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // start runs the binary with args on ephemeral ports and waits until it
 // logs that it is serving.
@@ -80,7 +68,7 @@ func start(t *testing.T, env []string, args ...string) *gateway {
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
-	g := &gateway{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	g := &gateway{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	// The buffer first: once the scanner below sees a line, everything up
 	// to it is already in g.stderr (the other order lost the demo banner
 	// when the banner and the "serving" line arrived in one read).

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,23 +26,15 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
 	"github.com/computegw/computegw/internal/auth/authtest"
+	"github.com/computegw/computegw/internal/syncbuf"
 )
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// lockedBuf collects JSON log lines.
+type lockedBuf struct{ syncbuf.Buffer }
 
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
 func (l *lockedBuf) lines() []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, ln := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
+	for _, ln := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		var m map[string]any
 		if json.Unmarshal([]byte(ln), &m) == nil {
 			out = append(out, m)

@@ -8,16 +8,7 @@ import (
 )
 
 func TestAdminAddr(t *testing.T) {
-	const clouds = `
-clouds:
-  - name: k5-uk1
-    dialect: k5
-    identity_endpoint: https://identity.uk-1.cloud.global.fujitsu.com
-    domain_name: "123456789"
-    project_id: 0b2d4a7e8d9f4c1aa1b2c3d4e5f60718
-    username: apiuser
-    password: pw
-`
+	const clouds = "\nclouds:\n" + k5Cloud + "    password: pw\n"
 	env := func(string) (string, bool) { return "", false }
 	f, err := config.Parse([]byte("admin_addr: 127.0.0.1:9464\n"+clouds), env, dialects.All)
 	if err != nil || f.AdminAddr != "127.0.0.1:9464" {

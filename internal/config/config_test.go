@@ -43,14 +43,17 @@ clouds:
     username: user@example.com
     password_env: TOAST_API_PASSWORD
     windows_image_ids: [4b8a1c2e-7d0f-4a51-8e2b-1d3c5e000002]
-  - name: k5-uk1
+` + k5Cloud + `    password_env: K5_PASSWORD
+    zones: [uk-1a, uk-1b]
+`
+
+// k5Cloud is a k5 cloud entry without its credential.
+const k5Cloud = `  - name: k5-uk1
     dialect: k5
     identity_endpoint: https://identity.uk-1.cloud.global.fujitsu.com
     domain_name: "123456789"
     project_id: 0b2d4a7e8d9f4c1aa1b2c3d4e5f60718
     username: apiuser
-    password_env: K5_PASSWORD
-    zones: [uk-1a, uk-1b]
 `
 
 var validEnv = env(map[string]string{"NHN_API_PASSWORD": secretValue, "TOAST_API_PASSWORD": secretValue, "K5_PASSWORD": secretValue})

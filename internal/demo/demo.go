@@ -126,12 +126,20 @@ var vendors = map[string]func() *Vendor{
 	},
 }
 
-// stopBoth closes the adapter, then the fake server.
-func stopBoth(a driver.Adapter, srvClose func()) func() {
-	return func() {
+// opened is what a start function returns once it has tried to open the
+// adapter a against a fake server that srvClose stops: on failure the
+// server is stopped, else the stop function closes the adapter, then the
+// fake server.
+func opened[A driver.Adapter](a A, err error, srvClose func()) (A, func(), error) {
+	if err != nil {
+		srvClose()
+		var none A
+		return none, nil, err
+	}
+	return a, func() {
 		_ = a.Close()
 		srvClose()
-	}
+	}, nil
 }
 
 // NHN starts the fake NHN Cloud seeded with flavors, zones, images,
@@ -149,11 +157,7 @@ func NHN(logger *slog.Logger, client *http.Client) (*nhnv2.Adapter, func(), erro
 		Logger:           logger,
 		HTTPClient:       client,
 	})
-	if err != nil {
-		srv.Close()
-		return nil, nil, err
-	}
-	return a, stopBoth(a, srv.Close), nil
+	return opened(a, err, srv.Close)
 }
 
 // TOAST starts a fake TOAST server seeded with flavors, zones, images, a
@@ -171,11 +175,7 @@ func TOAST(logger *slog.Logger, client *http.Client) (*toastv1.Adapter, func(), 
 		Logger:          logger,
 		HTTPClient:      client,
 	})
-	if err != nil {
-		srv.Close()
-		return nil, nil, err
-	}
-	return a, stopBoth(a, srv.Close), nil
+	return opened(a, err, srv.Close)
 }
 
 // K5 starts the fake K5 server seeded with flavors, zones uk-1a/uk-1b,
@@ -196,11 +196,7 @@ func K5(logger *slog.Logger, client *http.Client) (*k5.Adapter, func(), error) {
 		Logger:           logger,
 		HTTPClient:       client,
 	})
-	if err != nil {
-		srv.Close()
-		return nil, nil, err
-	}
-	return a, stopBoth(a, srv.Close), nil
+	return opened(a, err, srv.Close)
 }
 
 // Gcore demo timings: a build of a few seconds (Gcore's real ones take
@@ -233,9 +229,5 @@ func Gcore(logger *slog.Logger, client *http.Client) (*gcore.Adapter, func(), er
 		Logger:          logger,
 		HTTPClient:      client,
 	})
-	if err != nil {
-		srv.Close()
-		return nil, nil, err
-	}
-	return a, stopBoth(a, srv.Close), nil
+	return opened(a, err, srv.Close)
 }

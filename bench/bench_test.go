@@ -41,26 +41,16 @@ func BenchmarkGetInstance(b *testing.B) {
 	// adapter would (and as this benchmark has always measured it: the
 	// allocation target is relative to it); direct-typed: decoded into the
 	// floor's typed struct.
-	b.Run("direct", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var body map[string]any
-			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+nhnfake.InstanceWebServer, e.token, nil, &body); err != nil {
-				b.Fatal(err)
-			}
+	b.Run("direct", loop(func() error {
+		var body map[string]any
+		return vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+nhnfake.InstanceWebServer, e.token, nil, &body)
+	}))
+	b.Run("direct-typed", loop(func() error {
+		var body struct {
+			Server vendorServer `json:"server"`
 		}
-	})
-	b.Run("direct-typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var body struct {
-				Server vendorServer `json:"server"`
-			}
-			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+nhnfake.InstanceWebServer, e.token, nil, &body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		return vendorDo(e.http, http.MethodGet, e.vendor+"/servers/"+nhnfake.InstanceWebServer, e.token, nil, &body)
+	}))
 	b.Run("floor", loop(func() error { _, err := e.floor.GetInstance(context.Background(), req); return err }))
 	b.Run("grpc", loop(func() error { _, err := e.gw.GetInstance(context.Background(), req); return err }))
 	b.Run("rest", func(b *testing.B) {
@@ -159,17 +149,12 @@ func BenchmarkListFlavors(b *testing.B) {
 	e := setup(b, false)
 	defer e.stop()
 	req := &pb.ListFlavorsRequest{Parent: "clouds/nhn"}
-	b.Run("direct", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var body struct {
-				Flavors []vendorFlavor `json:"flavors"`
-			}
-			if err := vendorDo(e.http, http.MethodGet, e.vendor+"/flavors/detail", e.token, nil, &body); err != nil {
-				b.Fatal(err)
-			}
+	b.Run("direct", loop(func() error {
+		var body struct {
+			Flavors []vendorFlavor `json:"flavors"`
 		}
-	})
+		return vendorDo(e.http, http.MethodGet, e.vendor+"/flavors/detail", e.token, nil, &body)
+	}))
 	b.Run("floor", loop(func() error { _, err := e.floor.ListFlavors(context.Background(), req); return err }))
 	b.Run("grpc", loop(func() error { _, err := e.gw.ListFlavors(context.Background(), req); return err }))
 	b.Run("rest", func(b *testing.B) {

@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/conncount"
 	"github.com/computegw/computegw/internal/eventually"
 )
 
@@ -20,16 +17,8 @@ import (
 // drained, so their connection goes back to the pool). The fake counts the
 // TCP connections it accepts.
 func TestListReusesBackendConnections(t *testing.T) {
-	var conns atomic.Int64
 	fake := nhnfake.NewHandler(nhnfake.Options{})
-	hs := httptest.NewUnstartedServer(fake)
-	hs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	hs.Start()
-	t.Cleanup(hs.Close)
+	hs := conncount.Start(t, fake)
 	fake.SetURL(hs.URL)
 	g := start(t, demoPasswords(), "--config", writeFile(t, "c.yaml", "admin_addr: 127.0.0.1:0\nclouds:\n"+nhnEntry("nhn-kr1", hs.URL)))
 	for i := range 50 {
@@ -57,11 +46,11 @@ func TestListReusesBackendConnections(t *testing.T) {
 		return scrape(t, admin).value("computegw_flavor_cache_refreshes_total", "cloud", "nhn-kr1", "result", "ok") >= 1
 	})
 	list()
-	first := conns.Load()
+	first := hs.Accepted()
 	for range 200 {
 		list()
 	}
-	if n := conns.Load() - first; n != 0 {
+	if n := hs.Accepted() - first; n != 0 {
 		t.Errorf("200 lists of 50 instances opened %d new backend connections, want 0 (after %d for the first calls)", n, first)
 	}
 }

@@ -2,14 +2,11 @@ package nhnv2
 
 import (
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 
 	"github.com/computegw/computegw/adapters/nhnv2/fake"
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/conncount"
 )
 
 // TestListInstancesReusesConnections: gophercloud closes a list answer
@@ -17,16 +14,8 @@ import (
 // shared client drains it so the connection goes back to the pool. 200
 // lists of a 50-instance cloud open no connection after the first.
 func TestListInstancesReusesConnections(t *testing.T) {
-	var conns atomic.Int64
 	f := fake.NewHandler(fake.Options{})
-	hs := httptest.NewUnstartedServer(f)
-	hs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	hs.Start()
-	t.Cleanup(hs.Close)
+	hs := conncount.Start(t, f)
 	f.SetURL(hs.URL)
 	a := newAdapter(t, f, nil)
 	ctx := ctxT(t)
@@ -48,10 +37,10 @@ func TestListInstancesReusesConnections(t *testing.T) {
 			t.Fatalf("list %d: %d instances, want 50", i, len(p.Instances))
 		}
 		if i == 0 {
-			first = conns.Load()
+			first = hs.Accepted()
 		}
 	}
-	if n := conns.Load(); n != first {
+	if n := hs.Accepted(); n != first {
 		t.Errorf("199 more lists of 50 instances opened %d new connections, want 0", n-first)
 	}
 }

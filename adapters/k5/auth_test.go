@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -176,21 +175,10 @@ func TestPersistent401DoesNotHammerIdentity(t *testing.T) {
 func TestColdStartSingleFlight(t *testing.T) {
 	srv := newFake(t, fake.Options{})
 	a := fakeAdapter(t, srv)
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for range 100 {
-		wg.Go(func() {
-			_, err := a.GetFlavor(context.Background(), fake.FlavorS1)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	wiretest.Concurrently(t, 100, func(int) error {
+		_, err := a.GetFlavor(context.Background(), fake.FlavorS1)
+		return err
+	})
 	if n := srv.TokenRequests(); n != 1 {
 		t.Errorf("%d token requests for 100 concurrent cold calls, want 1", n)
 	}

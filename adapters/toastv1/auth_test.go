@@ -46,26 +46,14 @@ func wantCode(t *testing.T, err error, want driver.Code) *driver.Error {
 func TestColdStartConcurrentCallsLogInOnce(t *testing.T) {
 	srv := newFake(t, fake.Options{Demo: true})
 	a := newAdapter(t, srv, nil)
-	var wg sync.WaitGroup
-	errs := make(chan error, 100)
-	for i := range 100 {
-		wg.Go(func() {
-			var err error
-			if i%2 == 0 {
-				_, err = a.GetInstance(ctx(t), fake.DemoInstanceID1)
-			} else {
-				_, err = a.ListZones(ctx(t))
-			}
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	wiretest.Concurrently(t, 100, func(i int) error {
+		if i%2 == 0 {
+			_, err := a.GetInstance(ctx(t), fake.DemoInstanceID1)
+			return err
 		}
-	}
+		_, err := a.ListZones(ctx(t))
+		return err
+	})
 	if n := srv.TokenRequests(); n != 1 {
 		t.Errorf("%d token requests for 100 concurrent calls on a cold start, want 1", n)
 	}

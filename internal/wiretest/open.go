@@ -2,6 +2,7 @@ package wiretest
 
 import (
 	"io"
+	"sync"
 	"testing"
 )
 
@@ -28,4 +29,21 @@ func Open[C any, A io.Closer](t testing.TB, newAdapter func(C) (A, error), cfg C
 func Closing[S interface{ Close() }](t testing.TB, s S) S {
 	t.Cleanup(s.Close)
 	return s
+}
+
+// Concurrently runs call(0) … call(n-1) at once and, when all are done,
+// stops the test at the first that failed.
+func Concurrently(t testing.TB, n int, call func(i int) error) {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = call(i) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d of %d: %v", i, n, err)
+		}
+	}
 }

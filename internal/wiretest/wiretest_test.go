@@ -1,8 +1,12 @@
 package wiretest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -14,6 +18,12 @@ type recorder struct {
 
 func (r *recorder) Helper()                   {}
 func (r *recorder) Errorf(f string, a ...any) { r.errs = append(r.errs, f) }
+
+// Fatalf records the message and stops the caller (by panicking).
+func (r *recorder) Fatalf(f string, a ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(f, a...))
+	panic("fatal")
+}
 
 func do(t *testing.T, method, u, body string, h map[string]string) (int, string) {
 	t.Helper()
@@ -128,3 +138,25 @@ func TestOpenAndClosing(t *testing.T) {
 type fakeServer struct{ closed *bool }
 
 func (f *fakeServer) Close() { *f.closed = true }
+
+func TestConcurrently(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]bool{}
+	Concurrently(t, 50, func(i int) error { mu.Lock(); seen[i] = true; mu.Unlock(); return nil })
+	if len(seen) != 50 {
+		t.Fatalf("%d of 50 calls ran", len(seen))
+	}
+	r := &recorder{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		Concurrently(r, 3, func(i int) error {
+			if i == 1 {
+				return errors.New("boom")
+			}
+			return nil
+		})
+	}()
+	if len(r.errs) != 1 || !strings.Contains(r.errs[0], "call 1 of 3: boom") {
+		t.Fatalf("failures %q", r.errs)
+	}
+}

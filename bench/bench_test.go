@@ -271,6 +271,10 @@ func BenchmarkConcurrency(b *testing.B) {
 					b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
 					b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
 					b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)])/1e6, "p99-ms")
+					// The heap the last GC found live (the whole process), and
+					// the heap it lets grow to before the next: GOGC's cost.
+					b.ReportMetric(heapMB("/gc/heap/live:bytes"), "heap-live-MB")
+					b.ReportMetric(heapMB("/gc/heap/goal:bytes"), "heap-goal-MB")
 					if all1 > all0 {
 						// The share of the process's CPU (gateway, fake vendor
 						// and client together) spent in the garbage collector.
@@ -280,6 +284,13 @@ func BenchmarkConcurrency(b *testing.B) {
 			}
 		})
 	}
+}
+
+// heapMB reads a runtime/metrics byte count, in MB.
+func heapMB(name string) float64 {
+	m := []metrics.Sample{{Name: name}}
+	metrics.Read(m)
+	return float64(m[0].Value.Uint64()) / 1e6
 }
 
 // cpuSeconds reads the process's cumulative GC and total CPU time (as the

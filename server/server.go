@@ -96,6 +96,28 @@ type cloud struct {
 	lacks   map[string]string // the optional RPCs it lacks -> name in messages
 	flavors flavorCache
 	tel     *telemetry.Cloud
+	// logs are the call-line loggers of the cloud per transport (grpc,
+	// rest), with transport, cloud and dialect bound once (see callLog).
+	logs [2]*slog.Logger
+}
+
+// transports are the values of the call line's transport attribute that
+// have loggers bound in advance.
+var transports = [2]string{"grpc", "rest"}
+
+// callLog is the logger of a call's line: the attributes every line of a
+// cloud and transport carries are bound (and, by slog's handlers,
+// formatted) once, not per call. ok is false for a transport without one.
+func (s *Server) callLog(cl *cloud, transport string) (_ *slog.Logger, ok bool) {
+	for i, t := range transports {
+		if t == transport {
+			if cl != nil {
+				return cl.logs[i], true
+			}
+			return s.logs[i], true
+		}
+	}
+	return s.log, false
 }
 
 // Server implements pb.ComputeServiceServer.
@@ -103,6 +125,7 @@ type Server struct {
 	pb.UnimplementedComputeServiceServer
 
 	log    *slog.Logger
+	logs   [2]*slog.Logger // call-line loggers per transport, for calls naming no cloud
 	clouds []*cloud
 	byName map[string]*cloud
 	tokens pageTokens
@@ -167,6 +190,9 @@ func New(opt Options) (*Server, error) {
 	if s.state == nil {
 		s.state = state.NewMemory(state.MemoryOptions{TTL: opt.IdempotencyTTL, MaxEntries: opt.IdempotencyMaxEntries, Now: opt.Now})
 	}
+	for i, t := range transports {
+		s.logs[i] = opt.Logger.With(slog.String("transport", t))
+	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if opt.CreateSettle <= 0 {
 		opt.CreateSettle = 3 * time.Second
@@ -194,6 +220,9 @@ func New(opt Options) (*Server, error) {
 			timeout: c.Timeout, zones: c.Zones,
 			tel: opt.Telemetry.Cloud(c.Name, string(c.Adapter.Dialect()))}
 		cl.caps, cl.lacks = capabilities(c.Adapter)
+		for i, t := range transports {
+			cl.logs[i] = opt.Logger.With(slog.String("transport", t), slog.String("cloud", cl.name), slog.String("dialect", string(cl.dialect)))
+		}
 		s.clouds = append(s.clouds, cl)
 		s.byName[c.Name] = cl
 	}
@@ -293,9 +322,13 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 		// per-attribute boxing.
 		var buf [7]slog.Attr
 		attrs := append(buf[:0], slog.String("method", method), slog.String("code", code.String()),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000), slog.String("transport", transport))
-		if c.cloud != nil {
-			attrs = append(attrs, slog.String("cloud", c.cloud.name), slog.String("dialect", string(c.cloud.dialect)))
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000))
+		log, bound := s.callLog(c.cloud, transport)
+		if !bound {
+			attrs = append(attrs, slog.String("transport", transport))
+			if c.cloud != nil {
+				attrs = append(attrs, slog.String("cloud", c.cloud.name), slog.String("dialect", string(c.cloud.dialect)))
+			}
 		}
 		level := slog.LevelInfo
 		switch code {
@@ -308,7 +341,7 @@ func (s *Server) do(ctx context.Context, method string, fn func(ctx context.Cont
 		if err != nil {
 			attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
 		}
-		s.log.LogAttrs(ctx, level, "rpc", attrs...)
+		log.LogAttrs(ctx, level, "rpc", attrs...)
 		c.audit(ctx, code)
 	}()
 	if err := c.authenticate(ctx, method); err != nil {

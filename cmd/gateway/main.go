@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	setGC(os.LookupEnv)
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	configPath := fs.String("config", os.Getenv("COMPUTEGW_CONFIG"), "config file (default $COMPUTEGW_CONFIG; none: demo mode)")
 	httpAddr := fs.String("http-addr", "", "REST listen address (overrides the config file; default "+gateway.DefaultHTTPAddr+")")

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/computegw/computegw/driver"
 )
@@ -20,7 +22,16 @@ type EndpointPolicy struct {
 	identityHost string // host[:port] of the identity endpoint, lower case
 	allowHTTP    bool
 	allowed      []allowedHost
+
+	// trusted remembers endpoints that passed Check (the policy never
+	// changes, and a catalog names a handful), so that the check every
+	// backend call makes is one lookup instead of a URL parse; at most
+	// maxTrusted of them.
+	trusted  sync.Map // string -> struct{}
+	nTrusted atomic.Int32
 }
+
+const maxTrusted = 64
 
 // allowedHost is one allowed_endpoint_hosts entry: a host with an optional
 // port, or a domain suffix (".example.com" for "*.example.com").
@@ -59,7 +70,12 @@ func NewEndpointPolicy(cloud, identityEndpoint string, allowed []string) (*Endpo
 func hostPort(u *url.URL) string {
 	port := u.Port()
 	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
 	}
 	return strings.ToLower(net.JoinHostPort(u.Hostname(), port))
 }
@@ -68,6 +84,19 @@ func hostPort(u *url.URL) string {
 // receive the token, else a FAILED_PRECONDITION error naming the host and
 // the config key that allows it.
 func (p *EndpointPolicy) Check(service, raw string) error {
+	if _, ok := p.trusted.Load(raw); ok {
+		return nil
+	}
+	err := p.check(service, raw)
+	if err == nil && p.nTrusted.Load() < maxTrusted {
+		if _, had := p.trusted.LoadOrStore(raw, struct{}{}); !had {
+			p.nTrusted.Add(1)
+		}
+	}
+	return err
+}
+
+func (p *EndpointPolicy) check(service, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return p.refuse(service, raw, "is not an absolute URL")

@@ -50,3 +50,33 @@ func TestEndpointPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Remembering trusted endpoints changes no answer: a refused endpoint is
+// refused every time, a trusted one passes every time, and past the bound
+// of remembered endpoints the check still runs in full.
+func TestEndpointPolicyRemembersOnlyTrusted(t *testing.T) {
+	p, err := NewEndpointPolicy("c", "https://identity.example.com", []string{"*.cloud.example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		if err := p.Check("compute", "https://identity.example.com/v2/t"); err != nil {
+			t.Errorf("round %d: trusted endpoint refused: %v", round, err)
+		}
+		if err := p.Check("compute", "https://evil.example.com/v2/t"); driver.CodeOf(err) != driver.CodeFailedPrecondition {
+			t.Errorf("round %d: hostile endpoint: %v", round, err)
+		}
+	}
+	for i := range 2 * maxTrusted {
+		host := strings.Repeat("a", i%5+1) + string(rune('a'+i%26)) + strings.Repeat("b", i/26)
+		if err := p.Check("compute", "https://"+host+".cloud.example.org/v2"); err != nil {
+			t.Errorf("%s refused: %v", host, err)
+		}
+		if err := p.Check("compute", "https://"+host+".evil.example.com/v2"); err == nil {
+			t.Errorf("%s.evil.example.com trusted", host)
+		}
+	}
+	if n := p.nTrusted.Load(); n > maxTrusted || n == 0 {
+		t.Errorf("%d endpoints remembered, bound %d", n, maxTrusted)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -117,6 +118,7 @@ type Call struct {
 	method    string
 	transport string
 	start     time.Time
+	inFlight  prometheus.Gauge // the transport's, resolved once per call
 }
 
 // StartCall records that an RPC began on transport ("grpc" or "rest").
@@ -124,10 +126,12 @@ func (t *Telemetry) StartCall(ctx context.Context, method, transport string) (co
 	if t == nil {
 		return ctx, Call{}
 	}
+	c := Call{t: t, ctx: ctx, method: method, transport: transport, start: time.Now()}
 	if t.m != nil {
-		t.m.inFlight.WithLabelValues(transport).Inc()
+		c.inFlight = t.m.inFlight.WithLabelValues(transport)
+		c.inFlight.Inc()
 	}
-	return ctx, Call{t: t, ctx: ctx, method: method, transport: transport, start: time.Now()}
+	return ctx, c
 }
 
 // End records the RPC's outcome. cloud is a configured cloud's name,
@@ -144,7 +148,7 @@ func (c Call) End(cloud string, code codes.Code) {
 	if m == nil {
 		return
 	}
-	m.inFlight.WithLabelValues(c.transport).Dec()
+	c.inFlight.Dec()
 	m.requests.WithLabelValues(c.method, cloud, CodeName(code), c.transport).Inc()
 	m.requestDuration.WithLabelValues(c.method, c.transport).Observe(time.Since(c.start).Seconds())
 }
@@ -318,6 +322,23 @@ type backendTransport struct {
 	requests *prometheus.CounterVec // status
 	duration prometheus.Observer
 	inFlight prometheus.Gauge
+	// byStatus holds the counters of the HTTP statuses seen so far
+	// (int -> prometheus.Counter): a vendor answers a handful, and the
+	// lookup spares each request formatting and hashing its label.
+	byStatus sync.Map
+}
+
+// counter is the request counter of an HTTP status (0: no answer).
+func (b *backendTransport) counter(code int) prometheus.Counter {
+	if c, ok := b.byStatus.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	label := StatusError
+	if code != 0 {
+		label = strconv.Itoa(code)
+	}
+	c, _ := b.byStatus.LoadOrStore(code, b.requests.WithLabelValues(label))
+	return c.(prometheus.Counter)
 }
 
 func (b *backendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -326,11 +347,11 @@ func (b *backendTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	res, err := b.base.RoundTrip(req)
 	b.duration.Observe(time.Since(start).Seconds())
 	b.inFlight.Dec()
-	status := StatusError
+	code := 0
 	if err == nil {
-		status = strconv.Itoa(res.StatusCode)
+		code = res.StatusCode
 	}
-	b.requests.WithLabelValues(status).Inc()
+	b.counter(code).Inc()
 	return res, err
 }
 

@@ -207,3 +207,31 @@ func TestKeyPairs(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaults(t *testing.T) {
+	type options struct {
+		Name    string
+		TTL     time.Duration
+		Quota   int
+		Zones   []string
+		Now     func() time.Time
+		Seed    bool
+		private string
+	}
+	def := options{Name: "demo", TTL: time.Hour, Quota: 100, Zones: []string{"a"}, Now: time.Now, private: "p"}
+	var zero options
+	Defaults(&zero, def)
+	if zero.Name != "demo" || zero.TTL != time.Hour || zero.Quota != 100 || len(zero.Zones) != 1 || zero.Now == nil || zero.private != "" {
+		t.Fatalf("zero options: %+v", zero)
+	}
+	neg := options{TTL: -time.Second, Quota: -1, Zones: []string{}}
+	Defaults(&neg, def)
+	if neg.TTL != time.Hour || neg.Quota != 100 || len(neg.Zones) != 1 {
+		t.Fatalf("negative and empty options: %+v", neg)
+	}
+	set := options{Name: "mine", TTL: time.Minute, Quota: 3, Zones: []string{"x", "y"}, Seed: true}
+	Defaults(&set, def)
+	if set.Name != "mine" || set.TTL != time.Minute || set.Quota != 3 || len(set.Zones) != 2 || !set.Seed {
+		t.Fatalf("set options changed: %+v", set)
+	}
+}

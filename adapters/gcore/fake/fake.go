@@ -98,18 +98,9 @@ func NewServer(opt Options) *Server {
 // NewHandler returns a fake that does not listen (for httptest): its URL is
 // empty and the API is served under PathPrefix.
 func NewHandler(opt Options) *Server {
-	if opt.APIKey == "" {
-		opt.APIKey = DemoAPIKey
-	}
-	if opt.ProjectID == 0 {
-		opt.ProjectID = DemoProjectID
-	}
-	if opt.RegionID == 0 {
-		opt.RegionID = DemoRegionID
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	fakekit.Defaults(&opt, Options{
+		APIKey: DemoAPIKey, ProjectID: DemoProjectID, RegionID: DemoRegionID, Now: time.Now,
+	})
 	s := &Server{
 		opt:        opt,
 		instances:  map[string]*instance{},

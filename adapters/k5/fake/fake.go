@@ -170,36 +170,12 @@ func NewServer(opt Options) *Server {
 // NewHandler returns a seeded fake that is not listening; serve it with
 // your own server and set URL to its address (the catalog uses URL).
 func NewHandler(opt Options) *Server {
-	if opt.DomainName == "" {
-		opt.DomainName = DemoDomainName
-	}
-	if opt.ProjectID == "" {
-		opt.ProjectID = DemoProjectID
-	}
-	if opt.Username == "" {
-		opt.Username = DemoUsername
-	}
-	if opt.Password == "" {
-		opt.Password = DemoPassword
-	}
-	if opt.TokenTTL <= 0 {
-		opt.TokenTTL = time.Hour
-	}
-	if opt.BuildDelay <= 0 {
-		opt.BuildDelay = 30 * time.Millisecond
-	}
-	if opt.ActionDelay <= 0 {
-		opt.ActionDelay = 30 * time.Millisecond
-	}
-	if opt.DeleteDelay <= 0 {
-		opt.DeleteDelay = 30 * time.Millisecond
-	}
-	if len(opt.Zones) == 0 {
-		opt.Zones = []string{ZoneA, ZoneB}
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	fakekit.Defaults(&opt, Options{
+		DomainName: DemoDomainName, ProjectID: DemoProjectID, Username: DemoUsername,
+		Password: DemoPassword, TokenTTL: time.Hour, BuildDelay: 30 * time.Millisecond,
+		ActionDelay: 30 * time.Millisecond, DeleteDelay: 30 * time.Millisecond,
+		Zones: []string{ZoneA, ZoneB}, Now: time.Now,
+	})
 	s := &Server{
 		opt:      opt,
 		tokens:   fakekit.NewTokens(opt.Now, opt.TokenTTL),

@@ -105,27 +105,10 @@ func NewServer(opt Options) *Server {
 // listener (for use under a caller's own httptest.Server). URL is empty
 // until the caller sets it with SetURL (links and the service catalog use it).
 func NewHandler(opt Options) *Server {
-	if opt.TenantID == "" {
-		opt.TenantID = DemoTenantID
-	}
-	if opt.Username == "" {
-		opt.Username = DemoUsername
-	}
-	if opt.Password == "" {
-		opt.Password = DemoPassword
-	}
-	if opt.Region == "" {
-		opt.Region = "KR1"
-	}
-	if opt.TokenTTL <= 0 {
-		opt.TokenTTL = 12 * time.Hour
-	}
-	if opt.InstanceQuota <= 0 {
-		opt.InstanceQuota = 100
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	fakekit.Defaults(&opt, Options{
+		TenantID: DemoTenantID, Username: DemoUsername, Password: DemoPassword, Region: "KR1",
+		TokenTTL: 12 * time.Hour, InstanceQuota: 100, Now: time.Now,
+	})
 	s := &Server{
 		opt:       opt,
 		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),

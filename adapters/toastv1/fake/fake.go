@@ -106,21 +106,10 @@ func NewServer(opt Options) *Server {
 // NewHandler returns a fake that does not listen (for httptest): its URL is
 // empty, and the API is served under PathPrefix.
 func NewHandler(opt Options) *Server {
-	if opt.AppKey == "" {
-		opt.AppKey = DemoAppKey
-	}
-	if opt.Username == "" {
-		opt.Username = DemoUsername
-	}
-	if opt.Password == "" {
-		opt.Password = DemoPassword
-	}
-	if opt.TokenTTL <= 0 {
-		opt.TokenTTL = time.Hour
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	fakekit.Defaults(&opt, Options{
+		AppKey: DemoAppKey, Username: DemoUsername, Password: DemoPassword, TokenTTL: time.Hour,
+		Now: time.Now,
+	})
 	s := &Server{
 		opt:       opt,
 		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),

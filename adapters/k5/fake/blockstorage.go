@@ -25,13 +25,8 @@ func (s *Server) handleBlockStorage(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, blockStoragePrefix)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.tokenValid(r.Header.Get("X-Auth-Token")) {
-		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
-		return
-	}
-	tenant, rest, _ := strings.Cut(rest, "/")
-	if tenant != s.opt.ProjectID {
-		badRequest(w, "Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", tenant, s.opt.ProjectID)
+	rest, ok := s.inProject(w, r, rest)
+	if !ok {
 		return
 	}
 	if strings.TrimSuffix(rest, "/") != "volumes/detail" {

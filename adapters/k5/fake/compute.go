@@ -59,13 +59,8 @@ func (s *Server) handleCompute(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.computeReqs++
-	if !s.tokenValid(r.Header.Get("X-Auth-Token")) {
-		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
-		return
-	}
-	tenant, rest, _ := strings.Cut(rest, "/")
-	if tenant != s.opt.ProjectID {
-		badRequest(w, "Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", tenant, s.opt.ProjectID)
+	rest, ok = s.inProject(w, r, rest)
+	if !ok {
 		return
 	}
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {

@@ -120,3 +120,20 @@ func (s *Server) tokenValid(tok string) bool {
 	_, ok := s.tokens.Valid(tok)
 	return ok
 }
+
+// inProject checks, as K5 does in front of compute and block storage, the
+// token and the {tenant_id} that starts rest (the path after the service
+// prefix), answering 401 or 400 when they are wrong; it returns the path
+// after the tenant. Callers hold s.mu.
+func (s *Server) inProject(w http.ResponseWriter, r *http.Request, rest string) (string, bool) {
+	if !s.tokenValid(r.Header.Get("X-Auth-Token")) {
+		fault(w, http.StatusUnauthorized, "unauthorized", "Authentication required")
+		return "", false
+	}
+	tenant, rest, _ := strings.Cut(rest, "/")
+	if tenant != s.opt.ProjectID {
+		badRequest(w, "Malformed request URL: URL's project_id '%s' doesn't match Context's project_id '%s'", tenant, s.opt.ProjectID)
+		return "", false
+	}
+	return rest, true
+}

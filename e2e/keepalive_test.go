@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,16 +18,18 @@ import (
 // drained, so their connection goes back to the pool). The fake counts the
 // TCP connections it accepts.
 func TestListReusesBackendConnections(t *testing.T) {
-	fake := nhnfake.NewHandler(nhnfake.Options{})
-	hs := conncount.Start(t, fake)
-	fake.SetURL(hs.URL)
+	hs := conncount.StartFake(t, nhnfake.NewHandler(nhnfake.Options{}))
 	g := start(t, demoPasswords(), "--config", writeFile(t, "c.yaml", "admin_addr: 127.0.0.1:0\nclouds:\n"+nhnEntry("nhn-kr1", hs.URL)))
+	var wg sync.WaitGroup
 	for i := range 50 {
-		if _, err := g.client.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/nhn-kr1",
-			Instance: demoCreateProto("nhn-demo", fmt.Sprintf("ka-%02d", i))}); err != nil {
-			t.Fatalf("create %d: %v", i, err)
-		}
+		wg.Go(func() {
+			req := &pb.CreateInstanceRequest{Parent: "clouds/nhn-kr1", Instance: demoCreateProto("nhn-demo", fmt.Sprintf("ka-%02d", i))}
+			if _, err := g.client.CreateInstance(ctx(t), req); err != nil {
+				t.Errorf("create %d: %v", i, err)
+			}
+		})
 	}
+	wg.Wait()
 	list := func() {
 		t.Helper()
 		res, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/nhn-kr1", PageSize: 100})

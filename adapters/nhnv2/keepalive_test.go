@@ -15,8 +15,7 @@ import (
 // lists of a 50-instance cloud open no connection after the first.
 func TestListInstancesReusesConnections(t *testing.T) {
 	f := fake.NewHandler(fake.Options{})
-	hs := conncount.Start(t, f)
-	f.SetURL(hs.URL)
+	hs := conncount.StartFake(t, f)
 	a := newAdapter(t, f, nil)
 	ctx := ctxT(t)
 	for i := range 50 {

@@ -31,5 +31,17 @@ func Start(t testing.TB, h http.Handler) *Server {
 	return s
 }
 
+// StartFake serves a fake vendor whose links and service catalog name its
+// own URL (SetURL) until t ends.
+func StartFake(t testing.TB, fake interface {
+	http.Handler
+	SetURL(string)
+}) *Server {
+	t.Helper()
+	s := Start(t, fake)
+	fake.SetURL(s.URL)
+	return s
+}
+
 // Accepted is how many connections the server has accepted so far.
 func (s *Server) Accepted() int64 { return s.accepted.Load() }

@@ -33,6 +33,17 @@ func restGet(b *testing.B, c *http.Client, url string) {
 	}
 }
 
+// restLoop is a benchmark that GETs url on every iteration, reporting
+// allocations.
+func restLoop(c *http.Client, url string) func(*testing.B) {
+	return func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			restGet(b, c, url)
+		}
+	}
+}
+
 func BenchmarkGetInstance(b *testing.B) {
 	e := setup(b, false)
 	defer e.stop()
@@ -53,13 +64,7 @@ func BenchmarkGetInstance(b *testing.B) {
 	}))
 	b.Run("floor", loop(func() error { _, err := e.floor.GetInstance(context.Background(), req); return err }))
 	b.Run("grpc", loop(func() error { _, err := e.gw.GetInstance(context.Background(), req); return err }))
-	b.Run("rest", func(b *testing.B) {
-		u := "http://" + e.httpAddr + "/v1/" + webServer
-		b.ReportAllocs()
-		for b.Loop() {
-			restGet(b, e.http, u)
-		}
-	})
+	b.Run("rest", restLoop(e.http, "http://"+e.httpAddr+"/v1/"+webServer))
 }
 
 func BenchmarkListInstances(b *testing.B) {
@@ -157,13 +162,7 @@ func BenchmarkListFlavors(b *testing.B) {
 	}))
 	b.Run("floor", loop(func() error { _, err := e.floor.ListFlavors(context.Background(), req); return err }))
 	b.Run("grpc", loop(func() error { _, err := e.gw.ListFlavors(context.Background(), req); return err }))
-	b.Run("rest", func(b *testing.B) {
-		u := "http://" + e.httpAddr + "/v1/clouds/nhn/flavors"
-		b.ReportAllocs()
-		for b.Loop() {
-			restGet(b, e.http, u)
-		}
-	})
+	b.Run("rest", restLoop(e.http, "http://"+e.httpAddr+"/v1/clouds/nhn/flavors"))
 }
 
 // BenchmarkCreateInstance creates (and, with the timer stopped, deletes)

@@ -252,7 +252,7 @@ func (a *Adapter) send(ctx context.Context, req request) error {
 	}
 	if err := json.Unmarshal(raw, req.out); err != nil {
 		return &driver.Error{Code: driver.CodeUnavailable, VendorHTTPStatus: ans.Status,
-			Message: req.op + ": the backend's answer is not the JSON gcore.md describes", Err: err}
+			Message: req.op + ": the backend's answer is not the JSON Gcore's API documents", Err: err}
 	}
 	return nil
 }

@@ -195,53 +195,29 @@ func TestValidationBeforeBackend(t *testing.T) {
 		*failing
 		driver.KeyPairManager
 	}{spy, m.(driver.KeyPairManager)}})
+	lists := func(r *pb.ListInstancesRequest) func() error {
+		return func() error { _, err := s.ListInstances(context.Background(), r); return err }
+	}
+	creates := func(r *pb.CreateInstanceRequest) func() error {
+		return func() error { _, err := s.CreateInstance(context.Background(), r); return err }
+	}
 	cases := []struct {
 		name  string
 		call  func() error
 		field string
 	}{
-		{"bad parent", func() error {
-			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "cloud/a"})
-			return err
-		}, "parent"},
-		{"bad filter", func() error {
-			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", Filter: "colour = red"})
-			return err
-		}, "filter"},
-		{"bad state", func() error {
-			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", Filter: "state = SLEEPING"})
-			return err
-		}, "filter"},
-		{"negative page size", func() error {
-			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageSize: -1})
-			return err
-		}, "page_size"},
-		{"garbage token", func() error {
-			_, err := s.ListInstances(context.Background(), &pb.ListInstancesRequest{Parent: "clouds/a", PageToken: "abc"})
-			return err
-		}, "page_token"},
-		{"create without flavor", func() error {
-			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i"}})
-			return err
-		}, "instance.flavor"},
-		{"create with two network kinds", func() error {
-			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
-				Networks: []*pb.NetworkAttachment{{Network: "n", Subnet: "s"}}}})
-			return err
-		}, "instance.networks[0]"},
-		{"bad fixed ip", func() error {
-			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
-				Networks: []*pb.NetworkAttachment{{Network: "n", FixedIp: "10.0.0.300"}}}})
-			return err
-		}, "instance.networks[0].fixed_ip"},
-		{"bad request id", func() error {
-			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not ok!", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}})
-			return err
-		}, "request_id"},
-		{"request id not a UUID", func() error {
-			_, err := s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not-a-uuid", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}})
-			return err
-		}, "request_id"},
+		{"bad parent", lists(&pb.ListInstancesRequest{Parent: "cloud/a"}), "parent"},
+		{"bad filter", lists(&pb.ListInstancesRequest{Parent: "clouds/a", Filter: "colour = red"}), "filter"},
+		{"bad state", lists(&pb.ListInstancesRequest{Parent: "clouds/a", Filter: "state = SLEEPING"}), "filter"},
+		{"negative page size", lists(&pb.ListInstancesRequest{Parent: "clouds/a", PageSize: -1}), "page_size"},
+		{"garbage token", lists(&pb.ListInstancesRequest{Parent: "clouds/a", PageToken: "abc"}), "page_token"},
+		{"create without flavor", creates(&pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i"}}), "instance.flavor"},
+		{"create with two network kinds", creates(&pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
+			Networks: []*pb.NetworkAttachment{{Network: "n", Subnet: "s"}}}}), "instance.networks[0]"},
+		{"bad fixed ip", creates(&pb.CreateInstanceRequest{Parent: "clouds/a", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f",
+			Networks: []*pb.NetworkAttachment{{Network: "n", FixedIp: "10.0.0.300"}}}}), "instance.networks[0].fixed_ip"},
+		{"bad request id", creates(&pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not ok!", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}}), "request_id"},
+		{"request id not a UUID", creates(&pb.CreateInstanceRequest{Parent: "clouds/a", RequestId: "not-a-uuid", Instance: &pb.Instance{DisplayName: "x", Image: "i", Flavor: "f"}}), "request_id"},
 		{"resize without flavor", func() error {
 			_, err := s.ResizeInstance(context.Background(), &pb.ResizeInstanceRequest{Name: "clouds/a/instances/x"})
 			return err

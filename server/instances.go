@@ -459,7 +459,11 @@ func (s *Server) DeleteInstance(ctx context.Context, req *pb.DeleteInstanceReque
 		if err != nil {
 			return err
 		}
-		return backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteInstance(ctx, id) })
+		if err := backendErr(ctx, cl, func(ctx context.Context) error { return cl.adapter.DeleteInstance(ctx, id) }); err != nil {
+			return err
+		}
+		s.watches.kickInstance(cl, id)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -485,6 +489,7 @@ func (s *Server) action(ctx context.Context, method, name string, validate func(
 		if err := backendErr(ctx, cl, func(ctx context.Context) error { return run(ctx, cl, id) }); err != nil {
 			return err
 		}
+		s.watches.kickInstance(cl, id) // the instance changes now: watchers poll fast
 		in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
 		if err != nil {
 			s.log.WarnContext(ctx, "action succeeded but the follow-up read failed", "method", method, "cloud", cl.name, "error", err.Error())

@@ -49,10 +49,14 @@ type Options struct {
 	// must share it; nil picks a random key (tokens then work only on this
 	// process).
 	PageTokenKey []byte
-	// WatchInterval is how often WatchInstance polls the backend (default
-	// 2s); MaxWatch caps a watch whose caller set no deadline (default 1h).
-	WatchInterval time.Duration
-	MaxWatch      time.Duration
+	// WatchInterval is how often WatchInstance polls the backend while the
+	// instance is transitional (default 2s), WatchSteadyInterval while it
+	// is steady (RUNNING, STOPPED, ...; default 5 x WatchInterval); one
+	// poller serves every watcher of an instance. MaxWatch caps a watch
+	// whose caller set no deadline (default 1h).
+	WatchInterval       time.Duration
+	WatchSteadyInterval time.Duration
+	MaxWatch            time.Duration
 	// State holds the CreateInstance request_id records (and is reported
 	// by CheckState). nil: an in-process store (state.NewMemory) with
 	// IdempotencyTTL (default 24h) and at most IdempotencyMaxEntries
@@ -124,14 +128,15 @@ func (s *Server) callLog(cl *cloud, transport string) (_ *slog.Logger, ok bool) 
 type Server struct {
 	pb.UnimplementedComputeServiceServer
 
-	log    *slog.Logger
-	logs   [2]*slog.Logger // call-line loggers per transport, for calls naming no cloud
-	clouds []*cloud
-	byName map[string]*cloud
-	tokens pageTokens
-	opt    Options
-	idem   *idempotency
-	state  state.Store
+	log     *slog.Logger
+	logs    [2]*slog.Logger // call-line loggers per transport, for calls naming no cloud
+	clouds  []*cloud
+	byName  map[string]*cloud
+	tokens  pageTokens
+	opt     Options
+	idem    *idempotency
+	state   state.Store
+	watches *watchHub
 
 	closeOnce sync.Once
 	drainOnce sync.Once
@@ -159,6 +164,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.CrossCloudTimeout <= 0 {
 		opt.CrossCloudTimeout = DefaultCrossCloudTimeout
+	}
+	if opt.WatchSteadyInterval <= 0 {
+		opt.WatchSteadyInterval = 5 * opt.WatchInterval
 	}
 	if opt.MaxWatch <= 0 {
 		opt.MaxWatch = time.Hour
@@ -194,6 +202,7 @@ func New(opt Options) (*Server, error) {
 		s.logs[i] = opt.Logger.With(slog.String("transport", t))
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.watches = &watchHub{s: s, polls: map[string]*poller{}}
 	if opt.CreateSettle <= 0 {
 		opt.CreateSettle = 3 * time.Second
 	}

@@ -573,3 +573,115 @@ func TestDialectEnum(t *testing.T) {
 		}
 	}
 }
+
+// countingGets counts the vendor reads of instances.
+type countingGets struct {
+	driver.Adapter
+	gets atomic.Int32
+}
+
+func (c *countingGets) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
+	c.gets.Add(1)
+	return c.Adapter.GetInstance(ctx, id)
+}
+
+// TestWatchersShareOnePoller: 500 watches of one instance are served by one
+// poll stream: while it is steady the vendor sees one GetInstance per
+// steady interval (not 500 per fast one); an action makes it poll fast at
+// once, every watcher sees the transition and its end, and when the last
+// watcher leaves the polling stops.
+func TestWatchersShareOnePoller(t *testing.T) {
+	cg := &countingGets{Adapter: memory.New(memory.Options{Seed: true, Delay: 150 * time.Millisecond})}
+	const fast, steady = 10 * time.Millisecond, 100 * time.Millisecond
+	s, err := New(Options{Clouds: []Cloud{{Name: "a", Adapter: cg}}, WatchInterval: fast, WatchSteadyInterval: steady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	in, err := s.CreateInstance(context.Background(), createReq("", "shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		got, err := s.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: in.GetName()})
+		if err != nil || got.GetState() == pb.Instance_RUNNING {
+			break
+		}
+		if i > 200 {
+			t.Fatal("the instance never ran")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	const n = 500
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	streams := make([]*collect, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range streams {
+		streams[i] = &collect{ctx: ctx}
+		wg.Go(func() {
+			errs[i] = s.WatchInstance(&pb.WatchInstanceRequest{Name: in.GetName(), TargetStates: []pb.Instance_State{pb.Instance_STOPPED}}, streams[i])
+		})
+	}
+	subscribed := func() int {
+		s.watches.mu.Lock()
+		defer s.watches.mu.Unlock()
+		n := 0
+		for _, p := range s.watches.polls {
+			n += len(p.subs)
+		}
+		return n
+	}
+	pollers := func() int {
+		s.watches.mu.Lock()
+		defer s.watches.mu.Unlock()
+		return len(s.watches.polls)
+	}
+	for subscribed() < n {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if np := pollers(); np != 1 {
+		t.Fatalf("%d pollers for one instance, want 1", np)
+	}
+	// Steady (RUNNING): one poll per steady interval for all 500.
+	before := cg.gets.Load()
+	const window = 600 * time.Millisecond
+	time.Sleep(window)
+	steadyPolls := cg.gets.Load() - before
+	if max := int32(window/steady) + 2; steadyPolls > max || steadyPolls < 2 {
+		t.Errorf("%d vendor reads in %v while steady with %d watchers, want about %d (one poll stream at the steady interval)",
+			steadyPolls, window, n, window/steady)
+	}
+	// An action: the poller goes fast at once; every watcher sees STOPPING
+	// and ends at STOPPED.
+	before = cg.gets.Load()
+	start := time.Now()
+	if _, err := s.StopInstance(context.Background(), &pb.StopInstanceRequest{Name: in.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	took := time.Since(start)
+	transitionPolls := cg.gets.Load() - before - 1 // the action's own read
+	for i, st := range streams {
+		if errs[i] != nil {
+			t.Fatalf("watch %d: %v", i, errs[i])
+		}
+		if len(st.sent) < 2 || st.sent[len(st.sent)-1].GetState() != pb.Instance_STOPPED {
+			t.Fatalf("watch %d saw %s, want a transition ending STOPPED", i, states(st.sent))
+		}
+	}
+	if limit := int32(took/fast) + 3; transitionPolls > limit {
+		t.Errorf("%d vendor reads during a %v transition, want at most %d (one fast poll stream)", transitionPolls, took, limit)
+	}
+	t.Logf("%d watchers: %d reads in %v steady, %d reads in the %v transition", n, steadyPolls, window, transitionPolls, took.Round(time.Millisecond))
+	// Everyone left: no poller, no more reads.
+	if np := pollers(); np != 0 {
+		t.Fatalf("%d pollers left after every watcher ended", np)
+	}
+	after := cg.gets.Load()
+	time.Sleep(3 * steady)
+	if d := cg.gets.Load() - after; d != 0 {
+		t.Errorf("%d vendor reads after every watcher ended", d)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"time"
 
 	"google.golang.org/grpc"
 
@@ -13,8 +12,9 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 )
 
-// WatchInstance implements pb.ComputeServiceServer by polling the backend:
-// no dialect pushes state changes.
+// WatchInstance implements pb.ComputeServiceServer by polling the backend
+// (no dialect pushes state changes), through the hub's one poller per
+// instance (watchhub.go).
 func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerStreamingServer[pb.Instance]) error {
 	return s.do(stream.Context(), "WatchInstance", func(ctx context.Context, c *call) error {
 		cl, id, err := c.instance("name", req.GetName())
@@ -32,27 +32,27 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 			ctx, cancel = context.WithTimeout(ctx, s.opt.MaxWatch)
 			defer cancel()
 		}
+		// The instance is polled by the hub, once for all its watchers.
+		sig, latest, leave := s.watches.subscribe(cl, id)
+		defer leave()
 		var last *pb.Instance
-		failures := 0
+		var seen uint64
 		for first := true; ; first = false {
-			if !first {
-				t := time.NewTimer(s.opt.WatchInterval)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return watchEnd(ctx)
-				case <-s.draining:
-					t.Stop()
-					return &driver.Error{Code: driver.CodeUnavailable, Reason: "GATEWAY_SHUTTING_DOWN",
-						Message: "the gateway is shutting down; watch again to continue"}
-				case <-t.C:
-				}
+			select {
+			case <-ctx.Done():
+				return watchEnd(ctx)
+			case <-s.draining:
+				return &driver.Error{Code: driver.CodeUnavailable, Reason: "GATEWAY_SHUTTING_DOWN",
+					Message: "the gateway is shutting down; watch again to continue"}
+			case <-sig:
 			}
-			in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
-			if err != nil {
-				if ctx.Err() != nil {
-					return watchEnd(ctx)
-				}
+			r := latest()
+			if r == nil || r.seq == seen {
+				first = first && r == nil
+				continue
+			}
+			seen = r.seq
+			if err := r.err; err != nil {
 				if driver.IsNotFound(err) {
 					if first {
 						return err
@@ -64,13 +64,12 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 					return stream.Send(gone)
 				}
 				// Transient backend trouble: keep watching a while.
-				if failures++; failures >= 5 || first {
+				if first || r.failures >= 5 {
 					return err
 				}
 				continue
 			}
-			failures = 0
-			cur := s.instanceOut(ctx, cl, in)
+			cur := s.instanceOut(ctx, cl, r.in)
 			if last == nil || cur.State != last.State || cur.VendorStatus != last.VendorStatus || cur.VendorTaskState != last.VendorTaskState {
 				if err := stream.Send(cur); err != nil {
 					return err

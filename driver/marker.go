@@ -1,6 +1,9 @@
 package driver
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // MarkerKey is the instance metadata key under which every create with a
 // request_id carries that ID to the vendor. The vendor then holds the
@@ -64,6 +67,16 @@ type MarkerFinder interface {
 	// MarkerKey = requestID, nil (and no error) when the vendor certainly
 	// has none, or an error when the vendor could not be asked.
 	FindMarked(ctx context.Context, name, requestID string) (*Instance, error)
+}
+
+// CreateSettler is implemented by adapters whose vendor may make an
+// instance well after the create request was answered (or its answer
+// lost), so that a list shows it only later (Gcore's create is a task that
+// may wait in a queue). CreateSettle is how long after such a create the
+// vendor's "no instance carries this marker" is to be believed; the
+// portable layer waits at least that long before creating again.
+type CreateSettler interface {
+	CreateSettle() time.Duration
 }
 
 // FindMarked finds the instance a create with requestID made: the

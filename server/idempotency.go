@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -61,6 +62,9 @@ type attempt struct {
 	// the cloud's timeout and survive the caller going away.
 	create func() (*pb.Instance, error)
 	find   func() (*pb.Instance, error)
+	// settle is how long after an unknown outcome an absent marker is
+	// believed, for this cloud (see idempotency.settle).
+	settle time.Duration
 }
 
 // fingerprint identifies a create request, request_id aside.
@@ -90,6 +94,22 @@ func outcomeUnknown(detail string, err error) error {
 		msg += " (" + detail + ")"
 	}
 	return &driver.Error{Code: driver.CodeUnavailable, Reason: "CREATE_OUTCOME_UNKNOWN", Message: msg, Err: err}
+}
+
+// maxInlineSettle is the longest a retry is held waiting for the settle
+// time to pass; a longer wait is answered UNAVAILABLE with a retry delay.
+const maxInlineSettle = 5 * time.Second
+
+// outcomePending answers a retry that comes too early to re-create: the
+// vendor shows no instance with the marker yet, but may still make it.
+func outcomePending(detail string, wait time.Duration) error {
+	msg := fmt.Sprintf("an earlier CreateInstance with this request_id failed without a definite answer, and the backend "+
+		"shows no instance with its request_id yet; it may still be making it, so retry with the same request_id in %s "+
+		"(it then answers with that instance, or creates it)", wait.Round(time.Second))
+	if detail != "" {
+		msg += " (" + detail + ")"
+	}
+	return &driver.Error{Code: driver.CodeUnavailable, Reason: "CREATE_OUTCOME_UNKNOWN", Message: msg, RetryAfter: wait}
 }
 
 // errLookupFailed answers a create the gateway could not check before
@@ -134,6 +154,19 @@ func (m *idempotency) do(ctx context.Context, a attempt) (*pb.Instance, error) {
 		case state.Succeeded:
 			return decodeResult(rec)
 		case state.Unknown:
+			if wait := a.settle - rec.Age; wait > maxInlineSettle {
+				// Too early to believe an absence, and too long to hold
+				// the caller: a found instance answers, otherwise retry.
+				found, err := a.find()
+				if err == nil && found != nil {
+					if lease, _, err := m.st.Reclaim(ctx, a.key, a.fp[:]); err == nil && lease != nil {
+						m.succeed(ctx, a.key, lease, found)
+						return found, nil
+					}
+					continue
+				}
+				return nil, outcomePending(rec.Detail, wait)
+			}
 			lease, _, err := m.st.Reclaim(ctx, a.key, a.fp[:])
 			if err != nil {
 				return nil, errStateUnavailable(err)
@@ -184,14 +217,14 @@ func (m *idempotency) resolve(ctx context.Context, lease state.Lease, a attempt,
 			m.succeed(ctx, a.key, lease, found)
 			return found, nil
 		}
-		if age >= m.settle {
+		if age >= a.settle {
 			return m.run(ctx, lease, a)
 		}
 		// The vendor may still be acting on the attempt: look again once
-		// it has had settle to do so (the claim is held meanwhile, so
-		// concurrent retries wait for this answer).
-		time.Sleep(m.settle - age)
-		age = m.settle
+		// it has had settle to do so (at most maxInlineSettle; the claim
+		// is held meanwhile, so concurrent retries wait for this answer).
+		time.Sleep(a.settle - age)
+		age = a.settle
 	}
 }
 
@@ -244,7 +277,7 @@ func (m *idempotency) run(ctx context.Context, lease state.Lease, a attempt) (*p
 // retry then creates); while the vendor cannot be asked it tries again,
 // backing off, for a few minutes.
 func (m *idempotency) settleLater(ctx context.Context, a attempt) {
-	wait := m.settle
+	wait := a.settle
 	for range 8 {
 		t := time.NewTimer(wait)
 		select {

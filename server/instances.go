@@ -398,7 +398,11 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 			}
 			return s.instanceOut(context.WithoutCancel(ctx), cl, in), nil
 		}
-		out, err = s.idem.do(ctx, attempt{key: cl.name + "/" + req.GetRequestId(), fp: fingerprint(req), create: create, find: find})
+		settle := s.idem.settle
+		if st, ok := cl.adapter.(driver.CreateSettler); ok {
+			settle = max(settle, st.CreateSettle())
+		}
+		out, err = s.idem.do(ctx, attempt{key: cl.name + "/" + req.GetRequestId(), fp: fingerprint(req), create: create, find: find, settle: settle})
 		return err
 	})
 	return out, err

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/state"
@@ -340,5 +341,49 @@ func TestMarkerRefusedFromCallers(t *testing.T) {
 	}
 	if !named {
 		t.Errorf("the error names no instance.metadata violation: %v", err)
+	}
+}
+
+// slowSettler is a vendor whose creates may show up to a minute late.
+type slowSettler struct{ *countingCreate }
+
+func (slowSettler) CreateSettle() time.Duration { return time.Minute }
+
+// TestLongSettleIsNotHeld: on a dialect whose instances may show late
+// (driver.CreateSettler), a retry within the settle time is not held: it
+// answers UNAVAILABLE CREATE_OUTCOME_UNKNOWN with a retry delay and makes
+// nothing while the vendor shows no marked instance, and answers with the
+// instance as soon as the vendor shows it.
+func TestLongSettleIsNotHeld(t *testing.T) {
+	cc := &countingCreate{Adapter: seeded(), failOne: &driver.Error{Code: driver.CodeUnavailable, Message: "connection reset"}}
+	s := settlingServer(t, slowSettler{cc}, 10*time.Millisecond)
+	req := createReq("slow-1", "slow")
+	_, _ = s.CreateInstance(context.Background(), req)
+	start := time.Now()
+	_, err := s.CreateInstance(context.Background(), req)
+	if status.Code(err) != codes.Unavailable || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" || time.Since(start) > 2*time.Second {
+		t.Fatalf("early retry: %v after %v, want UNAVAILABLE CREATE_OUTCOME_UNKNOWN at once", err, time.Since(start))
+	}
+	var retry *errdetails.RetryInfo
+	for _, d := range status.Convert(err).Details() {
+		if r, ok := d.(*errdetails.RetryInfo); ok {
+			retry = r
+		}
+	}
+	if retry == nil || retry.GetRetryDelay().AsDuration() < 50*time.Second {
+		t.Errorf("early retry carries RetryInfo %v, want about a minute", retry)
+	}
+	if n := cc.n.Load(); n != 1 {
+		t.Fatalf("%d creates, want 1 (no re-create within the settle time)", n)
+	}
+	// The vendor shows it (the late create happened): the retry answers it.
+	made, err := cc.Adapter.CreateInstance(context.Background(), &driver.CreateInstanceRequest{Name: "slow", FlavorID: memory.FlavorSmall,
+		ImageID: memory.ImageUbuntu, Metadata: driver.WithMarker(nil, req.GetRequestId())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.CreateInstance(context.Background(), req)
+	if err != nil || in.GetName() != "clouds/a/instances/"+made.ID || cc.n.Load() != 1 {
+		t.Fatalf("retry once the instance shows: %v %v (creates %d), want %s", in.GetName(), err, cc.n.Load(), made.ID)
 	}
 }

@@ -229,3 +229,10 @@ func (a *Adapter) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// CreateSettle implements driver.CreateSettler: a Gcore create is a task,
+// and its instance shows in lists only once the task runs, which may be
+// after it waited in Gcore's queue. A create whose answer was lost is
+// therefore made again only when a minute has passed without the instance
+// carrying its request_id appearing.
+func (a *Adapter) CreateSettle() time.Duration { return time.Minute }

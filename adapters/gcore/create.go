@@ -3,6 +3,7 @@ package gcore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -236,3 +237,31 @@ func (a *Adapter) sleep(ctx context.Context, d time.Duration) bool {
 // therefore made again only when a minute has passed without the instance
 // carrying its request_id appearing.
 func (a *Adapter) CreateSettle() time.Duration { return time.Minute }
+
+// FindMarked implements driver.MarkerFinder with Gcore's metadata filter:
+// GET /v1/instances/{p}/{r}?metadata_kv={"computegw-request-id": ID}
+// (and the name, when it is plain), every page of it, each instance's
+// marker checked again.
+func (a *Adapter) FindMarked(ctx context.Context, name, requestID string) (*driver.Instance, error) {
+	q := pushdown(driver.InstanceFilter{Name: name})
+	kv, err := json.Marshal(map[string]string{driver.MarkerKey: requestID})
+	if err != nil {
+		return nil, err
+	}
+	q.Set("metadata_kv", string(kv))
+	for offset := 0; ; {
+		rows, count, err := a.page(ctx, q, offset, maxLimit)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			if driver.MarkerOf(&rows[i]) == requestID {
+				return &rows[i], nil
+			}
+		}
+		offset += len(rows)
+		if len(rows) == 0 || offset >= count {
+			return nil, nil
+		}
+	}
+}

@@ -792,6 +792,14 @@ func (s *suite) testMarker(t *testing.T) {
 	if found != 1 {
 		t.Errorf("listing by name found %d instances with the marker, want 1 (%d listed)", found, len(page.Instances))
 	}
+	// driver.FindMarked (the adapter's MarkerFinder where it has one)
+	// finds it, and finds nothing for another request_id.
+	if in, err := driver.FindMarked(s.ctx, s.a, "conf-marker", id); err != nil || in == nil || in.ID != vid {
+		t.Errorf("FindMarked(%s) = %+v, %v; want instance %s", id, in, err, vid)
+	}
+	if in, err := driver.FindMarked(s.ctx, s.a, "conf-marker", newRequestID()); err != nil || in != nil {
+		t.Errorf("FindMarked(an unused request_id) = %+v, %v; want nothing", in, err)
+	}
 	for _, read := range []func() (*pb.Instance, error){
 		func() (*pb.Instance, error) {
 			return s.s.GetInstance(s.ctx, &pb.GetInstanceRequest{Name: got.GetName()})

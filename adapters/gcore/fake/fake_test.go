@@ -3,6 +3,7 @@ package fake_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,26 @@ func TestFlavors(t *testing.T) {
 	f := rows[0].(map[string]any)
 	if f["flavor_id"] != fake.FlavorSmall || f["ram"] != float64(2048) || f["vcpus"] != float64(1) || f["disk"] != nil {
 		t.Errorf("%v", f)
+	}
+}
+
+// TestListMetadataFilter: metadata_kv keeps only the instances holding
+// every pair; a value that is not a JSON object is a ValidationError.
+func TestListMetadataFilter(t *testing.T) {
+	c, _ := newClient(t, fake.Options{Seed: true})
+	for q, want := range map[string]float64{
+		`{"role":"web"}`:               1,
+		`{"role":"db"}`:                1,
+		`{"role":"web","other":"x"}`:   0,
+		`{"computegw-request-id":"a"}`: 0,
+		`{}`:                           2,
+	} {
+		code, m := c.do("GET", "/v1/instances"+scope+"?metadata_kv="+url.QueryEscape(q), "")
+		if code != 200 || m["count"] != want {
+			t.Errorf("metadata_kv=%s: HTTP %d count %v, want %v", q, code, m["count"], want)
+		}
+	}
+	if code, m := c.do("GET", "/v1/instances"+scope+"?metadata_kv=not-json", ""); code != 400 || m["exception_class"] != "ValidationError" {
+		t.Errorf("bad metadata_kv: HTTP %d %v", code, m)
 	}
 }

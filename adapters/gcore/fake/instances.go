@@ -2,6 +2,7 @@ package fake
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -195,10 +196,19 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
+	var kv map[string]string
+	if v := q.Get("metadata_kv"); v != "" {
+		if err := json.Unmarshal([]byte(v), &kv); err != nil {
+			writeValidation(w, "metadata_kv must be a JSON object of strings", map[string]any{"metadata_kv": v})
+			return
+		}
+	}
 	var matched []map[string]any
 	for _, in := range s.sorted() {
 		switch {
 		case nameRE != nil && !nameRE.MatchString(in.name):
+			continue
+		case !hasMetadata(in.metadata, kv):
 			continue
 		case q.Get("status") != "" && !strings.EqualFold(q.Get("status"), in.status):
 			continue
@@ -215,6 +225,16 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) {
 		page = matched[offset:min(offset+limit, total)]
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"count": total, "results": page})
+}
+
+// hasMetadata reports whether md holds every pair of kv (metadata_kv).
+func hasMetadata(md, kv map[string]string) bool {
+	for k, v := range kv {
+		if got, ok := md[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) getInstance(w http.ResponseWriter, id string) {

@@ -279,12 +279,8 @@ func (m *idempotency) run(ctx context.Context, lease state.Lease, a attempt) (*p
 func (m *idempotency) settleLater(ctx context.Context, a attempt) {
 	wait := a.settle
 	for range 8 {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, wait, nil) {
 			return
-		case <-t.C:
 		}
 		wait = min(2*wait+time.Second, time.Minute)
 		lease, rec, err := m.st.Reclaim(ctx, a.key, a.fp[:])

@@ -37,7 +37,7 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 		defer leave()
 		var last *pb.Instance
 		var seen uint64
-		for first := true; ; first = false {
+		for first := true; ; {
 			select {
 			case <-ctx.Done():
 				return watchEnd(ctx)
@@ -48,13 +48,14 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 			}
 			r := latest()
 			if r == nil || r.seq == seen {
-				first = first && r == nil
-				continue
+				continue // nothing new (a signal for a result already read)
 			}
 			seen = r.seq
+			wasFirst := first
+			first = false
 			if err := r.err; err != nil {
 				if driver.IsNotFound(err) {
-					if first {
+					if wasFirst {
 						return err
 					}
 					gone := &pb.Instance{Name: instanceName(cl.name, id), State: pb.Instance_DELETED}
@@ -64,7 +65,7 @@ func (s *Server) WatchInstance(req *pb.WatchInstanceRequest, stream grpc.ServerS
 					return stream.Send(gone)
 				}
 				// Transient backend trouble: keep watching a while.
-				if first || r.failures >= 5 {
+				if wasFirst || r.failures >= 5 {
 					return err
 				}
 				continue

@@ -125,14 +125,21 @@ func (p *poller) run(ctx context.Context) {
 			}
 		}
 		p.hub.mu.Unlock()
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, wait, p.kick) {
 			return
-		case <-p.kick:
-			t.Stop()
-		case <-t.C:
 		}
 	}
+}
+
+// pause waits d, or less when wake fires; false when ctx ended first.
+func pause(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
 }

@@ -454,17 +454,27 @@ func (a *Adapter) RemoveSecurityGroup(ctx context.Context, id, group string) err
 	})
 }
 
+// claim gives the free resource key of owners (floating IPs, volumes) to
+// instance id: NOT_FOUND when there is no such resource, FAILED_PRECONDITION
+// when another instance holds it. what names it in messages.
+func claim(owners map[string]string, key, what, id string) error {
+	owner, ok := owners[key]
+	if !ok {
+		return driver.Errorf(driver.CodeNotFound, "%s does not exist", what)
+	}
+	if owner != "" {
+		return driver.Errorf(driver.CodeFailedPrecondition, "%s is in use", what)
+	}
+	owners[key] = id
+	return nil
+}
+
 // AddFloatingIP implements driver.FloatingIPManager.
 func (a *Adapter) AddFloatingIP(ctx context.Context, id, address, fixedIP string) error {
 	return a.act(id, "associate a floating IP with", runningOrStopped, func(in *instance) error {
-		owner, ok := a.floating[address]
-		if !ok {
-			return driver.Errorf(driver.CodeNotFound, "floating IP %s does not exist", address)
+		if err := claim(a.floating, address, "floating IP "+address, id); err != nil {
+			return err
 		}
-		if owner != "" {
-			return driver.Errorf(driver.CodeFailedPrecondition, "floating IP %s is in use", address)
-		}
-		a.floating[address] = id
 		in.Addresses = append(in.Addresses, driver.Address{Network: NetworkID, IP: address, Version: 4, Type: driver.AddressFloating})
 		return nil
 	})
@@ -587,14 +597,9 @@ func (a *Adapter) GetVolumeAttachment(ctx context.Context, id, volumeID string) 
 func (a *Adapter) AttachVolume(ctx context.Context, id, volumeID string) (*driver.VolumeAttachment, error) {
 	var att *driver.VolumeAttachment
 	err := a.act(id, "attach a volume to", runningOrStopped, func(in *instance) error {
-		owner, ok := a.volumes[volumeID]
-		if !ok {
-			return driver.Errorf(driver.CodeNotFound, "volume %q does not exist", volumeID)
+		if err := claim(a.volumes, volumeID, fmt.Sprintf("volume %q", volumeID), id); err != nil {
+			return err
 		}
-		if owner != "" {
-			return driver.Errorf(driver.CodeFailedPrecondition, "volume %q is in use", volumeID)
-		}
-		a.volumes[volumeID] = id
 		in.VolumeIDs = append(in.VolumeIDs, volumeID)
 		att = &driver.VolumeAttachment{VolumeID: volumeID, InstanceID: id, Device: fmt.Sprintf("/dev/vd%c", 'a'+len(in.VolumeIDs)), AttachmentID: volumeID}
 		return nil

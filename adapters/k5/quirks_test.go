@@ -202,6 +202,12 @@ func TestMapState(t *testing.T) {
 		{"ERROR", "", driver.StateError},
 		{"UNKNOWN", "", driver.StateUnknown},
 		{"SOMETHING_NEW", "", driver.StateUnknown},
+		// A task cannot refine a status K5 does not list (internal/nova).
+		{"SOMETHING_NEW", "powering-on", driver.StateUnknown},
+		{"SOMETHING_NEW", "deleting", driver.StateUnknown},
+		// powering-on refines any listed status on K5 (nhnv2: only
+		// ACTIVE/SHUTOFF/STOPPED).
+		{"ERROR", "powering-on", driver.StateStarting},
 		{"active", "", driver.StateRunning},
 	}
 	for _, c := range cases {

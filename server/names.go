@@ -16,23 +16,31 @@ var CloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 // names and returns the IDs (cloud first). field names the request field for
 // the error.
 func parseName(field, name string, collections ...string) ([]string, error) {
-	parts := strings.Split(name, "/")
-	want := make([]string, 0, 2*len(collections)+2)
-	want = append(want, "clouds", "{cloud}")
-	for _, c := range collections {
-		want = append(want, c, "{id}")
+	// The pattern ("clouds/{cloud}/instances/{id}") is only spelled out
+	// for an error: the happy path builds nothing but the IDs.
+	pattern := func() string {
+		want := make([]string, 0, 2*len(collections)+2)
+		want = append(want, "clouds", "{cloud}")
+		for _, c := range collections {
+			want = append(want, c, "{id}")
+		}
+		return strings.Join(want, "/")
 	}
-	pattern := strings.Join(want, "/")
 	if name == "" {
-		return nil, driver.InvalidArgument(field, "required: a resource name like "+pattern)
+		return nil, driver.InvalidArgument(field, "required: a resource name like "+pattern())
 	}
-	if len(parts) != len(want) {
-		return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern)
+	parts := strings.Split(name, "/")
+	if len(parts) != 2*len(collections)+2 {
+		return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern())
 	}
 	ids := make([]string, 0, len(collections)+1)
 	for i := 0; i < len(parts); i += 2 {
-		if parts[i] != want[i] {
-			return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern)
+		want := "clouds"
+		if i > 0 {
+			want = collections[i/2-1]
+		}
+		if parts[i] != want {
+			return nil, driver.InvalidArgument(field, "\""+name+"\" is not a resource name like "+pattern())
 		}
 		id := parts[i+1]
 		if why := driver.CheckID(id); why != "" {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	goruntime "runtime"
 	"sync"
 	"time"
 
@@ -174,7 +175,16 @@ func Run(ctx context.Context, opt Options) error {
 		return fmt.Errorf("http_addr %s: %w", httpAddr, err)
 	}
 
-	gs := grpc.NewServer(append(grpcOptions(tlsCfg), tel.GRPCServerOptions()...)...)
+	// Stream workers: grpc-go otherwise starts a goroutine per RPC, whose
+	// 8 KiB stack the call chain (server, adapter, gophercloud, net/http)
+	// outgrows, so every call paid two or three stack copies (15 µs of
+	// CPU, found with -cpuprofile in runtime.newstack). Workers keep their
+	// grown stacks between calls; when all are busy grpc-go falls back to a
+	// new goroutine, so they add no queueing. bench/ GetInstance over gRPC:
+	// 248 -> 215 µs with 4 per core (2 per core: 209, 16 per core: 230).
+	gsOpts := append(grpcOptions(tlsCfg), tel.GRPCServerOptions()...)
+	gsOpts = append(gsOpts, grpc.NumStreamWorkers(uint32(4*goruntime.GOMAXPROCS(0))))
+	gs := grpc.NewServer(gsOpts...)
 	pb.RegisterComputeServiceServer(gs, srv)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/computegw/computegw/internal/config"
 	"github.com/computegw/computegw/internal/dialects"
@@ -249,6 +250,12 @@ func TestDockerfile(t *testing.T) {
 		}
 		if !goVersionAtLeast(v, string(m[1])) {
 			t.Errorf("build stage FROM %s is older than go.mod's go %s", buildStage.image, m[1])
+		}
+		// The image sets GOTOOLCHAIN=local: a toolchain line is not
+		// fetched, so the image itself must be that release (the one
+		// without the standard library's known vulnerabilities).
+		if tc := regexp.MustCompile(`(?m)^toolchain go(\d+\.\d+\.\d+)\s*$`).FindSubmatch(mod); tc != nil && !goVersionAtLeast(v, string(tc[1])) {
+			t.Errorf("build stage FROM %s is older than go.mod's toolchain go%s: the binary would be built without its fixes", buildStage.image, tc[1])
 		}
 	})
 
@@ -583,8 +590,16 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 				t.Errorf("env %s: configMapKeyRef: ConfigMap %s has no key %s", e.Name, r.Name, r.Key)
 			}
 			env[e.Name] = v
+		case e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil:
+			r := e.ValueFrom.ResourceFieldRef
+			v, err := resourceFieldValue(c, r.ContainerName, r.Resource, r.Divisor)
+			if err != nil {
+				t.Errorf("env %s: resourceFieldRef: %v", e.Name, err)
+				continue
+			}
+			env[e.Name] = v
 		default:
-			t.Errorf("env %s: deploy_test.go understands value, secretKeyRef and configMapKeyRef only; extend it", e.Name)
+			t.Errorf("env %s: deploy_test.go understands value, secretKeyRef, configMapKeyRef and resourceFieldRef only; extend it", e.Name)
 		}
 	}
 	for _, ef := range c.EnvFrom {
@@ -945,17 +960,38 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		}
 	}
 
-	// Shutdown: kubelet's grace period must cover the gateway's drain.
+	// Shutdown: a preStop wait while endpoints drop the pod, then on
+	// SIGTERM the gateway's NOT_SERVING delay and its drain; kubelet's
+	// grace period must cover all three.
 	shutdown := defaultShutdown
 	if file.ShutdownTimeout > 0 {
 		shutdown = file.ShutdownTimeout
+	}
+	var preStop time.Duration
+	switch {
+	case c.Lifecycle == nil || c.Lifecycle.PreStop == nil:
+		t.Errorf("container %s has no lifecycle.preStop: SIGTERM arrives while endpoints still send to the pod", c.Name)
+	case c.Lifecycle.PreStop.Sleep == nil || c.Lifecycle.PreStop.Sleep.Seconds <= 0:
+		t.Errorf("container %s: preStop is not a sleep of some seconds (the image is distroless: there is no shell or sleep binary for exec)", c.Name)
+	default:
+		preStop = time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	}
+	if file.ShutdownDelay <= 0 {
+		t.Errorf("the config sets no shutdown_delay: on SIGTERM the gateway would stop accepting as it reports NOT_SERVING")
 	}
 	grace := int64(30) // Kubernetes' default
 	if pod.TerminationGracePeriodSeconds != nil {
 		grace = *pod.TerminationGracePeriodSeconds
 	}
-	if time.Duration(grace)*time.Second <= shutdown {
-		t.Errorf("terminationGracePeriodSeconds %d does not exceed the drain bound %v (shutdown_timeout): kubelet kills the gateway mid-drain", grace, shutdown)
+	if need := preStop + file.ShutdownDelay + shutdown; time.Duration(grace)*time.Second <= need {
+		t.Errorf("terminationGracePeriodSeconds %d does not exceed preStop %v + shutdown_delay %v + shutdown_timeout %v: kubelet kills the gateway mid-drain",
+			grace, preStop, file.ShutdownDelay, shutdown)
+	}
+	// Memory: GOMEMLIMIT is the container's memory limit.
+	if c.Resources.Limits["memory"] == "" {
+		t.Errorf("container %s has no resources.limits.memory", c.Name)
+	} else if want, _ := resourceFieldValue(c, c.Name, "limits.memory", ""); env["GOMEMLIMIT"] != want {
+		t.Errorf("GOMEMLIMIT %q, want the container's memory limit %s in bytes (%s), from a resourceFieldRef", env["GOMEMLIMIT"], c.Resources.Limits["memory"], want)
 	}
 
 	// Run it: the real binary with this container's arguments, environment
@@ -1205,4 +1241,38 @@ func TestSystemd(t *testing.T) {
 	if s := u.last("Service", "TimeoutStopSec"); s != "infinity" && stop <= shutdown {
 		t.Errorf("TimeoutStopSec=%v does not exceed the example's drain bound %v (shutdown_timeout): systemd kills the gateway mid-drain", stop, shutdown)
 	}
+}
+
+// resourceFieldValue is what the downward API puts in an env var for a
+// resourceFieldRef to container c's own resource (limits.memory, ...):
+// the quantity divided by divisor (default 1), rounded up.
+func resourceFieldValue(c k8sContainer, container, res, divisor string) (string, error) {
+	if container != "" && container != c.Name {
+		return "", fmt.Errorf("containerName %s is not this container (%s)", container, c.Name)
+	}
+	kind, name, ok := strings.Cut(res, ".")
+	var q string
+	switch {
+	case ok && kind == "limits":
+		q = c.Resources.Limits[name]
+	case ok && kind == "requests":
+		q = c.Resources.Requests[name]
+	default:
+		return "", fmt.Errorf("resource %q is not limits.* or requests.*", res)
+	}
+	if q == "" {
+		return "", fmt.Errorf("the container sets no %s", res)
+	}
+	v, err := resource.ParseQuantity(q)
+	if err != nil {
+		return "", err
+	}
+	d := resource.MustParse("1")
+	if divisor != "" {
+		if d, err = resource.ParseQuantity(divisor); err != nil {
+			return "", err
+		}
+	}
+	n := (v.Value() + d.Value() - 1) / d.Value()
+	return strconv.FormatInt(n, 10), nil
 }

@@ -153,6 +153,7 @@ func TestHelmChart(t *testing.T) {
 				t.Fatalf("no Deployment or ConfigMap: %v", known)
 			}
 			checkChartDeployment(t, name, values, dep, known)
+			checkChartShutdownAndMemory(t, dep, cm)
 			startChartConfig(t, name, values, cm, dep)
 		})
 	}
@@ -313,5 +314,67 @@ func startChartConfig(t *testing.T, name string, values map[string]any, cm *core
 	}
 	if strings.Contains(g.stderr.String(), "page_token_key") && strings.Contains(g.stderr.String(), "no page_token_key") {
 		t.Error("the page-token warning fired although the chart sets a key")
+	}
+}
+
+// checkChartShutdownAndMemory: the pod waits in preStop (a sleep action:
+// the image has no shell) while endpoints drop it, the config has a
+// shutdown_delay, the grace period covers preStop + shutdown_delay +
+// shutdown_timeout, and GOMEMLIMIT is the container's memory limit by the
+// downward API.
+func checkChartShutdownAndMemory(t *testing.T, dep *appsv1.Deployment, cm *corev1.ConfigMap) {
+	pod := dep.Spec.Template.Spec
+	c := pod.Containers[0]
+	var cfg struct {
+		ShutdownTimeout string `json:"shutdown_timeout"`
+		ShutdownDelay   string `json:"shutdown_delay"`
+	}
+	if err := sigsyaml.Unmarshal([]byte(cm.Data["computegw.yaml"]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(key, v string, def time.Duration) time.Duration {
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+		return d
+	}
+	shutdown, delay := parse("shutdown_timeout", cfg.ShutdownTimeout, defaultShutdown), parse("shutdown_delay", cfg.ShutdownDelay, 0)
+	if delay <= 0 {
+		t.Errorf("the chart's config sets no shutdown_delay")
+	}
+	var preStop time.Duration
+	if l := c.Lifecycle; l == nil || l.PreStop == nil || l.PreStop.Sleep == nil || l.PreStop.Sleep.Seconds <= 0 {
+		t.Errorf("container %s: no preStop sleep action: %+v", c.Name, c.Lifecycle)
+	} else {
+		preStop = time.Duration(l.PreStop.Sleep.Seconds) * time.Second
+	}
+	grace := int64(30)
+	if pod.TerminationGracePeriodSeconds != nil {
+		grace = *pod.TerminationGracePeriodSeconds
+	}
+	if time.Duration(grace)*time.Second <= preStop+delay+shutdown {
+		t.Errorf("terminationGracePeriodSeconds %d does not exceed preStop %v + shutdown_delay %v + shutdown_timeout %v", grace, preStop, delay, shutdown)
+	}
+	if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+		t.Errorf("container %s has no memory limit", c.Name)
+	}
+	found := false
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		found = true
+		if r := e.ValueFrom; r == nil || r.ResourceFieldRef == nil || r.ResourceFieldRef.Resource != "limits.memory" ||
+			(r.ResourceFieldRef.ContainerName != "" && r.ResourceFieldRef.ContainerName != c.Name) ||
+			(!r.ResourceFieldRef.Divisor.IsZero() && r.ResourceFieldRef.Divisor.Value() != 1) {
+			t.Errorf("GOMEMLIMIT %+v: want a resourceFieldRef to this container's limits.memory in bytes", e)
+		}
+	}
+	if !found {
+		t.Errorf("container %s sets no GOMEMLIMIT", c.Name)
 	}
 }

@@ -410,6 +410,13 @@ type k8sContainer struct {
 			SecretKeyRef    *k8sKeyRef `yaml:"secretKeyRef"`
 			ConfigMapKeyRef *k8sKeyRef `yaml:"configMapKeyRef"`
 			FieldRef        *yaml.Node `yaml:"fieldRef"`
+			// ResourceFieldRef: the downward API's view of the
+			// container's resources (GOMEMLIMIT from limits.memory).
+			ResourceFieldRef *struct {
+				ContainerName string `yaml:"containerName"`
+				Resource      string `yaml:"resource"`
+				Divisor       string `yaml:"divisor"`
+			} `yaml:"resourceFieldRef"`
 		} `yaml:"valueFrom"`
 	} `yaml:"env"`
 	EnvFrom []struct {
@@ -422,9 +429,22 @@ type k8sContainer struct {
 		ContainerPort int    `yaml:"containerPort"`
 		Protocol      string `yaml:"protocol"`
 	} `yaml:"ports"`
-	ReadinessProbe  *k8sProbe `yaml:"readinessProbe"`
-	LivenessProbe   *k8sProbe `yaml:"livenessProbe"`
-	StartupProbe    *k8sProbe `yaml:"startupProbe"`
+	ReadinessProbe *k8sProbe `yaml:"readinessProbe"`
+	LivenessProbe  *k8sProbe `yaml:"livenessProbe"`
+	StartupProbe   *k8sProbe `yaml:"startupProbe"`
+	Resources      struct {
+		Requests map[string]string `yaml:"requests"`
+		Limits   map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+	Lifecycle *struct {
+		PreStop *struct {
+			Sleep *struct {
+				Seconds int64 `yaml:"seconds"`
+			} `yaml:"sleep"`
+			Exec    *yaml.Node `yaml:"exec"`
+			HTTPGet *yaml.Node `yaml:"httpGet"`
+		} `yaml:"preStop"`
+	} `yaml:"lifecycle"`
 	SecurityContext struct {
 		RunAsUser    *int64 `yaml:"runAsUser"`
 		RunAsGroup   *int64 `yaml:"runAsGroup"`

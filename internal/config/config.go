@@ -37,6 +37,12 @@ type File struct {
 	// CrossCloudTimeout bounds a clouds/- list whose caller set no
 	// deadline (cross_cloud_timeout; 0: the server's default).
 	CrossCloudTimeout time.Duration
+	// ShutdownDelay is how long the gateway, on SIGTERM, reports
+	// NOT_SERVING while still serving, so that load balancers stop sending
+	// before it stops accepting (shutdown_delay; default 0).
+	ShutdownDelay time.Duration
+	// Limits is the `limits` section over its defaults (limits.go).
+	Limits Limits
 	// AdminAddr is the admin listener's address (admin_addr); "" is off.
 	AdminAddr string
 	Clouds    []Cloud
@@ -74,7 +80,7 @@ var commonKeys = []string{"name", "dialect", "timeout", "zones", "max_concurrent
 
 // To add a top-level section (tls, auth, ...): add its key to topKeys and
 // one line in Parse calling a parse function in the section's own file.
-var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "admin_addr", "state", "cross_cloud_timeout"}
+var topKeys = []string{"http_addr", "grpc_addr", "clouds", "page_token_key_env", "page_token_key_file", "shutdown_timeout", "shutdown_delay", "admin_addr", "state", "cross_cloud_timeout", "limits"}
 
 var cloudNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
@@ -154,6 +160,15 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 		}
 		f.ShutdownTimeout = d
 	}
+	if s, err := scalar(fields, "", "shutdown_delay"); err != nil {
+		return nil, err
+	} else if s != "" {
+		d, perr := time.ParseDuration(s)
+		if perr != nil || d < 0 {
+			return nil, &Error{Key: "shutdown_delay", Line: fields["shutdown_delay"].Line, Msg: fmt.Sprintf("%q is not a Go duration such as 5s (0s: none)", s)}
+		}
+		f.ShutdownDelay = d
+	}
 	if err := parseAdmin(fields, f); err != nil {
 		return nil, err
 	}
@@ -197,6 +212,9 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 		f.Warnings = append(f.Warnings, warns...)
 	}
 	if err := parseSecurity(f, fields); err != nil {
+		return nil, err
+	}
+	if err := parseLimits(fields["limits"], f); err != nil { // after clouds: checked against their timeouts
 		return nil, err
 	}
 	return f, nil

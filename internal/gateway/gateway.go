@@ -5,7 +5,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +63,13 @@ type Options struct {
 	// ShutdownTimeout bounds the drain on shutdown (default: the config's
 	// shutdown_timeout, else 20s).
 	ShutdownTimeout time.Duration
+	// ShutdownDelay overrides the config's shutdown_delay: how long the
+	// gateway reports NOT_SERVING, still serving, before it stops
+	// accepting. Negative: none.
+	ShutdownDelay time.Duration
+	// Limits, if set, replace the config's limits section (and the
+	// defaults, without a config).
+	Limits *config.Limits
 	// WatchInterval overrides how often WatchInstance polls (tests).
 	WatchInterval time.Duration
 	// Getenv resolves password_env (nil: os.LookupEnv).
@@ -124,8 +131,10 @@ func Run(ctx context.Context, opt Options) error {
 
 	httpAddr, grpcAddr, adminAddr := DefaultHTTPAddr, DefaultGRPCAddr, ""
 	var pageKey []byte
-	shutdown := 20 * time.Second
+	shutdown, delay := 20*time.Second, time.Duration(0)
+	limits := config.DefaultLimits()
 	if file != nil {
+		delay, limits = file.ShutdownDelay, file.Limits
 		if file.HTTPAddr != "" {
 			httpAddr = file.HTTPAddr
 		}
@@ -145,6 +154,12 @@ func Run(ctx context.Context, opt Options) error {
 	}
 	if opt.ShutdownTimeout > 0 {
 		shutdown = opt.ShutdownTimeout
+	}
+	if opt.ShutdownDelay != 0 {
+		delay = max(opt.ShutdownDelay, 0)
+	}
+	if opt.Limits != nil {
+		limits = *opt.Limits
 	}
 	if opt.AdminAddr != "" {
 		adminAddr = opt.AdminAddr
@@ -182,7 +197,8 @@ func Run(ctx context.Context, opt Options) error {
 	// grown stacks between calls; when all are busy grpc-go falls back to a
 	// new goroutine, so they add no queueing. bench/ GetInstance over gRPC:
 	// 248 -> 215 µs with 4 per core (2 per core: 209, 16 per core: 230).
-	gsOpts := append(grpcOptions(tlsCfg), tel.GRPCServerOptions()...)
+	lim := newLimiter(limits, guard)
+	gsOpts := slices.Concat(grpcOptions(tlsCfg), lim.grpcOptions(), tel.GRPCServerOptions())
 	gsOpts = append(gsOpts, grpc.NumStreamWorkers(uint32(4*goruntime.GOMAXPROCS(0))))
 	gs := grpc.NewServer(gsOpts...)
 	pb.RegisterComputeServiceServer(gs, srv)
@@ -191,7 +207,7 @@ func Run(ctx context.Context, opt Options) error {
 	hs.SetServingStatus(pb.ComputeService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	reflection.Register(gs)
 
-	handler, err := NewHTTPHandler(srv, hs)
+	handler, err := newHTTPHandler(srv, hs, lim)
 	if err != nil {
 		grpcLis.Close()
 		httpLis.Close()
@@ -203,8 +219,8 @@ func Run(ctx context.Context, opt Options) error {
 		httpLis.Close()
 		return fmt.Errorf("admin_addr %s: %w", adminAddr, err)
 	}
-	hsrv := &http.Server{Handler: tel.HTTPHandler(handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hsrv := lim.httpServer(tel.HTTPHandler(handler))
+	hsrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 
 	errc := make(chan error, 3)
 	go func() { errc <- gs.Serve(grpcLis) }()
@@ -239,10 +255,22 @@ func Run(ctx context.Context, opt Options) error {
 		log.Error("listener failed", "error", serveErr)
 	}
 
-	// Drain: report NOT_SERVING, stop accepting, let in-flight calls finish
-	// within the shutdown timeout, then cut what is left.
-	log.Info("shutting down", "drain_timeout", shutdown.String())
+	// Report NOT_SERVING (gRPC health, /readyz) and keep serving for the
+	// shutdown delay, so that load balancers stop sending here; then stop
+	// accepting, end the watches, let in-flight calls finish within the
+	// shutdown timeout, and cut what is left.
+	log.Info("shutting down", "delay", delay.String(), "drain_timeout", shutdown.String())
 	hs.Shutdown()
+	if delay > 0 && serveErr == nil {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case serveErr = <-errc:
+			t.Stop()
+			log.Error("listener failed", "error", serveErr)
+		}
+	}
+	log.Info("draining")
 	srv.Drain()
 	sdCtx, cancel := context.WithTimeout(context.Background(), shutdown)
 	defer cancel()
@@ -271,10 +299,17 @@ func Run(ctx context.Context, opt Options) error {
 	return nil
 }
 
-// NewHTTPHandler returns the REST surface: grpc-gateway with the service
-// registered in process (no loopback gRPC hop), the streaming watch route,
-// the OpenAPI document, and health endpoints.
+// NewHTTPHandler returns the REST surface, with the default limits: see
+// newHTTPHandler.
 func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error) {
+	return newHTTPHandler(srv, hs, newLimiter(config.DefaultLimits(), nil))
+}
+
+// newHTTPHandler returns the REST surface: grpc-gateway with the service
+// registered in process (no loopback gRPC hop), the streaming watch route,
+// the OpenAPI document, and health endpoints, behind caller authentication
+// and then the limits.
+func newHTTPHandler(srv *server.Server, hs *health.Server, lim *limiter) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, decodingMarshaler{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{},
@@ -306,36 +341,10 @@ func NewHTTPHandler(srv *server.Server, hs *health.Server) (http.Handler, error)
 	root.HandleFunc("GET /healthz", healthz)
 	root.HandleFunc("GET /readyz", readyz(hs, srv))
 	root.Handle("/", routeCheck(mux))
-	return callerCredentials(srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxRequestBytes {
-			writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
-				Message: fmt.Sprintf("request body of %d bytes is over the gateway's limit of %d bytes", r.ContentLength, MaxRequestBytes)}))
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody && r.ContentLength < 0 {
-			// A body of unknown length (chunked) is read here, at most one
-			// byte past the limit, so that an oversized one gets the same
-			// answer as a declared one.
-			body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
-			if err != nil {
-				writeStatus(w, server.Status(&driver.Error{Code: driver.CodeInvalidArgument, Message: "reading the request body: " + err.Error()}))
-				return
-			}
-			if len(body) > MaxRequestBytes {
-				writeStatus(w, server.Status(&driver.Error{Code: driver.CodeResourceExhausted, Reason: "REQUEST_TOO_LARGE",
-					Message: fmt.Sprintf("request body is over the gateway's limit of %d bytes", MaxRequestBytes)}))
-				return
-			}
-			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-		}
+	return callerCredentials(srv, lim.rest(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		root.ServeHTTP(w, r.WithContext(server.WithTransport(r.Context(), "rest")))
-	})), nil
+	}))), nil
 }
-
-// MaxRequestBytes bounds a REST request body, as gRPC's default 4 MiB
-// receive limit bounds a gRPC message: the largest real body (a create with
-// 64 KiB of user data) is far below it.
-const MaxRequestBytes = 4 << 20
 
 // restError is grpc-gateway's error answer, with the contract's ErrorInfo
 // added to the errors grpc-gateway makes itself before the service runs (a

@@ -19,6 +19,7 @@ import (
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/config"
 	"github.com/computegw/computegw/server"
 )
 
@@ -154,7 +155,7 @@ func TestRESTBodyLimit(t *testing.T) {
 	cc := &countCreates{Adapter: memory.New(memory.Options{Seed: true})}
 	cancel, done, httpAddr, _ := startRun(t, cc, time.Second)
 	defer func() { cancel(); <-done }()
-	big := `{"displayName":"x","flavor":"f","image":"i","metadata":{"k":"` + strings.Repeat("a", MaxRequestBytes) + `"}}`
+	big := `{"displayName":"x","flavor":"f","image":"i","metadata":{"k":"` + strings.Repeat("a", int(config.DefaultLimits().MaxRequestBytes)) + `"}}`
 	for _, chunked := range []bool{false, true} {
 		var body io.Reader = strings.NewReader(big)
 		if chunked {

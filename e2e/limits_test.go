@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -362,35 +361,32 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		wg              sync.WaitGroup
 	)
 	fail := func(s string) { failMu.Lock(); failures = append(failures, s); failMu.Unlock() }
+	// restCall makes one REST call that must answer want with a JSON body.
+	restCall := func(what, method, path, body string, want int) func() {
+		return func() {
+			var rd io.Reader
+			if body != "" {
+				rd = strings.NewReader(body)
+			}
+			req, _ := http.NewRequest(method, base+path, rd)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				fail("REST " + what + ": " + err.Error())
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != want || !json.Valid(b) {
+				fail(fmt.Sprintf("REST %s: HTTP %d %.100s, want %d", what, res.StatusCode, b, want))
+				return
+			}
+			answered.Add(1)
+		}
+	}
 	kinds := []func(){
-		func() {
-			res, err := client.Get(base + "/v1/" + name)
-			if err != nil {
-				fail("REST GetInstance: " + err.Error())
-				return
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !json.Valid(b) {
-				fail(fmt.Sprintf("REST GetInstance: HTTP %d %.100s", res.StatusCode, b))
-				return
-			}
-			answered.Add(1)
-		},
-		func() {
-			res, err := client.Post(base+"/v1/clouds/nhn/instances?request_id=not-a-uuid", "application/json", bytes.NewReader([]byte(`{"displayName":"x"}`)))
-			if err != nil {
-				fail("REST CreateInstance: " + err.Error())
-				return
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 400 || !json.Valid(b) {
-				fail(fmt.Sprintf("REST CreateInstance (invalid): HTTP %d %.100s, want 400", res.StatusCode, b))
-				return
-			}
-			answered.Add(1)
-		},
+		restCall("GetInstance", http.MethodGet, "/v1/"+name, "", 200),
+		restCall("CreateInstance (invalid request_id)", http.MethodPost, "/v1/clouds/nhn/instances?request_id=not-a-uuid", `{"displayName":"x"}`, 400),
 		func() {
 			if _, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: name}); err != nil {
 				fail("gRPC GetInstance: " + err.Error())

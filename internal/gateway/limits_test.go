@@ -79,25 +79,10 @@ func startLimited(t *testing.T, a driver.Adapter, l config.Limits, delay time.Du
 	return r
 }
 
-// answer is a REST error answer: the status's code, message and reason.
+// answer is a REST answer: its HTTP status and the status in its body.
 type answer struct {
-	http    int
-	Code    int
-	Message string
-	Details []struct {
-		Type       string `json:"@type"`
-		Reason     string
-		RetryDelay string
-	}
-}
-
-func (a answer) reason() string {
-	for _, d := range a.Details {
-		if d.Reason != "" {
-			return d.Reason
-		}
-	}
-	return ""
+	http int
+	restStatus
 }
 
 func (a answer) retry() string {
@@ -118,7 +103,7 @@ func send(t *testing.T, req *http.Request) answer {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	a := answer{http: res.StatusCode}
-	_ = json.Unmarshal(b, &a)
+	_ = json.Unmarshal(b, &a.restStatus)
 	return a
 }
 
@@ -153,7 +138,11 @@ func TestInflightCallsCap(t *testing.T) {
 	go func() { results <- get(t, "http://"+r.httpAddr+"/v1/"+name) }()
 	go func() {
 		_, err := r.grpc.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
-		results <- answer{http: map[bool]int{true: 200, false: 500}[err == nil], Message: status.Convert(err).Message()}
+		a := answer{http: 200}
+		if err != nil {
+			a.http, a.Message = 500, status.Convert(err).Message()
+		}
+		results <- a
 	}()
 	for range 2 {
 		select {

@@ -17,6 +17,7 @@ type restStatus struct {
 	Details []struct {
 		Type            string `json:"@type"`
 		Reason          string
+		RetryDelay      string // RetryInfo
 		FieldViolations []struct{ Field, Description string }
 	}
 }

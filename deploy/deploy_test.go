@@ -1222,6 +1222,7 @@ func TestSystemd(t *testing.T) {
 	}
 	var ex struct {
 		ShutdownTimeout string `yaml:"shutdown_timeout"`
+		ShutdownDelay   string `yaml:"shutdown_delay"`
 	}
 	if err := yaml.Unmarshal(example, &ex); err != nil {
 		t.Fatal(err)
@@ -1232,6 +1233,13 @@ func TestSystemd(t *testing.T) {
 			t.Fatalf("%s: shutdown_timeout: %v", examplePath, err)
 		}
 	}
+	if ex.ShutdownDelay != "" { // NOT_SERVING for this long before the drain starts
+		delay, err := time.ParseDuration(ex.ShutdownDelay)
+		if err != nil {
+			t.Fatalf("%s: shutdown_delay: %v", examplePath, err)
+		}
+		shutdown += delay
+	}
 	stop := 90 * time.Second // systemd's DefaultTimeoutStopSec
 	if s := u.last("Service", "TimeoutStopSec"); s != "" && s != "infinity" {
 		if stop, err = systemdSpan(s); err != nil {
@@ -1239,7 +1247,7 @@ func TestSystemd(t *testing.T) {
 		}
 	}
 	if s := u.last("Service", "TimeoutStopSec"); s != "infinity" && stop <= shutdown {
-		t.Errorf("TimeoutStopSec=%v does not exceed the example's drain bound %v (shutdown_timeout): systemd kills the gateway mid-drain", stop, shutdown)
+		t.Errorf("TimeoutStopSec=%v does not exceed the example's shutdown_delay + shutdown_timeout (%v): systemd kills the gateway mid-drain", stop, shutdown)
 	}
 }
 

@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -438,5 +441,41 @@ func TestFaultsTokenRevocations(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Reads that meet a 503, or a 429 with Retry-After, are sent again by the
+// gateway (within the retry budget) and the caller never sees the fault.
+func TestFaultsReadRetries(t *testing.T) {
+	r := newFaultRig(t, "", "")
+	name := firstInstance(t, r.g, "k5")
+	isGet := func(req *http.Request) bool { return req.Method == http.MethodGet }
+	r.pK5.Set(faulttest.Faults{Answer503: 0.05, Match: isGet})
+	before := scrape(t, r.admin).value("computegw_backend_retries_total", "cloud", "k5")
+	fails := 0
+	const calls = 300
+	for range calls {
+		if _, err := r.g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: name}); err != nil {
+			fails++
+		}
+	}
+	retries := scrape(t, r.admin).value("computegw_backend_retries_total", "cloud", "k5") - before
+	faulted := r.pK5.Count(faulttest.Kind503)
+	t.Logf("FIGURES read retries: %d calls, %d backend GETs answered 503, %v retries, %d calls failed", calls, faulted, retries, fails)
+	if faulted == 0 || fails != 0 || int(retries) != faulted {
+		t.Errorf("%d calls with %d 503s: %d failed, %v retries; want every 503 retried and no call failed", calls, faulted, fails, retries)
+	}
+
+	// One 429 with Retry-After: 1: the call waits the second and succeeds.
+	var first atomic.Bool
+	r.pK5.Set(faulttest.Faults{Answer429: 1, RetryAfter: "1", Match: func(req *http.Request) bool {
+		return isGet(req) && strings.HasSuffix(req.URL.Path, "/"+path.Base(name)) && first.CompareAndSwap(false, true)
+	}})
+	st := time.Now()
+	if _, err := r.g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: name}); err != nil {
+		t.Fatalf("after a 429 with Retry-After: 1: %v", err)
+	}
+	if took := time.Since(st); took < time.Second || r.pK5.Count(faulttest.Kind429) != 1 {
+		t.Errorf("answered after %v with %d 429s, want the one 429 and its 1 s Retry-After honoured", took, r.pK5.Count(faulttest.Kind429))
 	}
 }

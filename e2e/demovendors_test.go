@@ -122,10 +122,24 @@ func TestDemoVendors(t *testing.T) {
 	if strings.Contains(g.stderr.String(), "DEMO MODE") || strings.Contains(g.stderr.String(), `"level":"WARN"`) {
 		t.Errorf("config mode on the printed config: demo banner or warnings:\n%s", g.stderr.String())
 	}
-	gc, err := g.client.GetCloud(ctx(t), &pb.GetCloudRequest{Name: "clouds/gcore-demo"})
-	if err != nil || !slices.Contains(gc.GetCreateRequirements().GetRequiredFields(), "instance.boot_volume.size_gb") {
-		t.Errorf("gcore-demo create requirements: %v %v", gc.GetCreateRequirements(), err)
-	}
+	t.Run("create requirements", func(t *testing.T) {
+		// Every cloud (K5 and gcore included) states what a create needs,
+		// and a create with only a display name is refused for all of it
+		// in one answer.
+		for _, cloud := range demoClouds {
+			c, err := g.client.GetCloud(ctx(t), &pb.GetCloudRequest{Name: "clouds/" + cloud})
+			req := c.GetCreateRequirements()
+			if err != nil || len(req.GetRequiredFields()) < 4 || req.GetDisplayNameRule() == "" || req.GetBootVolumeRule() == "" {
+				t.Fatalf("%s: create requirements %v, %v", cloud, req, err)
+			}
+			msg, got := refusedFields(t, g, cloud, map[string]any{"displayName": "req"})
+			for _, f := range req.GetRequiredFields() {
+				if f != "instance.display_name" && (!slices.Contains(got, f) || !strings.Contains(msg, f)) {
+					t.Errorf("%s: required %s is not among the violations %v / message %q", cloud, f, got, msg)
+				}
+			}
+		}
+	})
 	t.Run("lifecycle", func(t *testing.T) {
 		for i, cloud := range demoClouds {
 			t.Run(cloud, func(t *testing.T) {
@@ -292,4 +306,24 @@ func demoVendorsMTLS(t *testing.T, config []byte, dir string) {
 		res.Body.Close()
 		t.Errorf("REST without the client certificate: HTTP %d, want a failed handshake", res.StatusCode)
 	}
+}
+
+// refusedFields posts a create that must be refused (HTTP 400) and returns
+// the error's message and the fields of its BadRequest violations.
+func refusedFields(t *testing.T, g *gateway, cloud string, body map[string]any) (string, []string) {
+	t.Helper()
+	var answer struct {
+		Message string
+		Details []struct{ FieldViolations []struct{ Field string } }
+	}
+	if code := g.rest(t, "POST", "/v1/clouds/"+cloud+"/instances", body, &answer); code != 400 {
+		t.Fatalf("%s: create %v: HTTP %d %s, want 400", cloud, body, code, answer.Message)
+	}
+	var fields []string
+	for _, d := range answer.Details {
+		for _, v := range d.FieldViolations {
+			fields = append(fields, v.Field)
+		}
+	}
+	return answer.Message, fields
 }

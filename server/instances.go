@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -343,12 +345,41 @@ func validateCreate(req *pb.CreateInstanceRequest) (*driver.CreateInstanceReques
 	return out, nil
 }
 
-func violations(v []driver.FieldViolation) error {
-	msg := v[0].Field + ": " + v[0].Description
-	if len(v) > 1 {
-		msg += fmt.Sprintf(" (and %d more)", len(v)-1)
+// violations is one InvalidArgument naming every violation, in its
+// details and in its message.
+func violations(v []driver.FieldViolation) error { return driver.Violations(v).Err() }
+
+// withRequirements adds to a create's portable violations err the fields
+// the cloud's dialect requires (GetCloud's createRequirements) that in
+// leaves empty, so that a create missing a flavor, say, also learns of the
+// missing key pair or networks instead of one refusal per try.
+func withRequirements(err error, a driver.Adapter, in *pb.Instance) error {
+	var e *driver.Error
+	r, ok := a.(driver.CreateRequirer)
+	if !ok || in == nil || !errors.As(err, &e) || e.Code != driver.CodeInvalidArgument {
+		return err
 	}
-	return &driver.Error{Code: driver.CodeInvalidArgument, Message: msg, Violations: v}
+	v := slices.Clone(e.Violations)
+	for _, f := range r.CreateRequirements().RequiredFields {
+		if slices.ContainsFunc(v, func(fv driver.FieldViolation) bool { return fv.Field == f }) {
+			continue
+		}
+		var empty bool
+		switch f {
+		case "instance.key_pair":
+			empty = in.GetKeyPair() == ""
+		case "instance.networks":
+			empty = len(in.GetNetworks()) == 0
+		case "instance.zone":
+			empty = in.GetZone() == ""
+		case "instance.boot_volume.size_gb":
+			empty = in.GetBootVolume().GetSizeGb() == 0
+		}
+		if empty {
+			v = append(v, driver.FieldViolation{Field: f, Description: "required on this cloud (GetCloud lists its createRequirements)"})
+		}
+	}
+	return violations(v)
 }
 
 // CreateInstance implements pb.ComputeServiceServer.
@@ -362,7 +393,7 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 		}
 		dreq, err := validateCreate(req)
 		if err != nil {
-			return err
+			return withRequirements(err, cl.adapter, req.GetInstance())
 		}
 		// The flavor from the cloud's cache, so the adapter need not list
 		// flavors again; a flavor the cache cannot confirm is the

@@ -116,7 +116,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	// What an operator of a gateway in front of several clouds alerts on.
-	for _, want := range []string{"ComputegwDown", "ComputegwBackendErrorRatioHigh", "ComputegwBackendLatencyHigh", "ComputegwBackendLoginsRejected"} {
+	for _, want := range []string{"ComputegwDown", "ComputegwBackendErrorRatioHigh", "ComputegwBackendLatencyHigh", "ComputegwBackendLoginsRejected", "ComputegwBackendCircuitOpen"} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("no alert %s", want)
 		}
@@ -214,9 +214,11 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 	// The panels: calls and errors per RPC and cloud, backend
-	// latency per cloud, logins, watch streams.
+	// latency per cloud, logins, watch streams; each cloud's circuit
+	// breaker and read retries.
 	for _, m := range []string{"computegw_requests_total", "computegw_backend_request_duration_seconds_bucket",
-		"computegw_backend_logins_total", "computegw_watch_streams", "computegw_backend_requests_total"} {
+		"computegw_backend_logins_total", "computegw_watch_streams", "computegw_backend_requests_total",
+		"computegw_backend_circuit_state", "computegw_backend_retries_total"} {
 		if !covered[m] {
 			t.Errorf("no panel shows %s", m)
 		}

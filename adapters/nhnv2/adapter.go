@@ -11,14 +11,18 @@
 package nhnv2
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -76,6 +80,8 @@ type Adapter struct {
 	tokens      *tokensource.Source
 	secrets     *redact.Set // the password and recent tokens, masked in every error and log
 	endpoints   *backendhttp.EndpointPolicy
+	compute     atomic.Pointer[computeClient] // the last token's compute client
+	userAgent   []string                      // gophercloud's User-Agent header, as computeClient's sends it
 }
 
 // Compile-time checks of the optional interfaces nhnv2 supports. It does not
@@ -139,6 +145,7 @@ func New(cfg Config) (*Adapter, error) {
 	if a.cfg.Now == nil {
 		a.cfg.Now = time.Now
 	}
+	a.userAgent = []string{a.provider(tokensource.Token{}).UserAgent.Join()}
 	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now, Secrets: a.secrets, Gate: a.cfg.LoginGate})
 	return a, nil
 }
@@ -213,30 +220,113 @@ func (a *Adapter) callWith(ctx context.Context, op string, client func(tokensour
 	return a.secrets.Error(a.classify(ctx, op, err))
 }
 
-// computeClient builds a per-call ProviderClient with the token injected.
-// It is cheap (no I/O); the *http.Client and its connections are shared.
+// computeClient returns the compute ServiceClient for tok: built once per
+// token and endpoint and shared by the calls that use them (it is read-only
+// once built; the *http.Client and its connections are shared too).
 func (a *Adapter) computeClient(tok tokensource.Token) (*gophercloud.ServiceClient, error) {
-	endpoint := a.computeURL
-	if endpoint == "" {
-		sess, _ := tok.Catalog.(*session)
-		if sess == nil || sess.computeURL == "" {
-			return nil, &driver.Error{Code: driver.CodeFailedPrecondition,
-				Message: "NHN Cloud token has no compute endpoint in its service catalog; set compute_endpoint"}
-		}
-		endpoint = sess.computeURL
-		if err := a.endpoints.Check("compute", endpoint); err != nil {
-			return nil, err
-		}
+	endpoint, err := a.computeEndpoint(tok)
+	if err != nil {
+		return nil, err
 	}
-	return &gophercloud.ServiceClient{ProviderClient: a.provider(tok), Endpoint: endpoint}, nil
+	if c := a.compute.Load(); c != nil && c.token == tok.Value && c.endpoint == endpoint {
+		return c.sc, nil
+	}
+	sc := &gophercloud.ServiceClient{ProviderClient: a.provider(tok), Endpoint: endpoint}
+	a.compute.Store(&computeClient{token: tok.Value, endpoint: endpoint, sc: sc})
+	return sc, nil
 }
 
-// provider is a per-call ProviderClient carrying tok (no I/O; the
-// *http.Client and its connections are shared).
+// computeClient is the compute ServiceClient of one token and endpoint.
+type computeClient struct {
+	token, endpoint string
+	sc              *gophercloud.ServiceClient
+}
+
+// computeEndpoint is the compute base URL ("…/v2/{tenant}/") calls with tok
+// go to: the configured one, or the token's catalog entry once the endpoint
+// policy trusts it.
+func (a *Adapter) computeEndpoint(tok tokensource.Token) (string, error) {
+	if a.computeURL != "" {
+		return a.computeURL, nil
+	}
+	sess, _ := tok.Catalog.(*session)
+	if sess == nil || sess.computeURL == "" {
+		return "", &driver.Error{Code: driver.CodeFailedPrecondition,
+			Message: "NHN Cloud token has no compute endpoint in its service catalog; set compute_endpoint"}
+	}
+	if err := a.endpoints.Check("compute", sess.computeURL); err != nil {
+		return "", err
+	}
+	return sess.computeURL, nil
+}
+
+// provider is a ProviderClient carrying tok (no I/O; the *http.Client and
+// its connections are shared).
 func (a *Adapter) provider(tok tokensource.Token) *gophercloud.ProviderClient {
 	pc := &gophercloud.ProviderClient{HTTPClient: *a.http, TokenID: tok.Value}
-	pc.UserAgent.Prepend("computegw-nhnv2")
+	pc.UserAgent.Prepend(userAgentPrefix)
 	return pc
+}
+
+// userAgentPrefix is prepended to gophercloud's User-Agent.
+const userAgentPrefix = "computegw-nhnv2"
+
+// getJSON is a GET of the compute path (escaped by the caller) with tok,
+// sent with the shared client as gophercloud's ServiceClient.Get sends it
+// (Accept, User-Agent, X-Auth-Token; an unexpected status is a
+// gophercloud.ErrUnexpectedResponseCode with the answer's body and
+// headers, so classification and the 401 retry see what they always did)
+// but without building a request through gophercloud's options, and
+// decoded once into out.
+func (a *Adapter) getJSON(ctx context.Context, tok tokensource.Token, path string, ok []int, out any) error {
+	endpoint, err := a.computeEndpoint(tok)
+	if err != nil {
+		return err
+	}
+	url := endpoint + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header = http.Header{"Accept": {"application/json"}, "User-Agent": a.userAgent}
+	if tok.Value != "" {
+		req.Header["X-Auth-Token"] = []string{tok.Value}
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if !slices.Contains(ok, resp.StatusCode) {
+		body, _ := io.ReadAll(resp.Body)
+		return gophercloud.ErrUnexpectedResponseCode{URL: url, Method: http.MethodGet, Expected: ok,
+			Actual: resp.StatusCode, Body: body, ResponseHeader: resp.Header}
+	}
+	raw, err := readBody(resp)
+	if err != nil {
+		return err
+	}
+	if json.Unmarshal(raw, out) == nil {
+		return nil
+	}
+	// What gophercloud's decoder accepts or refuses (trailing data after
+	// the value, its error for a malformed one), on the rare bad answer.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(out)
+}
+
+// readBody reads an answer's body whole, in one buffer of its
+// Content-Length when it sends one.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= 1<<20 {
+		raw := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, raw); err != nil {
+			return nil, err
+		}
+		return raw, nil
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // esc escapes one path segment (IDs and key pair names come from callers).

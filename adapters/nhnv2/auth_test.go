@@ -326,3 +326,24 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestCachedComputeClientFollowsTheToken: the compute ServiceClient is kept
+// per token; after a revocation the calls that use it send the new token
+// (the fake refuses the old one), and so does GetInstance.
+func TestCachedComputeClientFollowsTheToken(t *testing.T) {
+	srv := newFake(t, fake.Options{SeedInstances: true})
+	a := newAdapter(t, srv, nil)
+	ctx := ctxT(t)
+	for round := range 3 {
+		if _, err := a.ListInstances(ctx, driver.ListInstancesOptions{}); err != nil {
+			t.Fatalf("round %d: list: %v", round, err)
+		}
+		if _, err := a.GetInstance(ctx, fake.InstanceWebServer); err != nil {
+			t.Fatalf("round %d: get: %v", round, err)
+		}
+		srv.RevokeTokens()
+	}
+	if n := srv.TokenRequests(); n != 3 {
+		t.Fatalf("token requests = %d, want 3 (one per revocation, cached client rebuilt)", n)
+	}
+}

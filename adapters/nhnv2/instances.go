@@ -18,6 +18,7 @@ import (
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
 	"github.com/computegw/computegw/internal/nova"
+	"github.com/computegw/computegw/internal/tokensource"
 )
 
 // listQuery maps ListInstancesOptions to GET /servers/detail parameters:
@@ -87,6 +88,9 @@ func (a *Adapter) ListInstances(ctx context.Context, opts driver.ListInstancesOp
 	return page, nil
 }
 
+// getOK are the statuses a GET /servers/{id} answer may come with.
+var getOK = []int{http.StatusOK, http.StatusNonAuthoritativeInfo}
+
 // GetInstance is GET /servers/{id}.
 func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance, error) {
 	if id == "" {
@@ -97,12 +101,13 @@ func (a *Adapter) GetInstance(ctx context.Context, id string) (*driver.Instance,
 	var body struct {
 		Server nhnServer `json:"server"`
 	}
-	err := a.call(ctx, "get instance "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		_, err := sc.Get(ctx, sc.ServiceURL("servers", esc(id)), &body, &gophercloud.RequestOpts{OkCodes: []int{http.StatusOK, http.StatusNonAuthoritativeInfo}})
-		return err
+	// The request is built directly (getJSON), not through a ServiceClient.
+	path := "servers/" + esc(id)
+	err := a.tokens.Do(ctx, isUnauthorized, func(ctx context.Context, tok tokensource.Token) error {
+		return a.getJSON(ctx, tok, path, getOK, &body)
 	})
 	if err != nil {
-		return nil, err
+		return nil, a.secrets.Error(a.classify(ctx, "get instance "+id, err))
 	}
 	in := toInstance(&body.Server)
 	return &in, nil

@@ -750,3 +750,31 @@ func TestWireServerTimestampsInEveryGuideFormat(t *testing.T) {
 		t.Log("gophercloud now reads terminated_at with a zone; nhnServer's own parsing could be dropped")
 	}
 }
+
+// TestWireGetInstanceHeadersMatchServiceClient: GetInstance builds its GET
+// itself; it sends what the gophercloud ServiceClient the other calls use
+// sends (User-Agent included), and a new token after a 401 on both.
+func TestWireGetInstanceHeadersMatchServiceClient(t *testing.T) {
+	s, a := newWireStub(t)
+	s.on("GET", v2+"/servers/"+guideServerID, reply{body: `{"server": ` + guideServer + `}`})
+	s.on("GET", v2+"/servers/detail", reply{body: `{"servers": []}`})
+	if _, err := a.GetInstance(ctxT(t), guideServerID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ListInstances(ctxT(t), driver.ListInstancesOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c := s.calls()
+	if len(c) != 2 {
+		t.Fatalf("made %d API requests, want 2", len(c))
+	}
+	get, list := c[0].Header, c[1].Header
+	for _, h := range []string{"User-Agent", "Accept", "X-Auth-Token"} {
+		if get.Get(h) == "" || get.Get(h) != list.Get(h) {
+			t.Errorf("%s: GetInstance sent %q, ListInstances %q", h, get.Get(h), list.Get(h))
+		}
+	}
+	if ua := get.Get("User-Agent"); !strings.HasPrefix(ua, "computegw-nhnv2 ") {
+		t.Errorf("User-Agent = %q, want computegw-nhnv2 first", ua)
+	}
+}

@@ -302,7 +302,7 @@ func (a *Adapter) getJSON(ctx context.Context, tok tokensource.Token, path strin
 		return gophercloud.ErrUnexpectedResponseCode{URL: url, Method: http.MethodGet, Expected: ok,
 			Actual: resp.StatusCode, Body: body, ResponseHeader: resp.Header}
 	}
-	raw, err := readBody(resp)
+	raw, err := backendhttp.ReadBody(resp, backendhttp.MaxAnswer)
 	if err != nil {
 		return err
 	}
@@ -314,19 +314,6 @@ func (a *Adapter) getJSON(ctx context.Context, tok tokensource.Token, path strin
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	return dec.Decode(out)
-}
-
-// readBody reads an answer's body whole, in one buffer of its
-// Content-Length when it sends one.
-func readBody(resp *http.Response) ([]byte, error) {
-	if n := resp.ContentLength; n > 0 && n <= 1<<20 {
-		raw := make([]byte, n)
-		if _, err := io.ReadFull(resp.Body, raw); err != nil {
-			return nil, err
-		}
-		return raw, nil
-	}
-	return io.ReadAll(resp.Body)
 }
 
 // esc escapes one path segment (IDs and key pair names come from callers).

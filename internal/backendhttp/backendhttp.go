@@ -207,6 +207,21 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // MaxAnswer bounds how much of one answer Exchange reads.
 const MaxAnswer = 16 << 20
 
+// ReadBody reads resp's body whole, at most max+1 bytes (so that a caller
+// can tell an answer larger than max): into one buffer of the answer's
+// Content-Length when it sends one up to min(max, 1 MiB) (a header alone
+// never makes it allocate more), else growing as it reads.
+func ReadBody(resp *http.Response, max int64) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= min(max, 1<<20) {
+		raw := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, raw); err != nil {
+			return nil, err
+		}
+		return raw, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, max+1))
+}
+
 // Request is one JSON exchange for the adapters that speak HTTP themselves
 // (toastv1, gcore).
 type Request struct {
@@ -264,7 +279,7 @@ func Exchange(ctx context.Context, client *http.Client, r Request) (*Answer, *dr
 		return nil, TransportError(ctx, "calling the backend", StripURL(err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
+	raw, err := ReadBody(resp, MaxAnswer)
 	if err != nil {
 		return nil, TransportError(ctx, "reading the backend's answer", StripURL(err))
 	}

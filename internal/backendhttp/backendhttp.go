@@ -99,9 +99,13 @@ func (d drainingTransport) CloseIdleConnections() {
 
 type drainOnClose struct{ io.ReadCloser }
 
-func (b *drainOnClose) Close() error {
-	_, _ = io.CopyN(io.Discard, b.ReadCloser, MaxDrain)
-	return b.ReadCloser.Close()
+func (b *drainOnClose) Close() error { return drainAndClose(b.ReadCloser) }
+
+// drainAndClose reads and discards up to MaxDrain bytes of what is left of
+// body, so that its connection can be reused, then closes it.
+func drainAndClose(body io.ReadCloser) error {
+	_, _ = io.CopyN(io.Discard, body, MaxDrain)
+	return body.Close()
 }
 
 // NewTransport returns the keep-alive transport NewClient uses.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -233,8 +232,7 @@ func (t *guarded) RoundTrip(req *http.Request) (*http.Response, error) {
 			return res, err
 		}
 		if res != nil {
-			_, _ = io.CopyN(io.Discard, res.Body, MaxDrainRetry)
-			res.Body.Close()
+			_ = drainAndClose(res.Body)
 		}
 		tm := time.NewTimer(wait)
 		select {
@@ -258,9 +256,6 @@ const maxRetryWait = 5 * time.Second
 // ran out for the timeout to count against the cloud: a caller's deadline
 // of a few milliseconds says nothing about the cloud.
 var slowFailure = time.Second
-
-// MaxDrainRetry bounds what is read of a failed answer before its retry.
-const MaxDrainRetry = 64 << 10
 
 // backoff is the wait before retry attempt+1: 100 ms doubling, at most
 // 1 s, with full jitter.

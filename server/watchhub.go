@@ -30,14 +30,12 @@ type pollResult struct {
 
 type poller struct {
 	hub  *watchHub
-	key  string
 	cl   *cloud
 	id   string
 	subs map[chan struct{}]struct{} // one signal per watcher, buffered 1
 	last *pollResult                // nil until the first poll
 	kick chan struct{}
 	stop context.CancelFunc
-	done chan struct{}
 }
 
 // subscribe joins (or starts) the poller of cl's instance id. The returned
@@ -50,8 +48,8 @@ func (h *watchHub) subscribe(cl *cloud, id string) (sig chan struct{}, latest fu
 	p, ok := h.polls[key]
 	if !ok {
 		ctx, cancel := context.WithCancel(h.s.bgCtx)
-		p = &poller{hub: h, key: key, cl: cl, id: id, subs: map[chan struct{}]struct{}{},
-			kick: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
+		p = &poller{hub: h, cl: cl, id: id, subs: map[chan struct{}]struct{}{},
+			kick: make(chan struct{}, 1), stop: cancel}
 		h.polls[key] = p
 		go p.run(ctx)
 	}
@@ -98,7 +96,6 @@ var steadyStates = map[driver.State]bool{
 }
 
 func (p *poller) run(ctx context.Context) {
-	defer close(p.done)
 	var seq uint64
 	failures := 0
 	for {

@@ -37,19 +37,25 @@ func PageLocally(all []Instance, opts ListInstancesOptions) *InstancePage {
 		}
 	}
 	slices.SortFunc(matched, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
-	start := 0
-	if opts.Marker != "" {
-		start, _ = slices.BinarySearchFunc(matched, opts.Marker, func(a Instance, m string) int {
+	start, end := PageBounds(matched, opts.Marker, opts.PageSize)
+	return &InstancePage{Instances: matched[start:end], More: end < len(matched)}
+}
+
+// PageBounds is the page [start, end) of sorted (instances in ID order)
+// that follows marker (the page starts after where marker sorts, whether
+// or not an instance still has that ID; "" starts at the beginning) and
+// holds at most pageSize instances (0 or less: all the rest).
+func PageBounds(sorted []Instance, marker string, pageSize int) (start, end int) {
+	if marker != "" {
+		start, _ = slices.BinarySearchFunc(sorted, marker, func(a Instance, m string) int {
 			return strings.Compare(a.ID, m)
 		})
-		if start < len(matched) && matched[start].ID == opts.Marker {
+		if start < len(sorted) && sorted[start].ID == marker {
 			start++
 		}
 	}
-	size := opts.PageSize
-	if size <= 0 {
-		size = len(matched)
+	if pageSize <= 0 {
+		pageSize = len(sorted)
 	}
-	end := min(start+size, len(matched))
-	return &InstancePage{Instances: matched[start:end], More: end < len(matched)}
+	return start, min(start+pageSize, len(sorted))
 }

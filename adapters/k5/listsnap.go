@@ -23,7 +23,6 @@ const (
 )
 
 type snapshot struct {
-	key     string // the query and filter it answers
 	list    []driver.Instance
 	expires time.Time
 }
@@ -78,7 +77,7 @@ func (s *snapshots) page(opts driver.ListInstancesOptions) (*driver.InstancePage
 // requested page from it.
 func (s *snapshots) put(list []driver.Instance, opts driver.ListInstancesOptions) *driver.InstancePage {
 	key := filterKey(opts.Filter)
-	sn := &snapshot{key: key, list: list}
+	sn := &snapshot{list: list}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -102,18 +101,7 @@ func (s *snapshots) dropLocked(sn *snapshot) {
 // cutLocked returns the page after opts.Marker and remembers where the
 // next page starts.
 func (s *snapshots) cutLocked(sn *snapshot, key string, opts driver.ListInstancesOptions) *driver.InstancePage {
-	start := 0
-	if opts.Marker != "" {
-		start, _ = slices.BinarySearchFunc(sn.list, opts.Marker, func(a driver.Instance, m string) int { return strings.Compare(a.ID, m) })
-		if start < len(sn.list) && sn.list[start].ID == opts.Marker {
-			start++
-		}
-	}
-	size := opts.PageSize
-	if size <= 0 {
-		size = len(sn.list)
-	}
-	end := min(start+size, len(sn.list))
+	start, end := driver.PageBounds(sn.list, opts.Marker, opts.PageSize)
 	page := &driver.InstancePage{Instances: slices.Clone(sn.list[start:end]), More: end < len(sn.list)}
 	if page.More && end > start {
 		s.next[snapKey{key, sn.list[end-1].ID}] = sn

@@ -223,7 +223,11 @@ func (m *idempotency) resolve(ctx context.Context, lease state.Lease, a attempt,
 		// The vendor may still be acting on the attempt: look again once
 		// it has had settle to do so (at most maxInlineSettle; the claim
 		// is held meanwhile, so concurrent retries wait for this answer).
-		time.Sleep(a.settle - age)
+		// A caller that goes away first leaves the record Unknown, as found.
+		if !pause(ctx, a.settle-age, nil) {
+			m.store(ctx, a.key, lease.Finish(rctx, state.Unknown, nil, detail))
+			return nil, ctx.Err()
+		}
 		age = a.settle
 	}
 }

@@ -387,3 +387,32 @@ func TestLongSettleIsNotHeld(t *testing.T) {
 		t.Fatalf("retry once the instance shows: %v %v (creates %d), want %s", in.GetName(), err, cc.n.Load(), made.ID)
 	}
 }
+
+// unanswered is a vendor whose creates get no answer and make nothing (a
+// timeout before the vendor acted, which the gateway cannot tell apart).
+type unanswered struct{ driver.Adapter }
+
+func (unanswered) CreateInstance(context.Context, *driver.CreateInstanceRequest) (*driver.Instance, error) {
+	return nil, &driver.Error{Code: driver.CodeUnavailable, Message: "no answer"}
+}
+
+// TestSettleWaitHonoursTheCaller: a retry held for the settle time (the
+// marked instance not found yet) ends when its caller's deadline does,
+// leaves the outcome unknown rather than creating, and a later retry can
+// still claim it.
+func TestSettleWaitHonoursTheCaller(t *testing.T) {
+	s := settlingServer(t, unanswered{seeded()}, 3*time.Second)
+	req := createReq("held-1", "held")
+	if _, err := s.CreateInstance(context.Background(), req); status.Code(err) != codes.Unavailable {
+		t.Fatalf("first attempt: %v, want UNAVAILABLE", err)
+	}
+	for i := range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		_, err := s.CreateInstance(ctx, req)
+		cancel()
+		if took := time.Since(start); took > time.Second || status.Code(err) != codes.DeadlineExceeded {
+			t.Fatalf("retry %d with a 100ms deadline: %v after %v, want DEADLINE_EXCEEDED within the deadline", i+1, err, took)
+		}
+	}
+}

@@ -151,14 +151,8 @@ func Parse(data []byte, env Env, dialects []dialect.Descriptor) (*File, error) {
 	if f.GRPCAddr, err = scalar(fields, "", "grpc_addr"); err != nil {
 		return nil, err
 	}
-	if s, err := scalar(fields, "", "shutdown_timeout"); err != nil {
+	if err := durationField(fields, "", "shutdown_timeout", &f.ShutdownTimeout, "20s"); err != nil {
 		return nil, err
-	} else if s != "" {
-		d, perr := time.ParseDuration(s)
-		if perr != nil || d <= 0 {
-			return nil, &Error{Key: "shutdown_timeout", Line: fields["shutdown_timeout"].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 20s", s)}
-		}
-		f.ShutdownTimeout = d
 	}
 	if s, err := scalar(fields, "", "shutdown_delay"); err != nil {
 		return nil, err

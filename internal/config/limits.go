@@ -132,7 +132,7 @@ func parseLimits(n *yaml.Node, f *File) error {
 			{"grpc_max_connection_age", &l.GRPCMaxConnectionAge}, {"grpc_max_connection_age_grace", &l.GRPCMaxConnectionAgeGrace},
 		}
 		for _, d := range durations {
-			if err := durationField(fields, "limits", d.key, d.dst); err != nil {
+			if err := durationField(fields, "limits", d.key, d.dst, "30s"); err != nil {
 				return err
 			}
 		}
@@ -214,15 +214,16 @@ func intField(fields map[string]*yaml.Node, key string, dst *int, max int) error
 	return nil
 }
 
-// durationField reads a positive Go duration (path.key) into dst.
-func durationField(fields map[string]*yaml.Node, path, key string, dst *time.Duration) error {
+// durationField reads a positive Go duration (path.key) into dst; example
+// ends the error message ("30s", or "10s (what the key is for)").
+func durationField(fields map[string]*yaml.Node, path, key string, dst *time.Duration, example string) error {
 	v, err := scalar(fields, path, key)
 	if err != nil || v == "" {
 		return err
 	}
 	d, perr := time.ParseDuration(v)
 	if perr != nil || d <= 0 {
-		return &Error{Key: join(path, key), Line: fields[key].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as 30s", v)}
+		return &Error{Key: join(path, key), Line: fields[key].Line, Msg: fmt.Sprintf("%q is not a positive Go duration such as %s", v, example)}
 	}
 	*dst = d
 	return nil

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -12,17 +11,8 @@ import (
 
 // parseCrossCloud reads cross_cloud_timeout.
 func parseCrossCloud(fields map[string]*yaml.Node, f *File) error {
-	s, err := scalar(fields, "", "cross_cloud_timeout")
-	if err != nil || s == "" {
-		return err
-	}
-	d, perr := time.ParseDuration(s)
-	if perr != nil || d <= 0 {
-		return &Error{Key: "cross_cloud_timeout", Line: fields["cross_cloud_timeout"].Line,
-			Msg: fmt.Sprintf("%q is not a positive Go duration such as 5s (how long a clouds/- list without a caller deadline waits for the slowest cloud)", s)}
-	}
-	f.CrossCloudTimeout = d
-	return nil
+	return durationField(fields, "", "cross_cloud_timeout", &f.CrossCloudTimeout,
+		"5s (how long a clouds/- list without a caller deadline waits for the slowest cloud)")
 }
 
 // parsePolicy reads a cloud's isolation keys. 0 in a count turns the
@@ -53,17 +43,9 @@ func parsePolicy(fields map[string]*yaml.Node, path string) (backendhttp.Policy,
 	if err := count("read_retries", &p.Retries, fmt.Sprintf("retries of a failed read; default %d, 0 for none", backendhttp.DefaultRetries)); err != nil {
 		return p, err
 	}
-	s, err := scalar(fields, path, "circuit_breaker_open")
-	if err != nil {
+	if err := durationField(fields, path, "circuit_breaker_open", &p.BreakerOpen,
+		"10s (how long an open breaker refuses calls before a probe)"); err != nil {
 		return p, err
-	}
-	if s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return p, &Error{Key: path + ".circuit_breaker_open", Line: fields["circuit_breaker_open"].Line,
-				Msg: fmt.Sprintf("%q is not a positive Go duration such as 10s (how long an open breaker refuses calls before a probe)", s)}
-		}
-		p.BreakerOpen = d
 	}
 	return p, nil
 }

@@ -201,7 +201,13 @@ func (a *Adapter) CreateKeyPair(ctx context.Context, req driver.CreateKeyPairReq
 	}
 	opts := keyPairCreateOpts{Name: req.Name, PublicKey: req.PublicKey, AvailabilityZone: req.Zone}
 	err := callOne(a, ctx, "CreateKeyPair", &body.Keypair, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
-		err := keypairs.Create(ctx, sc, opts).ExtractInto(&body)
+		// keypairs.Create's request (same body, URL and OkCodes), its
+		// answer decoded once into body: keypairs.Create decodes it into a
+		// map and ExtractInto re-marshals that map and decodes it again.
+		reqBody, err := opts.ToKeyPairCreateMap()
+		if err == nil {
+			_, err = sc.Post(ctx, sc.ServiceURL("os-keypairs"), reqBody, &body, &gophercloud.RequestOpts{OkCodes: []int{200, 201}})
+		}
 		if ue, ok := errorsAsUnexpected(err); ok && ue.Actual == http.StatusConflict {
 			e := a.statusError("CreateKeyPair", ue)
 			e.Code = driver.CodeAlreadyExists

@@ -7,13 +7,6 @@ import (
 	"github.com/computegw/computegw/driver"
 )
 
-var (
-	_ driver.ImageLister         = (*Adapter)(nil)
-	_ driver.NetworkLister       = (*Adapter)(nil)
-	_ driver.VolumeLister        = (*Adapter)(nil)
-	_ driver.SecurityGroupLister = (*Adapter)(nil)
-)
-
 // Subnet of the seeded network.
 const (
 	SubnetID   = "subnet-private"

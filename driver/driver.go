@@ -366,8 +366,8 @@ type FloatingIPManager interface {
 	RemoveFloatingIP(ctx context.Context, id, address string) error
 }
 
-// KeyPairManager is implemented by dialects that manage SSH key pairs
-// (every dialect but gcore, whose API has no key pair calls here).
+// KeyPairManager is implemented by dialects that manage SSH key pairs (not
+// every vendor API has key pair calls; those that lack them leave it out).
 type KeyPairManager interface {
 	// ListKeyPairs returns every key pair (the portable layer pages).
 	ListKeyPairs(ctx context.Context) ([]KeyPair, error)

@@ -1,16 +1,13 @@
 package gateway
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/computegw/computegw/adapters/memory"
-	"github.com/computegw/computegw/server"
 )
 
 // freeAddr is a loopback address nothing listens on (just now).
@@ -30,22 +27,8 @@ func freeAddr(t *testing.T) string {
 func TestNoMetrics(t *testing.T) {
 	for _, off := range []bool{false, true} {
 		admin := freeAddr(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan string, 1)
-		done := make(chan error, 1)
-		go func() {
-			done <- Run(ctx, Options{
-				Clouds: []server.Cloud{{Name: "mem", Adapter: memory.New(memory.Options{Seed: true})}}, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
-				AdminAddr: admin, NoMetrics: off, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				OnReady: func(h, _ string) { ready <- h },
-			})
-		}()
-		var httpAddr string
-		select {
-		case httpAddr = <-ready:
-		case err := <-done:
-			t.Fatal(err)
-		}
+		g := runGateway(t, memory.New(memory.Options{Seed: true}), Options{AdminAddr: admin, NoMetrics: off})
+		httpAddr := g.httpAddr
 		get := func(url string) (int, string) {
 			res, err := http.Get(url)
 			if err != nil {
@@ -69,8 +52,8 @@ func TestNoMetrics(t *testing.T) {
 		if code, _ := get("http://" + admin + "/healthz"); code != http.StatusOK {
 			t.Errorf("NoMetrics=%v: admin /healthz %d", off, code)
 		}
-		cancel()
-		if err := <-done; err != nil {
+		g.cancel()
+		if err := <-g.done; err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -163,3 +163,59 @@ func TestRESTRoutingStatuses(t *testing.T) {
 		t.Errorf("unknown verb: message does not list the custom methods: %s", st.Message)
 	}
 }
+
+// TestRESTGatewayErrorsCarryErrorInfo: errors grpc-gateway makes itself (a
+// body that is not JSON, a query parameter of the wrong type, no such
+// route) carry the contract's ErrorInfo like every service error.
+func TestRESTGatewayErrorsCarryErrorInfo(t *testing.T) {
+	cancel, done, httpAddr, _ := startRun(t, memory.New(memory.Options{Seed: true}), time.Second)
+	defer func() { cancel(); <-done }()
+	cases := []struct {
+		method, path, body string
+		http               int
+		reason, msg        string
+	}{
+		{"POST", "/v1/clouds/mem/instances", "not json", 400, "INVALID_ARGUMENT", "body: not valid JSON"},
+		{"POST", "/v1/clouds/mem/instances", `{"displayName":"x","flavour":"f"}`, 400, "INVALID_ARGUMENT", "flavour"},
+		{"GET", "/v1/clouds/mem/instances?page_size=many", "", 400, "INVALID_ARGUMENT", "page_size"},
+		{"GET", "/v1/nowhere", "", 404, "NOT_FOUND", "no REST route for GET /v1/nowhere"},
+		// A query parameter that names no field is refused, as an unknown
+		// body field is: a typo must not be silently ignored.
+		{"GET", "/v1/clouds/mem/instances?pagesize=1", "", 400, "INVALID_ARGUMENT", `unknown query parameter "pagesize"`},
+		{"GET", "/v1/clouds/mem/flavors?min_ram_mb=1&minRam=2", "", 400, "INVALID_ARGUMENT", `unknown query parameter "minRam"`},
+		// The streaming watch route parses its own query: a typo is an
+		// error, not a watch without target that runs for an hour.
+		{"GET", "/v1/clouds/mem/instances/x:watch?target=RUNNING", "", 400, "INVALID_ARGUMENT", "target: unknown query parameter"},
+		{"GET", "/v1/clouds/mem/instances/x:watch?targetStates=RUNING", "", 400, "INVALID_ARGUMENT", `target_states: unknown state "RUNING"`},
+	}
+	for _, c := range cases {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, _ := http.NewRequest(c.method, "http://"+httpAddr+c.path, body)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			Message string
+			Details []map[string]any
+		}
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err != nil || res.StatusCode != c.http || !strings.Contains(st.Message, c.msg) {
+			t.Errorf("%s %s: HTTP %d %q (%v), want %d and a message with %q", c.method, c.path, res.StatusCode, st.Message, err, c.http, c.msg)
+			continue
+		}
+		found := false
+		for _, d := range st.Details {
+			if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" && d["domain"] == "computegw" && d["reason"] == c.reason {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s %s: details %v lack ErrorInfo %s/computegw", c.method, c.path, st.Details, c.reason)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth"
 	"github.com/computegw/computegw/internal/auth/authtest"
+	"github.com/computegw/computegw/internal/rpcdetail"
 	"github.com/computegw/computegw/internal/syncbuf"
 )
 
@@ -187,14 +188,14 @@ func TestEveryRPCIsAuthorized(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			need := auth.RoleFor(name)
 			err := g.invoke(context.Background(), md, requestFor(t, md, "alpha"))
-			if status.Code(err) != codes.Unauthenticated || errInfo(t, err).GetReason() != ReasonUnauthenticated {
+			if status.Code(err) != codes.Unauthenticated || rpcdetail.ErrorInfo(t, err).GetReason() != ReasonUnauthenticated {
 				t.Errorf("no credentials: %v, want UNAUTHENTICATED/%s", err, ReasonUnauthenticated)
 			}
 			for role, ctx := range callers {
 				err := g.invoke(ctx(), md, requestFor(t, md, "alpha"))
 				denied := status.Code(err) == codes.PermissionDenied
 				if role < need {
-					if !denied || errInfo(t, err).GetReason() != ReasonForbidden {
+					if !denied || rpcdetail.ErrorInfo(t, err).GetReason() != ReasonForbidden {
 						t.Errorf("%s caller: %v, want PERMISSION_DENIED/%s", role, err, ReasonForbidden)
 					} else if msg := status.Convert(err).Message(); !strings.Contains(msg, "no role "+need.String()+" on cloud \"alpha\"") {
 						t.Errorf("%s caller: message %q does not name the role and cloud", role, msg)

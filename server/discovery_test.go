@@ -10,6 +10,7 @@ import (
 
 	"github.com/computegw/computegw/adapters/memory"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 func TestDiscoveryRPCs(t *testing.T) {
@@ -102,7 +103,7 @@ func TestDiscoveryRPCs(t *testing.T) {
 		},
 	} {
 		err := call("clouds/b")
-		if status.Code(err) != codes.Unimplemented || errInfo(t, err).GetReason() != "UNSUPPORTED_BY_DIALECT" {
+		if status.Code(err) != codes.Unimplemented || rpcdetail.ErrorInfo(t, err).GetReason() != "UNSUPPORTED_BY_DIALECT" {
 			t.Errorf("%s on a dialect without it: %v", name, err)
 		}
 		if err := call("clouds/zz"); status.Code(err) != codes.NotFound {

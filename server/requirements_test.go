@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // requiring is a memory adapter whose dialect requires a key pair, networks
@@ -35,14 +35,7 @@ func TestCreateNamesDialectRequirementsWithPortableOnes(t *testing.T) {
 	_, err = s.CreateInstance(context.Background(), &pb.CreateInstanceRequest{Parent: "clouds/c",
 		Instance: &pb.Instance{DisplayName: "x", Image: "img", KeyPair: "k"}})
 	st := status.Convert(err)
-	var got []string
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				got = append(got, v.GetField())
-			}
-		}
-	}
+	got := rpcdetail.Fields(err)
 	want := []string{"instance.flavor", "instance.networks", "instance.boot_volume.size_gb"}
 	if !slices.Equal(got, want) {
 		t.Errorf("violations %v, want %v (%v)", got, want, err)

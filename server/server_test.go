@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -20,6 +19,7 @@ import (
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 	"github.com/computegw/computegw/internal/state"
 )
 
@@ -58,17 +58,6 @@ func newServer(t *testing.T, clouds ...Cloud) *Server {
 
 func seeded() driver.Adapter {
 	return memory.New(memory.Options{Seed: true, Delay: 10 * time.Millisecond})
-}
-
-func errInfo(t *testing.T, err error) *errdetails.ErrorInfo {
-	t.Helper()
-	for _, d := range status.Convert(err).Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok {
-			return i
-		}
-	}
-	t.Fatalf("no ErrorInfo in %v", err)
-	return nil
 }
 
 func TestStateEnumMatchesDriver(t *testing.T) {
@@ -110,7 +99,7 @@ func TestCrossCloudListReportsUnreachable(t *testing.T) {
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("single-cloud list of a failing cloud: %v", err)
 	}
-	if i := errInfo(t, err); i.GetMetadata()["cloud"] != "b" || i.GetDomain() != ErrorDomain {
+	if i := rpcdetail.ErrorInfo(t, err); i.GetMetadata()["cloud"] != "b" || i.GetDomain() != ErrorDomain {
 		t.Errorf("ErrorInfo %v", i)
 	}
 }
@@ -246,14 +235,7 @@ func TestValidationBeforeBackend(t *testing.T) {
 			if status.Code(err) != codes.InvalidArgument {
 				t.Fatalf("got %v, want INVALID_ARGUMENT", err)
 			}
-			var fields []string
-			for _, d := range status.Convert(err).Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					for _, v := range br.GetFieldViolations() {
-						fields = append(fields, v.GetField())
-					}
-				}
-			}
+			fields := rpcdetail.Fields(err)
 			if len(fields) == 0 || fields[0] != c.field {
 				t.Errorf("field violations %v, want %s first", fields, c.field)
 			}
@@ -267,7 +249,7 @@ func TestValidationBeforeBackend(t *testing.T) {
 func TestUnknownCloudAndUnsupported(t *testing.T) {
 	s := newServer(t, Cloud{Name: "a", Adapter: bare{seeded()}})
 	_, err := s.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: "clouds/zz/instances/x"})
-	if status.Code(err) != codes.NotFound || errInfo(t, err).GetReason() != "CLOUD_NOT_FOUND" {
+	if status.Code(err) != codes.NotFound || rpcdetail.ErrorInfo(t, err).GetReason() != "CLOUD_NOT_FOUND" {
 		t.Errorf("unknown cloud: %v", err)
 	}
 	// The wildcard reads across clouds in ListInstances only; elsewhere it
@@ -294,7 +276,7 @@ func TestUnknownCloudAndUnsupported(t *testing.T) {
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("shelve on an adapter without Shelver: %v", err)
 	}
-	info := errInfo(t, err)
+	info := rpcdetail.ErrorInfo(t, err)
 	if info.GetReason() != "UNSUPPORTED_BY_DIALECT" || info.GetMetadata()["dialect"] != string(memory.Name) || info.GetMetadata()["cloud"] != "a" {
 		t.Errorf("ErrorInfo %v", info)
 	}
@@ -314,19 +296,10 @@ func TestErrorDetails(t *testing.T) {
 	if st.Code() != codes.ResourceExhausted || strings.Contains(st.Message(), "hunter2") {
 		t.Fatalf("status %v", st)
 	}
-	var retry *errdetails.RetryInfo
-	var info *errdetails.ErrorInfo
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.RetryInfo:
-			retry = d
-		case *errdetails.ErrorInfo:
-			info = d
-		}
+	if delay, ok := rpcdetail.RetryDelay(err); !ok || delay != 30*time.Second {
+		t.Errorf("RetryInfo %v (present %v), want 30s", delay, ok)
 	}
-	if retry == nil || retry.GetRetryDelay().AsDuration() != 30*time.Second {
-		t.Errorf("RetryInfo %v", retry)
-	}
+	info := rpcdetail.ErrorInfo(t, err)
 	want := map[string]string{"cloud": "k", "dialect": "k5", "vendor_http_status": "413", "vendor_code": "overLimit", "vendor_message": "Quota exceeded"}
 	for k, v := range want {
 		if info.GetMetadata()[k] != v {
@@ -334,7 +307,7 @@ func TestErrorDetails(t *testing.T) {
 		}
 	}
 	cred := toStatus(context.Background(), nil, &driver.Error{Code: driver.CodeCredentialsRejected, Message: "rejected"})
-	if status.Code(cred) != codes.FailedPrecondition || errInfo(t, cred).GetReason() != "BACKEND_CREDENTIALS_REJECTED" {
+	if status.Code(cred) != codes.FailedPrecondition || rpcdetail.ErrorInfo(t, cred).GetReason() != "BACKEND_CREDENTIALS_REJECTED" {
 		t.Errorf("credentials rejected: %v", cred)
 	}
 }

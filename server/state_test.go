@@ -2,18 +2,19 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/computegw/computegw/adapters/memory"
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/state/redistest"
 )
@@ -118,7 +119,7 @@ func TestRedisDownRefusesOnlyIdempotentCreates(t *testing.T) {
 	redisSrv.Stop()
 
 	_, err := s.CreateInstance(ctx, createReq("during", "x"))
-	if status.Code(err) != codes.Unavailable || errInfo(t, err).GetReason() != "STATE_UNAVAILABLE" {
+	if status.Code(err) != codes.Unavailable || rpcdetail.ErrorInfo(t, err).GetReason() != "STATE_UNAVAILABLE" {
 		t.Fatalf("create with request_id, Redis down: %v", err)
 	}
 	if cc.n.Load() != 1 {
@@ -226,7 +227,7 @@ func TestUnknownOutcomeSettledByMarker(t *testing.T) {
 	}
 	lc.listFails.Store(true)
 	_, err := s.CreateInstance(ctx, req)
-	if status.Code(err) != codes.Unavailable || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
+	if status.Code(err) != codes.Unavailable || rpcdetail.ErrorInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" {
 		t.Fatalf("retry while the vendor cannot be asked: %v, want UNAVAILABLE CREATE_OUTCOME_UNKNOWN", err)
 	}
 	lc.listFails.Store(false)
@@ -331,15 +332,7 @@ func TestMarkerRefusedFromCallers(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("create with the marker key: %v", err)
 	}
-	named := false
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				named = named || v.GetField() == "instance.metadata"
-			}
-		}
-	}
-	if !named {
+	if !slices.Contains(rpcdetail.Fields(err), "instance.metadata") {
 		t.Errorf("the error names no instance.metadata violation: %v", err)
 	}
 }
@@ -361,17 +354,11 @@ func TestLongSettleIsNotHeld(t *testing.T) {
 	_, _ = s.CreateInstance(context.Background(), req)
 	start := time.Now()
 	_, err := s.CreateInstance(context.Background(), req)
-	if status.Code(err) != codes.Unavailable || errInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" || time.Since(start) > 2*time.Second {
+	if status.Code(err) != codes.Unavailable || rpcdetail.ErrorInfo(t, err).GetReason() != "CREATE_OUTCOME_UNKNOWN" || time.Since(start) > 2*time.Second {
 		t.Fatalf("early retry: %v after %v, want UNAVAILABLE CREATE_OUTCOME_UNKNOWN at once", err, time.Since(start))
 	}
-	var retry *errdetails.RetryInfo
-	for _, d := range status.Convert(err).Details() {
-		if r, ok := d.(*errdetails.RetryInfo); ok {
-			retry = r
-		}
-	}
-	if retry == nil || retry.GetRetryDelay().AsDuration() < 50*time.Second {
-		t.Errorf("early retry carries RetryInfo %v, want about a minute", retry)
+	if delay, ok := rpcdetail.RetryDelay(err); !ok || delay < 50*time.Second {
+		t.Errorf("early retry carries RetryInfo %v (present %v), want about a minute", delay, ok)
 	}
 	if n := cc.n.Load(); n != 1 {
 		t.Fatalf("%d creates, want 1 (no re-create within the settle time)", n)

@@ -24,22 +24,38 @@ func TestListenServesUntilClose(t *testing.T) {
 	if !strings.HasPrefix(l.URL, "http://127.0.0.1:") {
 		t.Fatalf("URL %q is not a loopback URL", l.URL)
 	}
-	resp, err := http.Get(l.URL + "/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("Content-Type") != "application/json" || string(b) != "{\"path\":\"/x\"}\n" {
+	resp, b := get(t, l.URL+"/x")
+	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("Content-Type") != "application/json" || b != "{\"path\":\"/x\"}\n" {
 		t.Fatalf("answer %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	}
 	l.Close()
-	http.DefaultClient.CloseIdleConnections()
-	if _, err := http.Get(l.URL + "/x"); err == nil {
-		t.Fatal("still serving after Close")
-	}
+	assertClosed(t, l.URL+"/x")
 	var none *Listener
 	none.Close() // a fake without a listener closes as a no-op
+}
+
+// get fetches url and reads the answer's body.
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// assertClosed fails unless nothing answers at url any more.
+func assertClosed(t *testing.T, url string) {
+	t.Helper()
+	http.DefaultClient.CloseIdleConnections()
+	if _, err := http.Get(url); err == nil {
+		t.Fatal("still serving after Close")
+	}
 }
 
 func TestWriteJSONAs(t *testing.T) {

@@ -2,8 +2,19 @@ package fakekit
 
 import (
 	"iter"
+	"sync"
 	"time"
 )
+
+// Settle locks mu and runs advance (the fake's function that applies the
+// state changes due by now), and returns mu's Unlock: a fake's test accessor
+// starts with defer Settle(&s.mu, s.advance)() to read its resources as the
+// clock has left them.
+func Settle(mu *sync.Mutex, advance func()) (unlock func()) {
+	mu.Lock()
+	advance()
+	return mu.Unlock
+}
 
 // Step is one pending state change of a fake's resource, due at At.
 type Step[T any] struct {

@@ -22,9 +22,9 @@ type Tokens struct {
 	Now func() time.Time
 	TTL time.Duration
 
+	requests Counter
 	mu       sync.Mutex
 	live     map[string]Token
-	requests int
 }
 
 // NewTokens returns an empty store.
@@ -33,18 +33,10 @@ func NewTokens(now func() time.Time, ttl time.Duration) *Tokens {
 }
 
 // Counted records one token request (issued or refused).
-func (t *Tokens) Counted() {
-	t.mu.Lock()
-	t.requests++
-	t.mu.Unlock()
-}
+func (t *Tokens) Counted() { t.requests.Add() }
 
 // Requests reports how many token requests were Counted.
-func (t *Tokens) Requests() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.requests
-}
+func (t *Tokens) Requests() int { return t.requests.N() }
 
 // Issue stores a new token with the given ID and scope, valid for TTL from
 // now.

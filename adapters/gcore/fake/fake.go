@@ -62,19 +62,16 @@ type Options struct {
 // https://api.gcore.com/cloud).
 const PathPrefix = "/cloud"
 
-// Server is a fake Gcore endpoint: use URL as the adapter's Endpoint. It is
-// also an http.Handler. Safe for concurrent use.
+// Server is a fake Gcore endpoint: use URL (e.g.
+// http://127.0.0.1:41234/cloud) as the adapter's Endpoint. It is also an
+// http.Handler. Safe for concurrent use.
 type Server struct {
-	// URL is the endpoint, e.g. http://127.0.0.1:41234/cloud.
-	URL string
-
+	fakekit.Base
 	opt Options
-	ln  *fakekit.Listener
+
+	requests, creates, taskPolls fakekit.Counter
 
 	mu         sync.Mutex
-	requests   int
-	creates    int
-	taskPolls  int
 	order      int // creation sequence, for stable list order
 	instances  map[string]*instance
 	tasks      map[string]*task
@@ -89,10 +86,7 @@ type Server struct {
 // NewServer starts a fake on 127.0.0.1 (a random port). Close stops it.
 // Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opt Options) *Server {
-	s := NewHandler(opt)
-	s.ln = fakekit.Listen(s)
-	s.URL = s.ln.URL + PathPrefix
-	return s
+	return fakekit.Serve(NewHandler(opt), PathPrefix)
 }
 
 // NewHandler returns a fake that does not listen (for httptest): its URL is
@@ -116,35 +110,18 @@ func NewHandler(opt Options) *Server {
 	return s
 }
 
-// Close stops a server started by NewServer.
-func (s *Server) Close() { s.ln.Close() }
-
 // Requests reports how many API requests arrived (refused ones included).
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.requests.N() }
 
 // Creates reports how many create requests (POST /v2/instances/…) arrived.
-func (s *Server) Creates() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.creates
-}
+func (s *Server) Creates() int { return s.creates.N() }
 
 // TaskPolls reports how many GET /v1/tasks/{id} requests arrived.
-func (s *Server) TaskPolls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.taskPolls
-}
+func (s *Server) TaskPolls() int { return s.taskPolls.N() }
 
 // TaskState reports a task's state ("" when there is no such task).
 func (s *Server) TaskState(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
+	defer fakekit.Settle(&s.mu, s.advance)()
 	if t, ok := s.tasks[id]; ok {
 		return t.state
 	}
@@ -153,9 +130,7 @@ func (s *Server) TaskState(id string) string {
 
 // InstanceStatus reports an instance's status ("" when it does not exist).
 func (s *Server) InstanceStatus(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
+	defer fakekit.Settle(&s.mu, s.advance)()
 	if in, ok := s.instances[id]; ok {
 		return in.status
 	}
@@ -164,9 +139,7 @@ func (s *Server) InstanceStatus(id string) string {
 
 // InstanceIDs lists the instances that exist, in list order.
 func (s *Server) InstanceIDs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
+	defer fakekit.Settle(&s.mu, s.advance)()
 	var ids []string
 	for _, in := range s.sorted() {
 		ids = append(ids, in.id)
@@ -181,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
+	s.requests.Add()
 	rest, ok := strings.CutPrefix(r.URL.Path, PathPrefix+"/")
 	if !ok {
 		writeError(w, http.StatusNotFound, "NotFoundError", "no such API path: "+r.URL.Path)
@@ -202,7 +175,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(rest, "/")
 	// /v1/tasks/{id}
 	if len(parts) == 3 && parts[0] == "v1" && parts[1] == "tasks" && r.Method == http.MethodGet {
-		s.taskPolls++
+		s.taskPolls.Add()
 		s.getTask(w, parts[2])
 		return
 	}
@@ -220,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case route == "GET v1/instances" && len(tail) == 0:
 		s.listInstances(w, r)
 	case route == "POST v2/instances" && len(tail) == 0:
-		s.creates++
+		s.creates.Add()
 		s.createInstance(w, r)
 	case route == "GET v1/instances" && len(tail) == 1:
 		s.getInstance(w, tail[0])

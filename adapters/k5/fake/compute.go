@@ -58,7 +58,7 @@ func (s *Server) handleCompute(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.computeReqs++
+	s.computeReqs.Add()
 	rest, ok = s.inProject(w, r, rest)
 	if !ok {
 		return

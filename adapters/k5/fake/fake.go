@@ -135,18 +135,16 @@ type Options struct {
 }
 
 // Server is a running fake K5 endpoint (identity and compute on one host).
-// It is also an http.Handler.
+// Its URL is the base URL: the identity endpoint (Keystone v3 at
+// /v3/auth/tokens under it) and the compute host (/v2/{tenant_id}). It is
+// also an http.Handler.
 type Server struct {
-	// URL is the base URL: the identity endpoint (Keystone v3 at
-	// /v3/auth/tokens under it) and the compute host (/v2/{tenant_id}).
-	URL string
+	fakekit.IdentityBase
+	opt Options
 
-	opt    Options
-	ln     *fakekit.Listener
-	tokens *fakekit.Tokens
+	computeReqs fakekit.Counter
 
 	mu          sync.Mutex
-	computeReqs int
 	maintenance bool
 	servers     map[string]*server
 	order       []string // server IDs in creation order
@@ -161,10 +159,7 @@ type Server struct {
 // NewServer starts a fake K5 server on 127.0.0.1 (a random port), seeded
 // with flavors, images, networks, zones, volumes and one key pair.
 func NewServer(opt Options) *Server {
-	s := NewHandler(opt)
-	s.ln = fakekit.Listen(s)
-	s.URL = s.ln.URL
-	return s
+	return fakekit.Serve(NewHandler(opt), "")
 }
 
 // NewHandler returns a seeded fake that is not listening; serve it with
@@ -177,38 +172,27 @@ func NewHandler(opt Options) *Server {
 		Zones: []string{ZoneA, ZoneB}, Now: time.Now,
 	})
 	s := &Server{
-		opt:      opt,
-		tokens:   fakekit.NewTokens(opt.Now, opt.TokenTTL),
-		servers:  map[string]*server{},
-		keypairs: map[string]*keypair{},
-		volumes:  map[string]*volume{},
-		images:   map[string]image{},
-		nextIP:   10,
+		IdentityBase: fakekit.NewIdentityBase(opt.Now, opt.TokenTTL),
+		opt:          opt,
+		servers:      map[string]*server{},
+		keypairs:     map[string]*keypair{},
+		volumes:      map[string]*volume{},
+		images:       map[string]image{},
+		nextIP:       10,
 	}
 	s.seed()
 	return s
 }
 
-// Close stops the listener (if NewServer started one).
-func (s *Server) Close() { s.ln.Close() }
-
 // ComputeURL is the compute endpoint the token catalog advertises.
 func (s *Server) ComputeURL() string { return s.URL + "/v2/" + s.opt.ProjectID }
 
-// TokenRequests reports how many POST /v3/auth/tokens requests arrived
-// (accepted or not).
-func (s *Server) TokenRequests() int { return s.tokens.Requests() }
-
 // ComputeRequests reports how many compute requests arrived.
-func (s *Server) ComputeRequests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.computeReqs
-}
+func (s *Server) ComputeRequests() int { return s.computeReqs.N() }
 
 // RevokeTokens makes every token issued so far invalid (401 on use), as if
 // they had died early.
-func (s *Server) RevokeTokens() { s.tokens.Revoke() }
+func (s *Server) RevokeTokens() { s.Tokens.Revoke() }
 
 // SetMaintenance switches K5's documented maintenance behaviour on or off:
 // while on, server lists leave out the availability-zone information of

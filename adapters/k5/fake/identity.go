@@ -40,7 +40,7 @@ var keystoneError = fakekit.WriteKeystoneError
 // handleToken is Keystone v3 POST /v3/auth/tokens, password method, project
 // scope: 201 with the token only in X-Subject-Token.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	s.tokens.Counted()
+	s.Tokens.Counted()
 	if r.Method != http.MethodPost {
 		keystoneError(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The method is not allowed for the requested URL.")
 		return
@@ -77,7 +77,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	issued := s.tokens.Issue("gAAAAA"+randomHex(32), s.opt.ProjectID)
+	issued := s.Tokens.Issue("gAAAAA"+randomHex(32), s.opt.ProjectID)
 	now, exp, tok := issued.Issued.UTC(), issued.Expires.UTC(), issued.ID
 
 	domain := map[string]any{"id": "d" + DemoUserID[1:], "name": s.opt.DomainName}
@@ -117,7 +117,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 // tokenValid reports whether tok is a live token.
 func (s *Server) tokenValid(tok string) bool {
-	_, ok := s.tokens.Valid(tok)
+	_, ok := s.Tokens.Valid(tok)
 	return ok
 }
 

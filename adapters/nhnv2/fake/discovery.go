@@ -36,7 +36,7 @@ func (s *Server) discoveryRoutes(m *http.ServeMux) {
 // Glance and Neutron, whose URLs carry no tenant.
 func (s *Server) tokenOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
+		if _, ok := s.Tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
 			w.Header().Set("WWW-Authenticate", "Keystone uri='"+s.URL+"'")
 			unauthorized(w)
 			return

@@ -67,16 +67,13 @@ type Request struct {
 	Body   []byte
 }
 
-// Server is a running fake NHN Cloud (identity and compute on one URL).
+// Server is a running fake NHN Cloud (identity and compute on one URL). Its
+// URL is the base URL: identity at URL+"/v2.0/tokens", compute at
+// URL+"/v2/{tenantId}/...".
 type Server struct {
-	// URL is the base URL: identity at URL+"/v2.0/tokens", compute at
-	// URL+"/v2/{tenantId}/...".
-	URL string
-
-	opt    Options
-	ln     *fakekit.Listener
-	mux    *http.ServeMux
-	tokens *fakekit.Tokens
+	fakekit.IdentityBase
+	opt Options
+	mux *http.ServeMux
 
 	mu         sync.Mutex
 	requests   []Request
@@ -95,10 +92,7 @@ type Server struct {
 
 // NewServer starts a fake NHN server on a loopback port. Close it when done.
 func NewServer(opt Options) *Server {
-	s := NewHandler(opt)
-	s.ln = fakekit.Listen(s)
-	s.URL = s.ln.URL
-	return s
+	return fakekit.Serve(NewHandler(opt), "")
 }
 
 // NewHandler returns the fake as an http.Handler without starting a
@@ -110,16 +104,16 @@ func NewHandler(opt Options) *Server {
 		TokenTTL: 12 * time.Hour, InstanceQuota: 100, Now: time.Now,
 	})
 	s := &Server{
-		opt:       opt,
-		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),
-		servers:   map[string]*server{},
-		deleted:   map[string]*server{},
-		images:    map[string]string{},
-		ports:     map[string]*port{},
-		secGroups: map[string]bool{},
-		volumes:   map[string]*volume{},
-		keypairs:  map[string]*keypair{},
-		usedIPs:   map[string]bool{},
+		IdentityBase: fakekit.NewIdentityBase(opt.Now, opt.TokenTTL),
+		opt:          opt,
+		servers:      map[string]*server{},
+		deleted:      map[string]*server{},
+		images:       map[string]string{},
+		ports:        map[string]*port{},
+		secGroups:    map[string]bool{},
+		volumes:      map[string]*volume{},
+		keypairs:     map[string]*keypair{},
+		usedIPs:      map[string]bool{},
 	}
 	s.seed()
 	s.routes()
@@ -134,19 +128,12 @@ func (s *Server) SetURL(u string) {
 	s.mu.Unlock()
 }
 
-// Close stops the listener started by NewServer.
-func (s *Server) Close() { s.ln.Close() }
-
 // TenantID is the tenant the fake serves.
 func (s *Server) TenantID() string { return s.opt.TenantID }
 
-// TokenRequests reports how many POST /v2.0/tokens requests arrived
-// (successful or not).
-func (s *Server) TokenRequests() int { return s.tokens.Requests() }
-
 // RevokeTokens makes every token issued so far invalid, as if they had
 // expired early: the next compute call with one answers 401.
-func (s *Server) RevokeTokens() { s.tokens.Revoke() }
+func (s *Server) RevokeTokens() { s.Tokens.Revoke() }
 
 // Requests returns the recorded requests (Options.RecordRequests).
 func (s *Server) Requests() []Request {
@@ -224,7 +211,7 @@ func (s *Server) routes() {
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok := r.Header.Get("X-Auth-Token")
-		it, ok := s.tokens.Valid(tok)
+		it, ok := s.Tokens.Valid(tok)
 		if tok == "" || !ok {
 			unauthorized(w)
 			return
@@ -243,7 +230,7 @@ func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request)) http.
 }
 
 func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
-	s.tokens.Counted()
+	s.Tokens.Counted()
 	var req struct {
 		Auth struct {
 			TenantID            string `json:"tenantId"`
@@ -269,7 +256,7 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 		writeKeystoneError(w, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 		return
 	}
-	tok := s.tokens.Issue(fakekit.RandomHex(16), s.opt.TenantID)
+	tok := s.Tokens.Issue(fakekit.RandomHex(16), s.opt.TenantID)
 	s.mu.Lock()
 	base := s.URL
 	s.mu.Unlock()

@@ -68,18 +68,16 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Server is a fake TOAST endpoint: use URL as the adapter's Endpoint. It is
-// also an http.Handler. Safe for concurrent use.
+// Server is a fake TOAST endpoint: use URL, the endpoint prefix (e.g.
+// http://127.0.0.1:41234/compute), as the adapter's Endpoint. It is also an
+// http.Handler. Safe for concurrent use.
 type Server struct {
-	// URL is the endpoint prefix, e.g. http://127.0.0.1:41234/compute.
-	URL string
+	fakekit.IdentityBase
+	opt Options
 
-	opt    Options
-	ln     *fakekit.Listener
-	tokens *fakekit.Tokens
+	requests fakekit.Counter
 
 	mu        sync.Mutex
-	requests  int
 	instances map[string]*instance
 	keyPairs  map[string]*keyPair
 	volumes   map[string]*volume
@@ -97,10 +95,7 @@ const PathPrefix = "/compute"
 // NewServer starts a fake on 127.0.0.1 (a random port). Close stops it.
 // Like httptest.NewServer, it panics if it cannot listen.
 func NewServer(opt Options) *Server {
-	s := NewHandler(opt)
-	s.ln = fakekit.Listen(s)
-	s.URL = s.ln.URL + PathPrefix
-	return s
+	return fakekit.Serve(NewHandler(opt), PathPrefix)
 }
 
 // NewHandler returns a fake that does not listen (for httptest): its URL is
@@ -111,22 +106,16 @@ func NewHandler(opt Options) *Server {
 		Now: time.Now,
 	})
 	s := &Server{
-		opt:       opt,
-		tokens:    fakekit.NewTokens(opt.Now, opt.TokenTTL),
-		instances: map[string]*instance{},
-		keyPairs:  map[string]*keyPair{},
-		volumes:   map[string]*volume{},
-		floating:  map[string]string{FloatingIP: "", FloatingIP2: ""},
-		groups:    map[string]bool{"default": true, SecurityGroup: true},
-		images:    map[string]imageSeed{},
-		flavors:   seedFlavors(),
-		nextHost:  10,
-	}
-	for _, im := range seedImages() {
-		s.images[im.id] = im
-	}
-	for _, v := range seedVolumes() {
-		s.volumes[v.id] = &volume{volumeSeed: v}
+		IdentityBase: fakekit.NewIdentityBase(opt.Now, opt.TokenTTL),
+		opt:          opt,
+		instances:    map[string]*instance{},
+		keyPairs:     map[string]*keyPair{},
+		volumes:      seedVolumes(),
+		floating:     map[string]string{FloatingIP: "", FloatingIP2: ""},
+		groups:       map[string]bool{"default": true, SecurityGroup: true},
+		images:       seedImages(),
+		flavors:      seedFlavors(),
+		nextHost:     10,
 	}
 	if opt.Demo {
 		s.seedDemo()
@@ -134,29 +123,16 @@ func NewHandler(opt Options) *Server {
 	return s
 }
 
-// Close stops a server started by NewServer.
-func (s *Server) Close() { s.ln.Close() }
-
-// TokenRequests reports how many token requests (POST .../tokens) arrived,
-// refused ones included.
-func (s *Server) TokenRequests() int { return s.tokens.Requests() }
-
 // Requests reports how many API requests other than token requests arrived.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
+func (s *Server) Requests() int { return s.requests.N() }
 
 // ExpireTokens makes every issued token invalid, as if they had died early.
-func (s *Server) ExpireTokens() { s.tokens.Revoke() }
+func (s *Server) ExpireTokens() { s.Tokens.Revoke() }
 
 // InstanceStatus reports an instance's current TOAST status ("" when it
 // does not exist), for tests.
 func (s *Server) InstanceStatus(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
+	defer fakekit.Settle(&s.mu, s.advance)()
 	if in, ok := s.instances[id]; ok {
 		return in.status
 	}
@@ -166,9 +142,7 @@ func (s *Server) InstanceStatus(id string) string {
 // SetInstanceStatus forces an instance's status (for tests of states the
 // fake does not reach by itself, such as ERROR or MIGRATING).
 func (s *Server) SetInstanceStatus(id, status string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance()
+	defer fakekit.Settle(&s.mu, s.advance)()
 	in, ok := s.instances[id]
 	if ok {
 		in.status, in.next = status, ""
@@ -195,12 +169,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests++
+	s.requests.Add()
 	if appKey != s.opt.AppKey {
 		writeFail(w, http.StatusOK, -3, "Permission denied : appkey is not valid")
 		return
 	}
-	if _, ok := s.tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
+	if _, ok := s.Tokens.Valid(r.Header.Get("X-Auth-Token")); !ok {
 		s.refuse(w)
 		return
 	}
@@ -265,7 +239,7 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request, appKey stri
 	defer s.mu.Unlock()
 	switch r.Method {
 	case http.MethodPost:
-		s.tokens.Counted()
+		s.Tokens.Counted()
 		var req struct {
 			Auth struct {
 				Username string `json:"username"`
@@ -283,11 +257,11 @@ func (s *Server) serveTokens(w http.ResponseWriter, r *http.Request, appKey stri
 			writeFail(w, http.StatusOK, 50401, "The request you have made requires authentication. (username or API password is wrong)")
 			return
 		}
-		tok := s.tokens.Issue(fakekit.RandomHex(16), "")
+		tok := s.Tokens.Issue(fakekit.RandomHex(16), "")
 		writeOK(w, map[string]any{"access": tokenBody(tok.ID, tok.Issued, tok.Expires)})
 	case http.MethodGet:
 		id := r.URL.Query().Get("id")
-		tok, ok := s.tokens.Valid(id)
+		tok, ok := s.Tokens.Valid(id)
 		if appKey != s.opt.AppKey || !ok {
 			writeFail(w, http.StatusOK, 50404, "Could not find token")
 			return

@@ -83,10 +83,10 @@ type imageSeed struct {
 	windows  bool
 }
 
-func seedImages() []imageSeed {
-	return []imageSeed{
-		{id: ImageID, name: "CentOS 7.8 (2020.07.21)", minDisk: 20},
-		{id: WindowsImageID, name: "Windows 2019 STD (2020.07.21)", minDisk: 50, windows: true},
+func seedImages() map[string]imageSeed {
+	return map[string]imageSeed{
+		ImageID:        {id: ImageID, name: "CentOS 7.8 (2020.07.21)", minDisk: 20},
+		WindowsImageID: {id: WindowsImageID, name: "Windows 2019 STD (2020.07.21)", minDisk: 50, windows: true},
 	}
 }
 
@@ -95,10 +95,10 @@ type volumeSeed struct {
 	sizeGB        int
 }
 
-func seedVolumes() []volumeSeed {
-	return []volumeSeed{
-		{id: VolumeID1, name: "data-1", typ: "General SSD", sizeGB: 100},
-		{id: VolumeID2, name: "data-2", typ: "General HDD", sizeGB: 200},
-		{id: VolumeID3, name: "logs", typ: "General HDD", sizeGB: 50},
+func seedVolumes() map[string]*volume {
+	return map[string]*volume{
+		VolumeID1: {volumeSeed: volumeSeed{id: VolumeID1, name: "data-1", typ: "General SSD", sizeGB: 100}},
+		VolumeID2: {volumeSeed: volumeSeed{id: VolumeID2, name: "data-2", typ: "General HDD", sizeGB: 200}},
+		VolumeID3: {volumeSeed: volumeSeed{id: VolumeID3, name: "logs", typ: "General HDD", sizeGB: 50}},
 	}
 }

@@ -340,7 +340,7 @@ func newHTTPHandler(srv *server.Server, hs *health.Server, lim *limiter) (http.H
 	})
 	root.HandleFunc("GET /healthz", healthz)
 	root.HandleFunc("GET /readyz", readyz(hs, srv))
-	root.Handle("/", routeCheck(mux))
+	root.Handle("/", routed(mux, routeCheck(mux)))
 	return callerCredentials(srv, lim.rest(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		root.ServeHTTP(w, r.WithContext(server.WithTransport(r.Context(), "rest")))
 	}))), nil

@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,34 +21,58 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func TestNHN(t *testing.T) {
-	a, stop, err := NHN(nil, nil)
+// catalogue is what a demo cloud's adapter lists right after it starts.
+type catalogue struct {
+	instances []driver.Instance
+	zones     []driver.Zone
+	flavors   []driver.Flavor
+	keyPairs  []driver.KeyPair
+}
+
+// startDemo starts a demo vendor and its adapter with start (both stop
+// when the test ends) and lists what it serves; a list that fails stops
+// the test. Key pairs are listed where the dialect manages them.
+func startDemo[A driver.Adapter](t *testing.T, start func(*slog.Logger, *http.Client) (A, func(), error)) (A, catalogue) {
+	t.Helper()
+	a, stop, err := start(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	t.Cleanup(stop)
+	var c catalogue
 	p, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
-	if err != nil || len(p.Instances) < 2 {
-		t.Fatalf("demo list: %v %+v", err, p)
+	if err != nil {
+		t.Fatalf("demo instances: %v", err)
 	}
-	kps, err := a.ListKeyPairs(ctx(t))
-	if err != nil || len(kps) != 1 {
-		t.Fatalf("demo key pairs: %v %+v", err, kps)
+	c.instances = p.Instances
+	if c.zones, err = a.ListZones(ctx(t)); err != nil {
+		t.Fatalf("demo zones: %v", err)
+	}
+	if c.flavors, err = a.ListFlavors(ctx(t), driver.FlavorFilter{}); err != nil {
+		t.Fatalf("demo flavors: %v", err)
+	}
+	if km, ok := any(a).(driver.KeyPairManager); ok {
+		if c.keyPairs, err = km.ListKeyPairs(ctx(t)); err != nil {
+			t.Fatalf("demo key pairs: %v", err)
+		}
+	}
+	return a, c
+}
+
+func TestNHN(t *testing.T) {
+	_, c := startDemo(t, NHN)
+	if len(c.instances) < 2 {
+		t.Errorf("demo instances: %+v, want at least 2", c.instances)
+	}
+	if len(c.keyPairs) != 1 {
+		t.Errorf("demo key pairs: %+v, want 1", c.keyPairs)
 	}
 }
 
 func TestTOAST(t *testing.T) {
-	a, stop, err := TOAST(nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	page, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Instances) < 2 {
-		t.Fatalf("demo has %d instances, want at least 2", len(page.Instances))
+	a, c := startDemo(t, TOAST)
+	if len(c.instances) < 2 {
+		t.Fatalf("demo has %d instances, want at least 2", len(c.instances))
 	}
 	web, err := a.GetInstance(ctx(t), toastfake.DemoInstanceID1)
 	if err != nil {
@@ -62,11 +88,11 @@ func TestTOAST(t *testing.T) {
 	if kp, err := a.GetKeyPair(ctx(t), toastfake.DemoKeyPair); err != nil || kp.PublicKey == "" {
 		t.Errorf("demo key pair %+v, %v", kp, err)
 	}
-	if fl, err := a.ListFlavors(ctx(t), driver.FlavorFilter{}); err != nil || len(fl) < 2 {
-		t.Errorf("demo flavors %d, %v", len(fl), err)
+	if len(c.flavors) < 2 {
+		t.Errorf("demo flavors %d", len(c.flavors))
 	}
-	if z, err := a.ListZones(ctx(t)); err != nil || len(z) == 0 {
-		t.Errorf("demo zones %v, %v", z, err)
+	if len(c.zones) == 0 {
+		t.Errorf("demo zones %v", c.zones)
 	}
 	// Windows image names are limited to 12 characters in the demo.
 	_, err = a.CreateInstance(ctx(t), &driver.CreateInstanceRequest{Name: "windows-server-1", FlavorID: toastfake.FlavorID,
@@ -77,47 +103,33 @@ func TestTOAST(t *testing.T) {
 }
 
 func TestK5(t *testing.T) {
-	a, stop, err := K5(nil, nil)
-	if err != nil {
-		t.Fatal(err)
+	_, c := startDemo(t, K5)
+	if len(c.instances) < 2 {
+		t.Errorf("demo instances: %+v, want at least 2", c.instances)
 	}
-	defer stop()
-	p, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
-	if err != nil || len(p.Instances) < 2 {
-		t.Fatalf("demo instances: %v %+v", err, p)
+	if len(c.zones) != 2 || c.zones[0].Name != k5fake.ZoneA {
+		t.Errorf("demo zones: %+v, want 2 starting with %s", c.zones, k5fake.ZoneA)
 	}
-	zs, err := a.ListZones(ctx(t))
-	if err != nil || len(zs) != 2 || zs[0].Name != k5fake.ZoneA {
-		t.Fatalf("demo zones: %v %+v", err, zs)
+	if len(c.keyPairs) != 1 || c.keyPairs[0].Name != k5fake.KeyPairName {
+		t.Errorf("demo key pairs: %+v, want only %s", c.keyPairs, k5fake.KeyPairName)
 	}
-	ks, err := a.ListKeyPairs(ctx(t))
-	if err != nil || len(ks) != 1 || ks[0].Name != k5fake.KeyPairName {
-		t.Fatalf("demo key pairs: %v %+v", err, ks)
-	}
-	fs, err := a.ListFlavors(ctx(t), driver.FlavorFilter{})
-	if err != nil || len(fs) < 2 {
-		t.Fatalf("demo flavors: %v %+v", err, fs)
+	if len(c.flavors) < 2 {
+		t.Errorf("demo flavors: %+v, want at least 2", c.flavors)
 	}
 }
 
 // TestGcore: gcore-demo is seeded, and a create waits for its few-second
 // build and answers with the running instance.
 func TestGcore(t *testing.T) {
-	a, stop, err := Gcore(nil, nil)
-	if err != nil {
-		t.Fatal(err)
+	a, c := startDemo(t, Gcore)
+	if p := c.instances; len(p) != 2 || p[0].ID != gcorefake.InstanceWeb || p[0].State != driver.StateRunning || p[1].State != driver.StateStopped {
+		t.Fatalf("demo instances: %+v", p)
 	}
-	defer stop()
-	p, err := a.ListInstances(ctx(t), driver.ListInstancesOptions{PageSize: 100})
-	if err != nil || len(p.Instances) != 2 || p.Instances[0].ID != gcorefake.InstanceWeb || p.Instances[0].State != driver.StateRunning ||
-		p.Instances[1].State != driver.StateStopped {
-		t.Fatalf("demo instances: %v %+v", err, p)
+	if len(c.zones) != 1 || c.zones[0].Name != GcoreZone {
+		t.Fatalf("demo zones: %+v", c.zones)
 	}
-	if zs, err := a.ListZones(ctx(t)); err != nil || len(zs) != 1 || zs[0].Name != GcoreZone {
-		t.Fatalf("demo zones: %v %+v", err, zs)
-	}
-	if fs, err := a.ListFlavors(ctx(t), driver.FlavorFilter{}); err != nil || len(fs) != 3 {
-		t.Fatalf("demo flavors (the disabled one left out): %v %+v", err, fs)
+	if len(c.flavors) != 3 {
+		t.Fatalf("demo flavors (the disabled one left out): %+v", c.flavors)
 	}
 	start := time.Now()
 	in, err := a.CreateInstance(ctx(t), &driver.CreateInstanceRequest{Name: "demo-new", FlavorID: gcorefake.FlavorSmall,

@@ -1,30 +1,28 @@
 package faulttest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/computegw/computegw/internal/eventually"
+	"github.com/computegw/computegw/internal/wiretest"
 )
 
-func backend(t *testing.T) (*httptest.Server, *atomic.Int32) {
-	var got atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(append(append([]byte(`{"servers":[`), bytes.Repeat([]byte(`{"id":"x"},`), 50)...), `{"id":"y"}]}`...))
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &got
+// backend is the vendor behind the proxy: it answers a server list and
+// records what reaches it.
+func backend(t *testing.T) *wiretest.Server {
+	srv := wiretest.NewServer(t)
+	srv.On(http.MethodPost, "/v2/servers", wiretest.Reply{Body: `{"servers":[` + strings.Repeat(`{"id":"x"},`, 50) + `{"id":"y"}]}`})
+	return srv
 }
 
 func call(ctx context.Context, url string) (int, []byte, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v2/servers", bytes.NewReader([]byte(`{}`)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v2/servers", strings.NewReader(`{}`))
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	res, err := c.Do(req)
 	if err != nil {
@@ -36,7 +34,7 @@ func call(ctx context.Context, url string) (int, []byte, error) {
 }
 
 func TestProxyFaults(t *testing.T) {
-	srv, got := backend(t)
+	srv := backend(t)
 	p, err := NewProxy(srv.URL, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -61,13 +59,13 @@ func TestProxyFaults(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p.Set(c.f)
-			before := got.Load()
+			before := len(srv.Requests())
 			start := time.Now()
 			code, _, err := call(context.Background(), p.URL)
 			if (err != nil) != c.wantError || code != c.wantCode {
 				t.Errorf("HTTP %d, error %v; want %d, error %v", code, err, c.wantCode, c.wantError)
 			}
-			if reached := got.Load() > before; reached != c.reached {
+			if reached := len(srv.Requests()) > before; reached != c.reached {
 				t.Errorf("reached the vendor: %v, want %v", reached, c.reached)
 			}
 			if c.f.Latency > 0 && time.Since(start) < c.f.Latency {
@@ -81,7 +79,7 @@ func TestProxyFaults(t *testing.T) {
 }
 
 func TestProxyRates(t *testing.T) {
-	srv, _ := backend(t)
+	srv := backend(t)
 	p, _ := NewProxy(srv.URL, 7)
 	defer p.Close()
 	p.Set(Faults{Answer503: 0.3})
@@ -97,7 +95,7 @@ func TestProxyRates(t *testing.T) {
 }
 
 func TestProxyHang(t *testing.T) {
-	srv, got := backend(t)
+	srv := backend(t)
 	p, _ := NewProxy(srv.URL, 1)
 	defer p.Close()
 	p.Set(Faults{Hang: true})
@@ -111,21 +109,15 @@ func TestProxyHang(t *testing.T) {
 		t.Errorf("gave up after %v", el)
 	}
 	// The proxy lets go of a request its client gave up on.
-	for deadline := time.Now().Add(2 * time.Second); p.Hanging() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the proxy still holds a request its client gave up on")
-		}
-	}
+	eventually.True(t, 2*time.Second, "the proxy lets go of a request its client gave up on", func() bool { return p.Hanging() == 0 })
 	// Lifting the hang releases held requests to the vendor.
 	done := make(chan int, 1)
 	go func() { code, _, _ := call(context.Background(), p.URL); done <- code }()
-	for p.Hanging() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	before := got.Load()
+	eventually.True(t, 5*time.Second, "the proxy holds the new request", func() bool { return p.Hanging() != 0 })
+	before := len(srv.Requests())
 	p.Set(Faults{})
-	if code := <-done; code != 200 || got.Load() != before+1 {
-		t.Errorf("released request: HTTP %d, reached vendor %v", code, got.Load() > before)
+	if code, got := <-done, len(srv.Requests()); code != 200 || got != before+1 {
+		t.Errorf("released request: HTTP %d, reached vendor %v", code, got > before)
 	}
 	if p.Hanging() != 0 {
 		t.Errorf("%d still held", p.Hanging())

@@ -63,77 +63,47 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "computegw_requests_total",
-		Help: "RPCs served, by short RPC name, cloud (a configured name, - for every cloud, empty for none, " + CloudUnknown + " for a name not configured), gRPC code and transport (grpc or rest).",
-	}, []string{"method", "cloud", "code", "transport"})
-	m.requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "computegw_request_duration_seconds",
-		Help:    "Time to serve an RPC (for WatchInstance: the whole stream), by short RPC name and transport.",
-		Buckets: latencyBuckets,
-	}, []string{"method", "transport"})
-	m.inFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_requests_in_flight",
-		Help: "RPCs being served now (open watch streams included), by transport.",
-	}, []string{"transport"})
-	m.watchStreams = prometheus.NewGauge(prometheus.GaugeOpts{
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.requests = m.counter(prometheus.Opts{Name: "computegw_requests_total", Help: "RPCs served, by short RPC name, cloud (a configured name, - for every cloud, empty for none, " + CloudUnknown + " for a name not configured), gRPC code and transport (grpc or rest)."}, "method", "cloud", "code", "transport")
+	m.requestDuration = m.histogram(prometheus.Opts{Name: "computegw_request_duration_seconds", Help: "Time to serve an RPC (for WatchInstance: the whole stream), by short RPC name and transport."}, "method", "transport")
+	m.inFlight = m.gauge(prometheus.Opts{Name: "computegw_requests_in_flight", Help: "RPCs being served now (open watch streams included), by transport."}, "transport")
+	m.watchStreams = register(m.reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "computegw_watch_streams",
 		Help: "WatchInstance streams open now (both transports).",
-	})
-	m.backendRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "computegw_backend_requests_total",
-		Help: "HTTP requests to the clouds' APIs (logins included), by cloud, dialect and HTTP status (error when no answer came).",
-	}, []string{"cloud", "dialect", "status"})
-	m.backendDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "computegw_backend_request_duration_seconds",
-		Help:    "Time from sending a backend HTTP request to its response headers (or its failure), by cloud and dialect.",
-		Buckets: latencyBuckets,
-	}, []string{"cloud", "dialect"})
-	m.backendInFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_backend_requests_in_flight",
-		Help: "Backend HTTP requests waiting for their response headers now, by cloud and dialect.",
-	}, []string{"cloud", "dialect"})
+	}))
+	m.backendRequests = m.counter(prometheus.Opts{Name: "computegw_backend_requests_total", Help: "HTTP requests to the clouds' APIs (logins included), by cloud, dialect and HTTP status (error when no answer came)."}, "cloud", "dialect", "status")
+	m.backendDuration = m.histogram(prometheus.Opts{Name: "computegw_backend_request_duration_seconds", Help: "Time from sending a backend HTTP request to its response headers (or its failure), by cloud and dialect."}, "cloud", "dialect")
+	m.backendInFlight = m.gauge(prometheus.Opts{Name: "computegw_backend_requests_in_flight", Help: "Backend HTTP requests waiting for their response headers now, by cloud and dialect."}, "cloud", "dialect")
 	// Per-cloud isolation (backendhttp.Guard).
-	m.breakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "computegw_backend_circuit_state", Help: "Each cloud's circuit breaker: 0 closed (calls go through), 1 half-open (one probe is let through), 2 open (calls fail at once with UNAVAILABLE)."}, []string{"cloud"})
-	m.backendRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "computegw_backend_retries_total", Help: "Idempotent backend reads sent again after a transport failure or a 429/502/503/504 answer, by cloud."}, []string{"cloud"})
-	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "computegw_backend_logins_total",
-		Help: "Logins to the clouds' identity APIs, by cloud and result: ok, rejected (the gateway's credentials were refused) or error (no usable answer).",
-	}, []string{"cloud", "result"})
-	m.loginDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "computegw_backend_login_duration_seconds",
-		Help:    "Time a login took, by cloud.",
-		Buckets: latencyBuckets,
-	}, []string{"cloud"})
-	m.tokenExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_backend_token_expiry_timestamp_seconds",
-		Help: "When the cached backend token of each cloud expires (Unix time; 0: it does not expire). Set at each successful login.",
-	}, []string{"cloud"})
-	m.loginBackoff = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_backend_login_backoff_until_timestamp_seconds",
-		Help: "After a rejected password, when the gateway will try to log in to that cloud again (Unix time); 0 after a successful login.",
-	}, []string{"cloud"})
-	m.flavorRefreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "computegw_flavor_cache_refreshes_total",
-		Help: "Reads of a cloud's flavor list into the flavor cache, by cloud and result (ok or error).",
-	}, []string{"cloud", "result"})
-	m.flavorEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_flavor_cache_flavors",
-		Help: "Flavors in each cloud's flavor cache.",
-	}, []string{"cloud"})
-	m.flavorLastRefresh = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "computegw_flavor_cache_last_refresh_timestamp_seconds",
-		Help: "When each cloud's flavor cache was last filled successfully (Unix time).",
-	}, []string{"cloud"})
-	m.reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.requestDuration, m.inFlight, m.watchStreams,
-		m.backendRequests, m.backendDuration, m.backendInFlight, m.breakerState, m.backendRetries,
-		m.logins, m.loginDuration, m.tokenExpiry, m.loginBackoff,
-		m.flavorRefreshes, m.flavorEntries, m.flavorLastRefresh,
-	)
+	m.breakerState = m.gauge(prometheus.Opts{Name: "computegw_backend_circuit_state", Help: "Each cloud's circuit breaker: 0 closed (calls go through), 1 half-open (one probe is let through), 2 open (calls fail at once with UNAVAILABLE)."}, "cloud")
+	m.backendRetries = m.counter(prometheus.Opts{Name: "computegw_backend_retries_total", Help: "Idempotent backend reads sent again after a transport failure or a 429/502/503/504 answer, by cloud."}, "cloud")
+	m.logins = m.counter(prometheus.Opts{Name: "computegw_backend_logins_total", Help: "Logins to the clouds' identity APIs, by cloud and result: ok, rejected (the gateway's credentials were refused) or error (no usable answer)."}, "cloud", "result")
+	m.loginDuration = m.histogram(prometheus.Opts{Name: "computegw_backend_login_duration_seconds", Help: "Time a login took, by cloud."}, "cloud")
+	m.tokenExpiry = m.gauge(prometheus.Opts{Name: "computegw_backend_token_expiry_timestamp_seconds", Help: "When the cached backend token of each cloud expires (Unix time; 0: it does not expire). Set at each successful login."}, "cloud")
+	m.loginBackoff = m.gauge(prometheus.Opts{Name: "computegw_backend_login_backoff_until_timestamp_seconds", Help: "After a rejected password, when the gateway will try to log in to that cloud again (Unix time); 0 after a successful login."}, "cloud")
+	m.flavorRefreshes = m.counter(prometheus.Opts{Name: "computegw_flavor_cache_refreshes_total", Help: "Reads of a cloud's flavor list into the flavor cache, by cloud and result (ok or error)."}, "cloud", "result")
+	m.flavorEntries = m.gauge(prometheus.Opts{Name: "computegw_flavor_cache_flavors", Help: "Flavors in each cloud's flavor cache."}, "cloud")
+	m.flavorLastRefresh = m.gauge(prometheus.Opts{Name: "computegw_flavor_cache_last_refresh_timestamp_seconds", Help: "When each cloud's flavor cache was last filled successfully (Unix time)."}, "cloud")
 	return m
+}
+
+// counter, gauge and histogram make one labelled collector (histograms
+// with latencyBuckets) and register it on m's registry.
+func (m *metrics) counter(o prometheus.Opts, labels ...string) *prometheus.CounterVec {
+	return register(m.reg, prometheus.NewCounterVec(prometheus.CounterOpts(o), labels))
+}
+
+func (m *metrics) gauge(o prometheus.Opts, labels ...string) *prometheus.GaugeVec {
+	return register(m.reg, prometheus.NewGaugeVec(prometheus.GaugeOpts(o), labels))
+}
+
+func (m *metrics) histogram(o prometheus.Opts, labels ...string) *prometheus.HistogramVec {
+	return register(m.reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: o.Name, Help: o.Help, Buckets: latencyBuckets}, labels))
+}
+
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+	reg.MustRegister(c)
+	return c
 }
 
 // CodeName is the gRPC code's canonical name as the contract writes it

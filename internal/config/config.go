@@ -257,6 +257,25 @@ func scalar(fields map[string]*yaml.Node, path, key string) (string, error) {
 	return n.Value, nil
 }
 
+// stringKey is one single-value key of a section and where it goes.
+type stringKey struct {
+	key string
+	dst *string
+}
+
+// scalars reads each key (absent: "") into its destination, in order; the
+// first that is not a single value is the error.
+func scalars(fields map[string]*yaml.Node, path string, keys ...stringKey) error {
+	for _, k := range keys {
+		v, err := scalar(fields, path, k.key)
+		if err != nil {
+			return err
+		}
+		*k.dst = v
+	}
+	return nil
+}
+
 // secret resolves <base>, <base>_env or <base>_file (at most one; the inline
 // form only when inline is allowed). Errors never contain the value.
 func secret(fields map[string]*yaml.Node, path, base string, env Env, inline bool) (string, error) {

@@ -155,13 +155,8 @@ func parseTLS(n *yaml.Node) (*TLS, error) {
 		return nil, err
 	}
 	t := &TLS{}
-	for _, k := range []struct {
-		key string
-		dst *string
-	}{{"cert_file", &t.CertFile}, {"key_file", &t.KeyFile}, {"client_ca_file", &t.ClientCAFile}} {
-		if *k.dst, err = scalar(fields, "tls", k.key); err != nil {
-			return nil, err
-		}
+	if err := scalars(fields, "tls", stringKey{"cert_file", &t.CertFile}, stringKey{"key_file", &t.KeyFile}, stringKey{"client_ca_file", &t.ClientCAFile}); err != nil {
+		return nil, err
 	}
 	if t.CertFile == "" || t.KeyFile == "" {
 		missing := "tls.cert_file"
@@ -199,13 +194,9 @@ func parseAuth(n *yaml.Node) (*Auth, error) {
 		return nil, err
 	}
 	j := &JWT{}
-	for _, k := range []struct {
-		key string
-		dst *string
-	}{{"issuer", &j.Issuer}, {"audience", &j.Audience}, {"jwks_file", &j.JWKSFile}, {"jwks_url", &j.JWKSURL}, {"groups_claim", &j.GroupsClaim}} {
-		if *k.dst, err = scalar(jf, "auth.jwt", k.key); err != nil {
-			return nil, err
-		}
+	if err := scalars(jf, "auth.jwt", stringKey{"issuer", &j.Issuer}, stringKey{"audience", &j.Audience}, stringKey{"jwks_file", &j.JWKSFile},
+		stringKey{"jwks_url", &j.JWKSURL}, stringKey{"groups_claim", &j.GroupsClaim}); err != nil {
+		return nil, err
 	}
 	for _, k := range []string{"issuer", "audience"} {
 		if v, _ := scalar(jf, "auth.jwt", k); v == "" {

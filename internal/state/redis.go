@@ -314,25 +314,34 @@ func (r *Redis) claim(ctx context.Context, key, mode string, fp []byte) (Lease, 
 
 // Wait implements Requests: it polls, from every Poll up to 500ms.
 func (r *Redis) Wait(ctx context.Context, key string) (*Record, error) {
-	every := r.opt.Poll
-	for {
+	return poll(ctx, r.opt.Poll, func() (*Record, bool, error) {
 		res, err := r.peek(ctx, key, "peek", nil, "")
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, true, ctx.Err()
 			}
-			return nil, err
+			return nil, true, err
 		}
 		if len(res) == 1 {
-			return nil, nil // "none"
+			return nil, true, nil // "none"
 		}
 		rec, err := recordOf(res)
-		if err != nil || rec.Status != Pending {
-			return rec, err
+		return rec, err != nil || rec.Status != Pending, err
+	})
+}
+
+// poll calls try until it is done (or fails), pausing between tries from
+// every, doubled each time up to 500ms; ctx ends the wait.
+func poll[T any](ctx context.Context, every time.Duration, try func() (v T, done bool, err error)) (T, error) {
+	for {
+		v, done, err := try()
+		if done || err != nil {
+			return v, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			var zero T
+			return zero, ctx.Err()
 		case <-time.After(every):
 		}
 		every = min(2*every, 500*time.Millisecond)
@@ -446,13 +455,12 @@ return 1
 
 func (g *redisGate) Begin(ctx context.Context) (LoginTurn, error) {
 	owner := token()
-	every := g.r.opt.Poll
-	for {
+	return poll(ctx, g.r.opt.Poll, func() (LoginTurn, bool, error) {
 		octx, cancel := g.r.op(ctx)
 		res, err := beginScript.Run(octx, g.r.c, g.keys, owner, g.r.opt.LoginHold.Milliseconds()).Slice()
 		cancel()
 		if err != nil {
-			return nil, g.r.fail("redis login gate", err)
+			return nil, true, g.r.fail("redis login gate", err)
 		}
 		g.r.note(nil)
 		s := func(i int) string {
@@ -464,21 +472,16 @@ func (g *redisGate) Begin(ctx context.Context) (LoginTurn, error) {
 		}
 		switch s(0) {
 		case "turn":
-			return &redisTurn{g: g, owner: owner}, nil
+			return &redisTurn{g: g, owner: owner}, true, nil
 		case "backoff":
 			ms, _ := strconv.ParseInt(s(1), 10, 64)
-			return nil, &BackedOff{RetryAt: time.UnixMilli(ms), Reason: s(2), Message: s(3)}
+			return nil, true, &BackedOff{RetryAt: time.UnixMilli(ms), Reason: s(2), Message: s(3)}
 		case "busy":
+			return nil, false, nil
 		default:
-			return nil, fmt.Errorf("redis login gate: %w: unexpected reply %v", ErrUnavailable, res)
+			return nil, true, fmt.Errorf("redis login gate: %w: unexpected reply %v", ErrUnavailable, res)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(every):
-		}
-		every = min(2*every, 500*time.Millisecond)
-	}
+	})
 }
 
 type redisTurn struct {

@@ -414,14 +414,8 @@ func (s *suite) testLifecycle(t *testing.T) {
 		wantCode(t, err, codes.FailedPrecondition, "StartInstance(RUNNING)")
 	})
 	t.Run("StopStart", func(t *testing.T) {
-		if _, err := s.s.StopInstance(s.ctx, &pb.StopInstanceRequest{Name: name}); err != nil {
-			t.Fatal(err)
-		}
-		s.waitFor(t, name, pb.Instance_STOPPED)
-		if _, err := s.s.StartInstance(s.ctx, &pb.StartInstanceRequest{Name: name}); err != nil {
-			t.Fatal(err)
-		}
-		s.waitFor(t, name, pb.Instance_RUNNING)
+		act(s, t, name, (*server.Server).StopInstance, &pb.StopInstanceRequest{Name: name}, pb.Instance_STOPPED)
+		act(s, t, name, (*server.Server).StartInstance, &pb.StartInstanceRequest{Name: name}, pb.Instance_RUNNING)
 	})
 	t.Run("Reboot", func(t *testing.T) {
 		for _, typ := range []pb.RebootInstanceRequest_Type{pb.RebootInstanceRequest_SOFT, pb.RebootInstanceRequest_HARD} {
@@ -466,10 +460,7 @@ func (s *suite) testLifecycle(t *testing.T) {
 	}
 	if implements[driver.Rebuilder](s.a) {
 		t.Run("Rebuild", func(t *testing.T) {
-			if _, err := s.s.RebuildInstance(s.ctx, &pb.RebuildInstanceRequest{Name: name, Image: s.fx.ImageID}); err != nil {
-				t.Fatal(err)
-			}
-			got := s.waitFor(t, name, pb.Instance_RUNNING)
+			got := act(s, t, name, (*server.Server).RebuildInstance, &pb.RebuildInstanceRequest{Name: name, Image: s.fx.ImageID}, pb.Instance_RUNNING)
 			if got.GetImage() != s.fx.ImageID {
 				t.Errorf("rebuilt image %q, want %q", got.GetImage(), s.fx.ImageID)
 			}
@@ -477,14 +468,8 @@ func (s *suite) testLifecycle(t *testing.T) {
 	}
 	if implements[driver.Shelver](s.a) {
 		t.Run("Shelve", func(t *testing.T) {
-			if _, err := s.s.ShelveInstance(s.ctx, &pb.ShelveInstanceRequest{Name: name}); err != nil {
-				t.Fatal(err)
-			}
-			s.waitFor(t, name, pb.Instance_SHELVED)
-			if _, err := s.s.UnshelveInstance(s.ctx, &pb.UnshelveInstanceRequest{Name: name}); err != nil {
-				t.Fatal(err)
-			}
-			s.waitFor(t, name, pb.Instance_RUNNING)
+			act(s, t, name, (*server.Server).ShelveInstance, &pb.ShelveInstanceRequest{Name: name}, pb.Instance_SHELVED)
+			act(s, t, name, (*server.Server).UnshelveInstance, &pb.UnshelveInstanceRequest{Name: name}, pb.Instance_RUNNING)
 		})
 	}
 	t.Run("Delete", func(t *testing.T) {
@@ -493,6 +478,16 @@ func (s *suite) testLifecycle(t *testing.T) {
 		}
 		s.waitGone(t, name)
 	})
+}
+
+// act calls one instance action (it must succeed) and waits for the
+// instance name to reach want.
+func act[Req any](s *suite, t *testing.T, name string, rpc func(*server.Server, context.Context, Req) (*pb.Instance, error), req Req, want pb.Instance_State) *pb.Instance {
+	t.Helper()
+	if _, err := rpc(s.s, s.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	return s.waitFor(t, name, want)
 }
 
 func (s *suite) resize(t *testing.T, name string) {

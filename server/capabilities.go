@@ -34,112 +34,77 @@ var operations = []Operation{
 	{RPC: "ListInstances"},
 	{RPC: "GetInstance"},
 	{RPC: "CreateInstance"},
-	{RPC: "UpdateInstance", Has: implements[driver.InstanceRenamer], What: "UpdateInstance (rename)", Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.UpdateInstance(ctx, &pb.UpdateInstanceRequest{Instance: &pb.Instance{Name: n, DisplayName: "x"}})
-		return err
-	}},
+	{RPC: "UpdateInstance", Has: implements[driver.InstanceRenamer], What: "UpdateInstance (rename)", Probe: probe((*Server).UpdateInstance, func(n string) *pb.UpdateInstanceRequest {
+		return &pb.UpdateInstanceRequest{Instance: &pb.Instance{Name: n, DisplayName: "x"}}
+	})},
 	{RPC: "DeleteInstance"},
 	{RPC: "StartInstance"},
 	{RPC: "StopInstance"},
 	{RPC: "RebootInstance"},
 	{RPC: "ResizeInstance"},
-	{RPC: "ConfirmResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ConfirmResizeInstance(ctx, &pb.ConfirmResizeInstanceRequest{Name: n})
-		return err
-	}},
-	{RPC: "RevertResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.RevertResizeInstance(ctx, &pb.RevertResizeInstanceRequest{Name: n})
-		return err
-	}},
-	{RPC: "ShelveInstance", Has: implements[driver.Shelver], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ShelveInstance(ctx, &pb.ShelveInstanceRequest{Name: n})
-		return err
-	}},
-	{RPC: "UnshelveInstance", Has: implements[driver.Shelver], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.UnshelveInstance(ctx, &pb.UnshelveInstanceRequest{Name: n})
-		return err
-	}},
-	{RPC: "RebuildInstance", Has: implements[driver.Rebuilder], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.RebuildInstance(ctx, &pb.RebuildInstanceRequest{Name: n, Image: "probe-image"})
-		return err
-	}},
-	{RPC: "CreateInstanceImage", Has: implements[driver.ImageCreator], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.CreateInstanceImage(ctx, &pb.CreateInstanceImageRequest{Name: n, ImageName: "x"})
-		return err
-	}},
-	{RPC: "AddSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.AddSecurityGroup(ctx, &pb.AddSecurityGroupRequest{Name: n, SecurityGroup: "x"})
-		return err
-	}},
-	{RPC: "RemoveSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.RemoveSecurityGroup(ctx, &pb.RemoveSecurityGroupRequest{Name: n, SecurityGroup: "x"})
-		return err
-	}},
-	{RPC: "AddFloatingIp", Has: implements[driver.FloatingIPManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.AddFloatingIp(ctx, &pb.AddFloatingIpRequest{Name: n, Address: "203.0.113.1"})
-		return err
-	}},
-	{RPC: "RemoveFloatingIp", Has: implements[driver.FloatingIPManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.RemoveFloatingIp(ctx, &pb.RemoveFloatingIpRequest{Name: n, Address: "203.0.113.1"})
-		return err
-	}},
+	{RPC: "ConfirmResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: probe((*Server).ConfirmResizeInstance, func(n string) *pb.ConfirmResizeInstanceRequest { return &pb.ConfirmResizeInstanceRequest{Name: n} })},
+	{RPC: "RevertResizeInstance", Has: implements[driver.ResizeConfirmer], Probe: probe((*Server).RevertResizeInstance, func(n string) *pb.RevertResizeInstanceRequest { return &pb.RevertResizeInstanceRequest{Name: n} })},
+	{RPC: "ShelveInstance", Has: implements[driver.Shelver], Probe: probe((*Server).ShelveInstance, func(n string) *pb.ShelveInstanceRequest { return &pb.ShelveInstanceRequest{Name: n} })},
+	{RPC: "UnshelveInstance", Has: implements[driver.Shelver], Probe: probe((*Server).UnshelveInstance, func(n string) *pb.UnshelveInstanceRequest { return &pb.UnshelveInstanceRequest{Name: n} })},
+	{RPC: "RebuildInstance", Has: implements[driver.Rebuilder], Probe: probe((*Server).RebuildInstance, func(n string) *pb.RebuildInstanceRequest {
+		return &pb.RebuildInstanceRequest{Name: n, Image: "probe-image"}
+	})},
+	{RPC: "CreateInstanceImage", Has: implements[driver.ImageCreator], Probe: probe((*Server).CreateInstanceImage, func(n string) *pb.CreateInstanceImageRequest {
+		return &pb.CreateInstanceImageRequest{Name: n, ImageName: "x"}
+	})},
+	{RPC: "AddSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: probe((*Server).AddSecurityGroup, func(n string) *pb.AddSecurityGroupRequest {
+		return &pb.AddSecurityGroupRequest{Name: n, SecurityGroup: "x"}
+	})},
+	{RPC: "RemoveSecurityGroup", Has: implements[driver.SecurityGroupManager], Probe: probe((*Server).RemoveSecurityGroup, func(n string) *pb.RemoveSecurityGroupRequest {
+		return &pb.RemoveSecurityGroupRequest{Name: n, SecurityGroup: "x"}
+	})},
+	{RPC: "AddFloatingIp", Has: implements[driver.FloatingIPManager], Probe: probe((*Server).AddFloatingIp, func(n string) *pb.AddFloatingIpRequest {
+		return &pb.AddFloatingIpRequest{Name: n, Address: "203.0.113.1"}
+	})},
+	{RPC: "RemoveFloatingIp", Has: implements[driver.FloatingIPManager], Probe: probe((*Server).RemoveFloatingIp, func(n string) *pb.RemoveFloatingIpRequest {
+		return &pb.RemoveFloatingIpRequest{Name: n, Address: "203.0.113.1"}
+	})},
 	{RPC: "WatchInstance"},
-	{RPC: "ListVolumeAttachments", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListVolumeAttachments(ctx, &pb.ListVolumeAttachmentsRequest{Parent: n})
-		return err
-	}},
-	{RPC: "GetVolumeAttachment", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.GetVolumeAttachment(ctx, &pb.GetVolumeAttachmentRequest{Name: n + "/volumeAttachments/probe-volume"})
-		return err
-	}},
-	{RPC: "AttachVolume", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.AttachVolume(ctx, &pb.AttachVolumeRequest{Parent: n, VolumeId: "probe-volume"})
-		return err
-	}},
-	{RPC: "DetachVolume", Has: implements[driver.VolumeAttacher], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.DetachVolume(ctx, &pb.DetachVolumeRequest{Name: n + "/volumeAttachments/probe-volume"})
-		return err
-	}},
+	{RPC: "ListVolumeAttachments", Has: implements[driver.VolumeAttacher], Probe: probe((*Server).ListVolumeAttachments, func(n string) *pb.ListVolumeAttachmentsRequest { return &pb.ListVolumeAttachmentsRequest{Parent: n} })},
+	{RPC: "GetVolumeAttachment", Has: implements[driver.VolumeAttacher], Probe: probe((*Server).GetVolumeAttachment, func(n string) *pb.GetVolumeAttachmentRequest {
+		return &pb.GetVolumeAttachmentRequest{Name: n + "/volumeAttachments/probe-volume"}
+	})},
+	{RPC: "AttachVolume", Has: implements[driver.VolumeAttacher], Probe: probe((*Server).AttachVolume, func(n string) *pb.AttachVolumeRequest {
+		return &pb.AttachVolumeRequest{Parent: n, VolumeId: "probe-volume"}
+	})},
+	{RPC: "DetachVolume", Has: implements[driver.VolumeAttacher], Probe: probe((*Server).DetachVolume, func(n string) *pb.DetachVolumeRequest {
+		return &pb.DetachVolumeRequest{Name: n + "/volumeAttachments/probe-volume"}
+	})},
 	{RPC: "ListFlavors"},
 	{RPC: "GetFlavor"},
 	{RPC: "ListZones"},
-	{RPC: "ListKeyPairs", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListKeyPairs(ctx, &pb.ListKeyPairsRequest{Parent: cloudOf(n)})
-		return err
-	}},
-	{RPC: "GetKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.GetKeyPair(ctx, &pb.GetKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"})
-		return err
-	}},
-	{RPC: "CreateKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.CreateKeyPair(ctx, &pb.CreateKeyPairRequest{Parent: cloudOf(n), KeyPairId: "probe-key", KeyPair: &pb.KeyPair{}})
-		return err
-	}},
-	{RPC: "DeleteKeyPair", Has: implements[driver.KeyPairManager], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.DeleteKeyPair(ctx, &pb.DeleteKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"})
-		return err
-	}},
+	{RPC: "ListKeyPairs", Has: implements[driver.KeyPairManager], Probe: probe((*Server).ListKeyPairs, func(n string) *pb.ListKeyPairsRequest { return &pb.ListKeyPairsRequest{Parent: cloudOf(n)} })},
+	{RPC: "GetKeyPair", Has: implements[driver.KeyPairManager], Probe: probe((*Server).GetKeyPair, func(n string) *pb.GetKeyPairRequest {
+		return &pb.GetKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"}
+	})},
+	{RPC: "CreateKeyPair", Has: implements[driver.KeyPairManager], Probe: probe((*Server).CreateKeyPair, func(n string) *pb.CreateKeyPairRequest {
+		return &pb.CreateKeyPairRequest{Parent: cloudOf(n), KeyPairId: "probe-key", KeyPair: &pb.KeyPair{}}
+	})},
+	{RPC: "DeleteKeyPair", Has: implements[driver.KeyPairManager], Probe: probe((*Server).DeleteKeyPair, func(n string) *pb.DeleteKeyPairRequest {
+		return &pb.DeleteKeyPairRequest{Name: cloudOf(n) + "/keyPairs/probe-key"}
+	})},
 	// Discovery: what a caller needs to build a create request.
-	{RPC: "ListImages", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListImages(ctx, &pb.ListImagesRequest{Parent: cloudOf(n)})
+	{RPC: "ListImages", Has: implements[driver.ImageLister], Probe: probe((*Server).ListImages, func(n string) *pb.ListImagesRequest { return &pb.ListImagesRequest{Parent: cloudOf(n)} })},
+	{RPC: "GetImage", Has: implements[driver.ImageLister], Probe: probe((*Server).GetImage, func(n string) *pb.GetImageRequest {
+		return &pb.GetImageRequest{Name: cloudOf(n) + "/images/probe-image"}
+	})},
+	{RPC: "ListNetworks", Has: implements[driver.NetworkLister], Probe: probe((*Server).ListNetworks, func(n string) *pb.ListNetworksRequest { return &pb.ListNetworksRequest{Parent: cloudOf(n)} })},
+	{RPC: "ListVolumes", Has: implements[driver.VolumeLister], Probe: probe((*Server).ListVolumes, func(n string) *pb.ListVolumesRequest { return &pb.ListVolumesRequest{Parent: cloudOf(n)} })},
+	{RPC: "ListSecurityGroups", Has: implements[driver.SecurityGroupLister], Probe: probe((*Server).ListSecurityGroups, func(n string) *pb.ListSecurityGroupsRequest { return &pb.ListSecurityGroupsRequest{Parent: cloudOf(n)} })},
+}
+
+// probe is a Probe that calls rpc with the request req makes for the
+// instance named n.
+func probe[Req, Resp any](rpc func(*Server, context.Context, Req) (Resp, error), req func(n string) Req) func(context.Context, *Server, string) error {
+	return func(ctx context.Context, s *Server, n string) error {
+		_, err := rpc(s, ctx, req(n))
 		return err
-	}},
-	{RPC: "GetImage", Has: implements[driver.ImageLister], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.GetImage(ctx, &pb.GetImageRequest{Name: cloudOf(n) + "/images/probe-image"})
-		return err
-	}},
-	{RPC: "ListNetworks", Has: implements[driver.NetworkLister], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListNetworks(ctx, &pb.ListNetworksRequest{Parent: cloudOf(n)})
-		return err
-	}},
-	{RPC: "ListVolumes", Has: implements[driver.VolumeLister], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListVolumes(ctx, &pb.ListVolumesRequest{Parent: cloudOf(n)})
-		return err
-	}},
-	{RPC: "ListSecurityGroups", Has: implements[driver.SecurityGroupLister], Probe: func(ctx context.Context, s *Server, n string) error {
-		_, err := s.ListSecurityGroups(ctx, &pb.ListSecurityGroupsRequest{Parent: cloudOf(n)})
-		return err
-	}},
+	}
 }
 
 // cloudOf is the "clouds/{cloud}" prefix of a resource name.

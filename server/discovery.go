@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/computegw/computegw/driver"
@@ -14,34 +13,6 @@ import (
 // the adapter returns every item and the server pages, sorted by ID so that
 // page tokens stay valid while the vendor's order changes.
 
-// listDiscovered is the body shared by the discovery list RPCs: resolve the
-// parent, check the optional interface, call it, sort and page.
-func listDiscovered[L any, T any](ctx context.Context, s *Server, c *call, method, kind, parent string, size int32, token string,
-	fetch func(ctx context.Context, l L) ([]T, error), id func(T) string) (*cloud, []T, string, error) {
-	cl, _, err := c.resolve("parent", parent)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	l, err := optional[L](cl, method)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if _, err := pageSize(size); err != nil {
-		return nil, nil, "", err
-	}
-	all, err := backend(ctx, cl, func(ctx context.Context) ([]T, error) { return fetch(ctx, l) })
-	if err != nil {
-		return nil, nil, "", err
-	}
-	all = slices.Clone(all)
-	slices.SortStableFunc(all, func(a, b T) int { return strings.Compare(id(a), id(b)) })
-	page, next, err := pageLocal(s.tokens, all, kind, parent, "", token, size)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return cl, page, next, nil
-}
-
 func imageToProto(cloud string, im *driver.Image) *pb.Image {
 	return &pb.Image{
 		Name: "clouds/" + cloud + "/images/" + im.ID, DisplayName: im.Name,
@@ -52,112 +23,62 @@ func imageToProto(cloud string, im *driver.Image) *pb.Image {
 
 // ListImages implements pb.ComputeServiceServer.
 func (s *Server) ListImages(ctx context.Context, req *pb.ListImagesRequest) (*pb.ListImagesResponse, error) {
-	var out *pb.ListImagesResponse
-	err := s.do(ctx, "ListImages", func(ctx context.Context, c *call) error {
-		cl, page, next, err := listDiscovered(ctx, s, c, "ListImages", "images", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.ImageLister) ([]driver.Image, error) { return l.ListImages(ctx) },
-			func(im driver.Image) string { return im.ID })
-		if err != nil {
-			return err
-		}
-		out = &pb.ListImagesResponse{NextPageToken: next}
-		for i := range page {
-			out.Images = append(out.Images, imageToProto(cl.name, &page[i]))
-		}
-		return nil
-	})
-	return out, err
+	return listOptional(ctx, s, "ListImages", req, "images", driver.ImageLister.ListImages,
+		func(im driver.Image) string { return im.ID }, imageToProto,
+		func(page []*pb.Image, next string) *pb.ListImagesResponse {
+			return &pb.ListImagesResponse{Images: page, NextPageToken: next}
+		})
 }
 
 // GetImage implements pb.ComputeServiceServer.
 func (s *Server) GetImage(ctx context.Context, req *pb.GetImageRequest) (*pb.Image, error) {
-	var out *pb.Image
-	err := s.do(ctx, "GetImage", func(ctx context.Context, c *call) error {
-		cl, ids, err := c.resolve("name", req.GetName(), "images")
-		if err != nil {
-			return err
-		}
-		l, err := optional[driver.ImageLister](cl, "GetImage")
-		if err != nil {
-			return err
-		}
-		im, err := backend(ctx, cl, func(ctx context.Context) (*driver.Image, error) { return l.GetImage(ctx, ids[0]) })
-		if err != nil {
-			return err
-		}
-		out = imageToProto(cl.name, im)
-		return nil
-	})
-	return out, err
+	return getOptional(ctx, s, "GetImage", req.GetName(), "images", driver.ImageLister.GetImage, imageToProto)
+}
+
+func networkToProto(cloud string, n *driver.Network) *pb.Network {
+	pn := &pb.Network{Name: "clouds/" + cloud + "/networks/" + n.ID, DisplayName: n.Name, Status: strings.ToUpper(n.Status)}
+	for _, sn := range n.Subnets {
+		pn.Subnets = append(pn.Subnets, &pb.Network_Subnet{Id: sn.ID, Cidr: sn.CIDR, DisplayName: sn.Name})
+	}
+	return pn
 }
 
 // ListNetworks implements pb.ComputeServiceServer.
 func (s *Server) ListNetworks(ctx context.Context, req *pb.ListNetworksRequest) (*pb.ListNetworksResponse, error) {
-	var out *pb.ListNetworksResponse
-	err := s.do(ctx, "ListNetworks", func(ctx context.Context, c *call) error {
-		cl, page, next, err := listDiscovered(ctx, s, c, "ListNetworks", "networks", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.NetworkLister) ([]driver.Network, error) {
-				return l.ListNetworks(ctx)
-			},
-			func(n driver.Network) string { return n.ID })
-		if err != nil {
-			return err
-		}
-		out = &pb.ListNetworksResponse{NextPageToken: next}
-		for _, n := range page {
-			pn := &pb.Network{Name: "clouds/" + cl.name + "/networks/" + n.ID, DisplayName: n.Name, Status: strings.ToUpper(n.Status)}
-			for _, sn := range n.Subnets {
-				pn.Subnets = append(pn.Subnets, &pb.Network_Subnet{Id: sn.ID, Cidr: sn.CIDR, DisplayName: sn.Name})
-			}
-			out.Networks = append(out.Networks, pn)
-		}
-		return nil
-	})
-	return out, err
+	return listOptional(ctx, s, "ListNetworks", req, "networks", driver.NetworkLister.ListNetworks,
+		func(n driver.Network) string { return n.ID }, networkToProto,
+		func(page []*pb.Network, next string) *pb.ListNetworksResponse {
+			return &pb.ListNetworksResponse{Networks: page, NextPageToken: next}
+		})
+}
+
+func volumeToProto(cloud string, v *driver.Volume) *pb.Volume {
+	pv := &pb.Volume{Name: "clouds/" + cloud + "/volumes/" + v.ID, DisplayName: v.Name, SizeGb: int32(v.SizeGB),
+		Status: strings.ToUpper(v.Status), Type: v.Type, Zone: v.Zone, Bootable: v.Bootable}
+	for _, id := range v.AttachedTo {
+		pv.AttachedInstances = append(pv.AttachedInstances, instanceName(cloud, id))
+	}
+	return pv
 }
 
 // ListVolumes implements pb.ComputeServiceServer.
 func (s *Server) ListVolumes(ctx context.Context, req *pb.ListVolumesRequest) (*pb.ListVolumesResponse, error) {
-	var out *pb.ListVolumesResponse
-	err := s.do(ctx, "ListVolumes", func(ctx context.Context, c *call) error {
-		cl, page, next, err := listDiscovered(ctx, s, c, "ListVolumes", "volumes", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.VolumeLister) ([]driver.Volume, error) { return l.ListVolumes(ctx) },
-			func(v driver.Volume) string { return v.ID })
-		if err != nil {
-			return err
-		}
-		out = &pb.ListVolumesResponse{NextPageToken: next}
-		for _, v := range page {
-			pv := &pb.Volume{Name: "clouds/" + cl.name + "/volumes/" + v.ID, DisplayName: v.Name, SizeGb: int32(v.SizeGB),
-				Status: strings.ToUpper(v.Status), Type: v.Type, Zone: v.Zone, Bootable: v.Bootable}
-			for _, id := range v.AttachedTo {
-				pv.AttachedInstances = append(pv.AttachedInstances, instanceName(cl.name, id))
-			}
-			out.Volumes = append(out.Volumes, pv)
-		}
-		return nil
-	})
-	return out, err
+	return listOptional(ctx, s, "ListVolumes", req, "volumes", driver.VolumeLister.ListVolumes,
+		func(v driver.Volume) string { return v.ID }, volumeToProto,
+		func(page []*pb.Volume, next string) *pb.ListVolumesResponse {
+			return &pb.ListVolumesResponse{Volumes: page, NextPageToken: next}
+		})
+}
+
+func securityGroupToProto(cloud string, g *driver.SecurityGroup) *pb.SecurityGroup {
+	return &pb.SecurityGroup{Name: "clouds/" + cloud + "/securityGroups/" + g.ID, DisplayName: g.Name, Description: g.Description}
 }
 
 // ListSecurityGroups implements pb.ComputeServiceServer.
 func (s *Server) ListSecurityGroups(ctx context.Context, req *pb.ListSecurityGroupsRequest) (*pb.ListSecurityGroupsResponse, error) {
-	var out *pb.ListSecurityGroupsResponse
-	err := s.do(ctx, "ListSecurityGroups", func(ctx context.Context, c *call) error {
-		cl, page, next, err := listDiscovered(ctx, s, c, "ListSecurityGroups", "securityGroups", req.GetParent(), req.GetPageSize(), req.GetPageToken(),
-			func(ctx context.Context, l driver.SecurityGroupLister) ([]driver.SecurityGroup, error) {
-				return l.ListSecurityGroups(ctx)
-			},
-			func(g driver.SecurityGroup) string { return g.ID })
-		if err != nil {
-			return err
-		}
-		out = &pb.ListSecurityGroupsResponse{NextPageToken: next}
-		for _, g := range page {
-			out.SecurityGroups = append(out.SecurityGroups, &pb.SecurityGroup{
-				Name: "clouds/" + cl.name + "/securityGroups/" + g.ID, DisplayName: g.Name, Description: g.Description})
-		}
-		return nil
-	})
-	return out, err
+	return listOptional(ctx, s, "ListSecurityGroups", req, "securityGroups", driver.SecurityGroupLister.ListSecurityGroups,
+		func(g driver.SecurityGroup) string { return g.ID }, securityGroupToProto,
+		func(page []*pb.SecurityGroup, next string) *pb.ListSecurityGroupsResponse {
+			return &pb.ListSecurityGroupsResponse{SecurityGroups: page, NextPageToken: next}
+		})
 }

@@ -255,20 +255,17 @@ func (c *call) instance(field, name string) (*cloud, string, error) {
 
 // GetInstance implements pb.ComputeServiceServer.
 func (s *Server) GetInstance(ctx context.Context, req *pb.GetInstanceRequest) (*pb.Instance, error) {
-	var out *pb.Instance
-	err := s.do(ctx, "GetInstance", func(ctx context.Context, c *call) error {
+	return unary(ctx, s, "GetInstance", func(ctx context.Context, c *call) (*pb.Instance, error) {
 		cl, id, err := c.instance("name", req.GetName())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = s.instanceOut(ctx, cl, in)
-		return nil
+		return s.instanceOut(ctx, cl, in), nil
 	})
-	return out, err
 }
 
 // reservedMarker refuses the marker key in a caller's metadata.
@@ -441,55 +438,52 @@ func (s *Server) CreateInstance(ctx context.Context, req *pb.CreateInstanceReque
 
 // UpdateInstance implements pb.ComputeServiceServer.
 func (s *Server) UpdateInstance(ctx context.Context, req *pb.UpdateInstanceRequest) (*pb.Instance, error) {
-	var out *pb.Instance
-	err := s.do(ctx, "UpdateInstance", func(ctx context.Context, c *call) error {
+	return unary(ctx, s, "UpdateInstance", func(ctx context.Context, c *call) (*pb.Instance, error) {
 		in := req.GetInstance()
 		if in == nil {
-			return driver.InvalidArgument("instance", "required")
+			return nil, driver.InvalidArgument("instance", "required")
 		}
 		cl, id, err := c.instance("instance.name", in.GetName())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		paths := req.GetUpdateMask().GetPaths()
 		if len(paths) == 0 && in.GetDisplayName() != "" {
 			paths = []string{"display_name"}
 		}
 		if len(paths) == 0 {
-			return driver.InvalidArgument("update_mask", "nothing to update: only display_name is updatable")
+			return nil, driver.InvalidArgument("update_mask", "nothing to update: only display_name is updatable")
 		}
 		for _, p := range paths {
 			switch p {
 			case "display_name", "displayName":
 			default:
-				return driver.InvalidArgument("update_mask", fmt.Sprintf("%q is not updatable: only display_name is", p))
+				return nil, driver.InvalidArgument("update_mask", fmt.Sprintf("%q is not updatable: only display_name is", p))
 			}
 		}
 		if in.GetDisplayName() == "" {
-			return driver.InvalidArgument("instance.display_name", "required when updating display_name")
+			return nil, driver.InvalidArgument("instance.display_name", "required when updating display_name")
 		}
 		if len(in.GetDisplayName()) > 255 {
-			return driver.InvalidArgument("instance.display_name", "at most 255 characters")
+			return nil, driver.InvalidArgument("instance.display_name", "at most 255 characters")
 		}
 		r, err := optional[driver.InstanceRenamer](cl, "UpdateInstance")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		got, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) {
 			return r.RenameInstance(ctx, id, in.GetDisplayName())
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = s.instanceOut(ctx, cl, got)
-		return nil
+		return s.instanceOut(ctx, cl, got), nil
 	})
-	return out, err
 }
 
 // DeleteInstance implements pb.ComputeServiceServer.
 func (s *Server) DeleteInstance(ctx context.Context, req *pb.DeleteInstanceRequest) (*emptypb.Empty, error) {
-	err := s.do(ctx, "DeleteInstance", func(ctx context.Context, c *call) error {
+	return s.empty(ctx, "DeleteInstance", func(ctx context.Context, c *call) error {
 		cl, id, err := c.instance("name", req.GetName())
 		if err != nil {
 			return err
@@ -500,41 +494,45 @@ func (s *Server) DeleteInstance(ctx context.Context, req *pb.DeleteInstanceReque
 		s.watches.kickInstance(cl, id)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &emptypb.Empty{}, nil
 }
 
 // action runs one instance action and answers with the instance as read
 // right after it. If that read fails the action still succeeded: the answer
 // then carries only the name.
 func (s *Server) action(ctx context.Context, method, name string, validate func() error, run func(ctx context.Context, cl *cloud, id string) error) (*pb.Instance, error) {
-	var out *pb.Instance
-	err := s.do(ctx, method, func(ctx context.Context, c *call) error {
+	return unary(ctx, s, method, func(ctx context.Context, c *call) (*pb.Instance, error) {
 		cl, id, err := c.instance("name", name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if validate != nil {
 			if err := validate(); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := backendErr(ctx, cl, func(ctx context.Context) error { return run(ctx, cl, id) }); err != nil {
-			return err
+			return nil, err
 		}
 		s.watches.kickInstance(cl, id) // the instance changes now: watchers poll fast
 		in, err := backend(ctx, cl, func(ctx context.Context) (*driver.Instance, error) { return cl.adapter.GetInstance(ctx, id) })
 		if err != nil {
 			s.log.WarnContext(ctx, "action succeeded but the follow-up read failed", "method", method, "cloud", cl.name, "error", err.Error())
-			out = &pb.Instance{Name: instanceName(cl.name, id)}
-			return nil
+			return &pb.Instance{Name: instanceName(cl.name, id)}, nil
 		}
-		out = s.instanceOut(ctx, cl, in)
-		return nil
+		return s.instanceOut(ctx, cl, in), nil
 	})
-	return out, err
+}
+
+// optionalAction is an action (see action) on the optional adapter
+// interface I behind method: a cloud that lacks it answers UNIMPLEMENTED.
+func optionalAction[I any](ctx context.Context, s *Server, method, name string, validate func() error, run func(r I, ctx context.Context, id string) error) (*pb.Instance, error) {
+	return s.action(ctx, method, name, validate, func(ctx context.Context, cl *cloud, id string) error {
+		r, err := optional[I](cl, method)
+		if err != nil {
+			return err
+		}
+		return run(r, ctx, id)
+	})
 }
 
 func required(field, value string) func() error {
@@ -597,80 +595,50 @@ func (s *Server) ResizeInstance(ctx context.Context, req *pb.ResizeInstanceReque
 
 // ConfirmResizeInstance implements pb.ComputeServiceServer.
 func (s *Server) ConfirmResizeInstance(ctx context.Context, req *pb.ConfirmResizeInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "ConfirmResizeInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.ResizeConfirmer](cl, "ConfirmResizeInstance")
-		if err != nil {
-			return err
-		}
-		return r.ConfirmResize(ctx, id)
-	})
+	return optionalAction(ctx, s, "ConfirmResizeInstance", req.GetName(), nil, driver.ResizeConfirmer.ConfirmResize)
 }
 
 // RevertResizeInstance implements pb.ComputeServiceServer.
 func (s *Server) RevertResizeInstance(ctx context.Context, req *pb.RevertResizeInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "RevertResizeInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.ResizeConfirmer](cl, "RevertResizeInstance")
-		if err != nil {
-			return err
-		}
-		return r.RevertResize(ctx, id)
-	})
+	return optionalAction(ctx, s, "RevertResizeInstance", req.GetName(), nil, driver.ResizeConfirmer.RevertResize)
 }
 
 // ShelveInstance implements pb.ComputeServiceServer.
 func (s *Server) ShelveInstance(ctx context.Context, req *pb.ShelveInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "ShelveInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.Shelver](cl, "ShelveInstance")
-		if err != nil {
-			return err
-		}
-		return r.ShelveInstance(ctx, id)
-	})
+	return optionalAction(ctx, s, "ShelveInstance", req.GetName(), nil, driver.Shelver.ShelveInstance)
 }
 
 // UnshelveInstance implements pb.ComputeServiceServer.
 func (s *Server) UnshelveInstance(ctx context.Context, req *pb.UnshelveInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "UnshelveInstance", req.GetName(), nil, func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.Shelver](cl, "UnshelveInstance")
-		if err != nil {
-			return err
-		}
-		return r.UnshelveInstance(ctx, id)
-	})
+	return optionalAction(ctx, s, "UnshelveInstance", req.GetName(), nil, driver.Shelver.UnshelveInstance)
 }
 
 // RebuildInstance implements pb.ComputeServiceServer.
 func (s *Server) RebuildInstance(ctx context.Context, req *pb.RebuildInstanceRequest) (*pb.Instance, error) {
-	return s.action(ctx, "RebuildInstance", req.GetName(), requiredID("image", req.GetImage()), func(ctx context.Context, cl *cloud, id string) error {
+	validate := func() error {
+		if err := requiredID("image", req.GetImage())(); err != nil {
+			return err
+		}
 		if _, ok := req.GetMetadata()[driver.MarkerKey]; ok {
 			return driver.InvalidArgument("metadata", reservedMarker)
 		}
-		r, err := optional[driver.Rebuilder](cl, "RebuildInstance")
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	return optionalAction(ctx, s, "RebuildInstance", req.GetName(), validate, func(r driver.Rebuilder, ctx context.Context, id string) error {
 		return r.RebuildInstance(ctx, id, driver.RebuildRequest{ImageID: req.GetImage(), Name: req.GetDisplayName(), Metadata: req.GetMetadata()})
 	})
 }
 
 // AddSecurityGroup implements pb.ComputeServiceServer.
 func (s *Server) AddSecurityGroup(ctx context.Context, req *pb.AddSecurityGroupRequest) (*pb.Instance, error) {
-	return s.action(ctx, "AddSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.SecurityGroupManager](cl, "AddSecurityGroup")
-		if err != nil {
-			return err
-		}
+	return optionalAction(ctx, s, "AddSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(r driver.SecurityGroupManager, ctx context.Context, id string) error {
 		return r.AddSecurityGroup(ctx, id, req.GetSecurityGroup())
 	})
 }
 
 // RemoveSecurityGroup implements pb.ComputeServiceServer.
 func (s *Server) RemoveSecurityGroup(ctx context.Context, req *pb.RemoveSecurityGroupRequest) (*pb.Instance, error) {
-	return s.action(ctx, "RemoveSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.SecurityGroupManager](cl, "RemoveSecurityGroup")
-		if err != nil {
-			return err
-		}
+	return optionalAction(ctx, s, "RemoveSecurityGroup", req.GetName(), required("security_group", req.GetSecurityGroup()), func(r driver.SecurityGroupManager, ctx context.Context, id string) error {
 		return r.RemoveSecurityGroup(ctx, id, req.GetSecurityGroup())
 	})
 }
@@ -698,49 +666,38 @@ func (s *Server) AddFloatingIp(ctx context.Context, req *pb.AddFloatingIpRequest
 		}
 		return validIP("fixed_ip", req.GetFixedIp(), false)()
 	}
-	return s.action(ctx, "AddFloatingIp", req.GetName(), validate, func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.FloatingIPManager](cl, "AddFloatingIp")
-		if err != nil {
-			return err
-		}
+	return optionalAction(ctx, s, "AddFloatingIp", req.GetName(), validate, func(r driver.FloatingIPManager, ctx context.Context, id string) error {
 		return r.AddFloatingIP(ctx, id, req.GetAddress(), req.GetFixedIp())
 	})
 }
 
 // RemoveFloatingIp implements pb.ComputeServiceServer.
 func (s *Server) RemoveFloatingIp(ctx context.Context, req *pb.RemoveFloatingIpRequest) (*pb.Instance, error) {
-	return s.action(ctx, "RemoveFloatingIp", req.GetName(), validIP("address", req.GetAddress(), true), func(ctx context.Context, cl *cloud, id string) error {
-		r, err := optional[driver.FloatingIPManager](cl, "RemoveFloatingIp")
-		if err != nil {
-			return err
-		}
+	return optionalAction(ctx, s, "RemoveFloatingIp", req.GetName(), validIP("address", req.GetAddress(), true), func(r driver.FloatingIPManager, ctx context.Context, id string) error {
 		return r.RemoveFloatingIP(ctx, id, req.GetAddress())
 	})
 }
 
 // CreateInstanceImage implements pb.ComputeServiceServer.
 func (s *Server) CreateInstanceImage(ctx context.Context, req *pb.CreateInstanceImageRequest) (*pb.CreateInstanceImageResponse, error) {
-	var out *pb.CreateInstanceImageResponse
-	err := s.do(ctx, "CreateInstanceImage", func(ctx context.Context, c *call) error {
+	return unary(ctx, s, "CreateInstanceImage", func(ctx context.Context, c *call) (*pb.CreateInstanceImageResponse, error) {
 		cl, id, err := c.instance("name", req.GetName())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if req.GetImageName() == "" {
-			return driver.InvalidArgument("image_name", "required")
+			return nil, driver.InvalidArgument("image_name", "required")
 		}
 		r, err := optional[driver.ImageCreator](cl, "CreateInstanceImage")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		img, err := backend(ctx, cl, func(ctx context.Context) (string, error) {
 			return r.CreateInstanceImage(ctx, id, req.GetImageName(), req.GetMetadata())
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = &pb.CreateInstanceImageResponse{Image: img}
-		return nil
+		return &pb.CreateInstanceImageResponse{Image: img}, nil
 	})
-	return out, err
 }

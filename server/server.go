@@ -16,11 +16,14 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/computegw/computegw/driver"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
@@ -371,6 +374,142 @@ func backendErr(ctx context.Context, cl *cloud, fn func(ctx context.Context) err
 	return err
 }
 
+// unary runs one RPC (see do) whose body returns its answer; with an error
+// the answer is nil.
+func unary[T any](ctx context.Context, s *Server, method string, fn func(ctx context.Context, c *call) (T, error)) (T, error) {
+	var out T
+	err := s.do(ctx, method, func(ctx context.Context, c *call) (err error) {
+		out, err = fn(ctx, c)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// empty runs one RPC (see do) that answers google.protobuf.Empty.
+func (s *Server) empty(ctx context.Context, method string, fn func(ctx context.Context, c *call) error) (*emptypb.Empty, error) {
+	if err := s.do(ctx, method, fn); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// resolveOptional resolves the cloud of a resource name (see resolve) and
+// then the optional adapter interface I behind rpc (see optional).
+func resolveOptional[I any](c *call, rpc, field, name string, collections ...string) (*cloud, I, []string, error) {
+	var zero I
+	cl, ids, err := c.resolve(field, name, collections...)
+	if err != nil {
+		return nil, zero, nil, err
+	}
+	v, err := optional[I](cl, rpc)
+	if err != nil {
+		return nil, zero, nil, err
+	}
+	return cl, v, ids, nil
+}
+
+// getOptional serves a Get RPC on an optional adapter interface I: it
+// resolves name (a resource of the collection under a cloud), reads it
+// with get, bounded by the cloud's timeout, and converts it with conv.
+func getOptional[I, T, P any](ctx context.Context, s *Server, rpc, name, collection string,
+	get func(v I, ctx context.Context, id string) (T, error), conv func(cloud string, v T) P) (P, error) {
+	return unary(ctx, s, rpc, func(ctx context.Context, c *call) (P, error) {
+		var zero P
+		cl, v, ids, err := resolveOptional[I](c, rpc, "name", name, collection)
+		if err != nil {
+			return zero, err
+		}
+		got, err := backend(ctx, cl, func(ctx context.Context) (T, error) { return get(v, ctx, ids[0]) })
+		if err != nil {
+			return zero, err
+		}
+		return conv(cl.name, got), nil
+	})
+}
+
+// deleteOptional serves a Delete RPC on an optional adapter interface I:
+// it resolves name (a resource of the collection under a cloud) and calls
+// del, bounded by the cloud's timeout.
+func deleteOptional[I any](ctx context.Context, s *Server, rpc, name, collection string,
+	del func(v I, ctx context.Context, id string) error) (*emptypb.Empty, error) {
+	return s.empty(ctx, rpc, func(ctx context.Context, c *call) error {
+		cl, v, ids, err := resolveOptional[I](c, rpc, "name", name, collection)
+		if err != nil {
+			return err
+		}
+		return backendErr(ctx, cl, func(ctx context.Context) error { return del(v, ctx, ids[0]) })
+	})
+}
+
+// pagedRequest is a List request that the gateway pages itself.
+type pagedRequest interface {
+	GetParent() string
+	GetPageSize() int32
+	GetPageToken() string
+}
+
+// listLocal is the body of a List RPC that the gateway pages itself: it
+// checks the page size, reads every item with fetch, bounded by the cloud's
+// timeout, keeps what keep returns (nil: all) and pages that under kind,
+// the request's parent and filter (the request's filter hash, "" for none).
+func listLocal[T any](ctx context.Context, s *Server, cl *cloud, req pagedRequest, kind, filter string,
+	fetch func(ctx context.Context) ([]T, error), keep func([]T) []T) ([]T, string, error) {
+	if _, err := pageSize(req.GetPageSize()); err != nil {
+		return nil, "", err
+	}
+	all, err := backend(ctx, cl, fetch)
+	if err != nil {
+		return nil, "", err
+	}
+	if keep != nil {
+		all = keep(all)
+	}
+	return pageLocal(s.tokens, all, kind, req.GetParent(), filter, req.GetPageToken(), req.GetPageSize())
+}
+
+// listOptional serves a List RPC of a cloud's resources on an optional
+// adapter interface I: it resolves the request's parent cloud, lists with
+// list (see listLocal), sorted by id when id is set (so that page tokens
+// stay valid while the vendor's order changes), converts the page with conv
+// and answers what answer makes of it and the next page token.
+func listOptional[I, T, P, R any](ctx context.Context, s *Server, rpc string, req pagedRequest, kind string,
+	list func(v I, ctx context.Context) ([]T, error), id func(T) string, conv func(cloud string, t *T) P,
+	answer func(page []P, next string) R) (R, error) {
+	return unary(ctx, s, rpc, func(ctx context.Context, c *call) (R, error) {
+		var zero R
+		cl, v, _, err := resolveOptional[I](c, rpc, "parent", req.GetParent())
+		if err != nil {
+			return zero, err
+		}
+		var keep func([]T) []T
+		if id != nil {
+			keep = func(all []T) []T {
+				all = slices.Clone(all)
+				slices.SortStableFunc(all, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+				return all
+			}
+		}
+		page, next, err := listLocal(ctx, s, cl, req, kind, "", func(ctx context.Context) ([]T, error) { return list(v, ctx) }, keep)
+		if err != nil {
+			return zero, err
+		}
+		return answer(protos(cl.name, page, conv), next), nil
+	})
+}
+
+// protos converts items with conv (nil for none).
+func protos[T, P any](cloud string, items []T, conv func(cloud string, t *T) P) []P {
+	var out []P
+	for i := range items {
+		out = append(out, conv(cloud, &items[i]))
+	}
+	return out
+}
+
 // --- clouds -----------------------------------------------------------------
 
 func (s *Server) cloudToProto(cl *cloud) *pb.Cloud {
@@ -400,14 +539,11 @@ func (s *Server) ListClouds(ctx context.Context, _ *pb.ListCloudsRequest) (*pb.L
 
 // GetCloud implements pb.ComputeServiceServer.
 func (s *Server) GetCloud(ctx context.Context, req *pb.GetCloudRequest) (*pb.Cloud, error) {
-	var out *pb.Cloud
-	err := s.do(ctx, "GetCloud", func(ctx context.Context, c *call) error {
+	return unary(ctx, s, "GetCloud", func(ctx context.Context, c *call) (*pb.Cloud, error) {
 		cl, _, err := c.resolve("name", req.GetName())
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = s.cloudToProto(cl)
-		return nil
+		return s.cloudToProto(cl), nil
 	})
-	return out, err
 }

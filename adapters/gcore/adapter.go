@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/redact"
 )
 
@@ -60,7 +60,7 @@ const (
 type Config struct {
 	// Name is the cloud's name in the gateway (for the config errors of New
 	// only; the portable layer adds it to call errors).
-	Name string `yaml:"-"`
+	Name string `dialect:"name"`
 	// Endpoint is the API base; empty takes DefaultEndpoint. Calls go to
 	// {Endpoint}/v1/instances/{project_id}/{region_id}/... and so on.
 	Endpoint string `yaml:"endpoint" check:"url"`
@@ -70,10 +70,10 @@ type Config struct {
 	// APIKey is the permanent API token from the Gcore console, sent as
 	// "Authorization: APIKey {APIKey}" (config api_key_env, api_key_file or,
 	// discouraged, api_key). It never appears in errors or logs.
-	APIKey string `yaml:"-"`
+	APIKey string `dialect:"secret"`
 	// Zones is the configured static zone list, answered by ListZones (the
 	// API has no zone call). With exactly one zone, instances report it.
-	Zones []string `yaml:"-"`
+	Zones []string `dialect:"zones"`
 
 	// PollInterval and MaxPollInterval shape the create-task polling; zero
 	// takes the defaults.
@@ -82,10 +82,10 @@ type Config struct {
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient(). Redirects are never followed.
-	HTTPClient *http.Client `yaml:"-"`
+	HTTPClient *http.Client `dialect:"http_client"`
 	// Logger receives debug records of backend calls (never the key); nil
 	// discards them.
-	Logger *slog.Logger `yaml:"-"`
+	Logger *slog.Logger `dialect:"logger"`
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time `yaml:"-"`
 }
@@ -146,17 +146,20 @@ func New(cfg Config) (*Adapter, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fail("endpoint %q must not have a query, fragment or user info", endpoint)
 	}
+	// The client never follows a redirect: no Gcore call answers with one,
+	// so it is reported (UNAVAILABLE).
+	b := dialect.NewBackend(cfg.HTTPClient, cfg.Logger, cfg.Now, key)
 	a := &Adapter{
 		base:        u.String(),
 		scope:       "/" + strconv.Itoa(cfg.ProjectID) + "/" + strconv.Itoa(cfg.RegionID),
 		auth:        "APIKey " + key,
-		secrets:     redact.New(key),
+		secrets:     b.Secrets,
 		zones:       append([]string(nil), cfg.Zones...),
 		poll:        cfg.PollInterval,
 		max:         cfg.MaxPollInterval,
-		client:      cfg.HTTPClient,
-		log:         cfg.Logger,
-		now:         cfg.Now,
+		client:      b.Client,
+		log:         b.Log,
+		now:         b.Now,
 		offsetHints: newHints(maxHints),
 	}
 	if a.poll <= 0 {
@@ -167,20 +170,6 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if a.max < a.poll {
 		a.max = a.poll
-	}
-	if a.client == nil {
-		a.client = backendhttp.NewClient()
-	}
-	// Go would re-send the Authorization header to wherever a redirect
-	// points on the same host; no Gcore call answers with one, so it is
-	// reported (UNAVAILABLE), never followed.
-	a.client = backendhttp.WithoutRedirects(a.client)
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
-	if a.now == nil {
-		a.now = time.Now
 	}
 	return a, nil
 }
@@ -257,14 +246,6 @@ func (a *Adapter) send(ctx context.Context, req request) error {
 	return nil
 }
 
-// amend returns a copy of err's *driver.Error with prefix before its
-// message (an unclassified error becomes CodeUnknown).
-func amend(prefix string, err error) *driver.Error {
-	var de *driver.Error
-	if !errors.As(err, &de) {
-		return &driver.Error{Code: driver.CodeUnknown, Message: prefix + "failed", Err: err}
-	}
-	cp := *de
-	cp.Message = prefix + de.Message
-	return &cp
-}
+// amend puts an operation's prefix before an error's message
+// (dialect.Amend).
+var amend = dialect.Amend

@@ -11,16 +11,7 @@ const Name driver.Dialect = "gcore"
 // Dialect plugs gcore into the gateway (listed in internal/dialects): a
 // cloud entry's gcore keys are Config's yaml-tagged fields (endpoint,
 // project_id, region_id), its credential is api_key (api_key_env,
-// api_key_file), ListZones answers the configured zones, and a cloud
-// without a timeout gets DefaultTimeout, which covers Gcore's builds.
-var Dialect = dialect.Spec[Config]{
-	Name:            Name,
-	Secret:          "api_key",
-	ConfiguredZones: true,
-	DefaultTimeout:  DefaultTimeout,
-	Open: func(c dialect.Common, cfg Config, deps dialect.Deps) (driver.Adapter, error) {
-		cfg.Name, cfg.APIKey, cfg.Zones = c.Name, c.Secret, c.Zones
-		cfg.HTTPClient, cfg.Logger = deps.HTTPClient, deps.Logger
-		return New(cfg)
-	},
-}
+// api_key_file), ListZones answers the configured zones (Config.Zones), and
+// a cloud without a timeout gets DefaultTimeout, which covers Gcore's
+// builds.
+var Dialect = dialect.Plug(Name, "api_key", New).WithDefaultTimeout(DefaultTimeout)

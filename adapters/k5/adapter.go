@@ -11,7 +11,6 @@
 package k5
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -22,7 +21,9 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/redact"
+	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/tokensource"
 )
 
@@ -40,7 +41,7 @@ const (
 // Config is one k5 cloud.
 type Config struct {
 	// Name is the cloud name, used in messages.
-	Name string `yaml:"-"`
+	Name string `dialect:"name"`
 	// IdentityEndpoint is K5's identity service; Keystone v3 lives at
 	// /v3/auth/tokens under it.
 	IdentityEndpoint string `yaml:"identity_endpoint" check:"required,url"`
@@ -60,23 +61,28 @@ type Config struct {
 	// ProjectID scopes the token; it is also the {tenant_id} of compute URLs.
 	ProjectID string `yaml:"project_id" check:"required"`
 	Username  string `yaml:"username" check:"required"`
-	Password  string `yaml:"-"`
+	Password  string `dialect:"secret"`
 	// Zones is the static zone list, answered by ListZones when K5 does not
 	// list zones (404 on os-availability-zone).
-	Zones []string `yaml:"-"`
+	Zones []string `dialect:"zones"`
 
 	// HTTPClient is the client for every backend call; nil uses
 	// backendhttp.NewClient().
-	HTTPClient *http.Client
+	HTTPClient *http.Client `dialect:"http_client"`
 	// Logger receives debug and info logs; nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `dialect:"logger"`
+	// LoginGate, when set, shares logins and the back-off after a rejected
+	// password with the other gateway replicas (tokensource.Options.Gate);
+	// a Gate set in TokenOptions takes precedence.
+	LoginGate state.LoginGate `dialect:"login_gate"`
 	// Now is the clock (token expiry); nil uses time.Now.
 	Now func() time.Time
 
 	// TokenOptions tune the token cache (skew, reject back-off). Zero values
 	// pick internal/tokensource's defaults, except the reject back-off,
 	// which defaults to K5's safe 5 minutes doubling to 15 (see
-	// rejectBackoff); Now is taken from Now above.
+	// rejectBackoff), and the gate, which defaults to LoginGate; Now is
+	// taken from Now above.
 	TokenOptions tokensource.Options
 }
 
@@ -137,23 +143,13 @@ func New(cfg Config) (*Adapter, error) {
 			return nil, driver.Errorf(driver.CodeInvalidArgument, "k5 cloud %q: config field %s must be an http(s) URL, got %q", cfg.Name, field, raw)
 		}
 	}
-	a := &Adapter{cfg: cfg, log: cfg.Logger, now: cfg.Now, client: cfg.HTTPClient, snaps: newSnapshots(cfg.Now)}
+	a := &Adapter{cfg: cfg, snaps: newSnapshots(cfg.Now)}
 	var err error
 	if a.endpoints, err = backendhttp.NewEndpointPolicy(cfg.Name, cfg.IdentityEndpoint, cfg.AllowedEndpointHosts); err != nil {
 		return nil, driver.Errorf(driver.CodeInvalidArgument, "k5 cloud %q: %v", cfg.Name, err)
 	}
-	if a.log == nil {
-		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	a.secrets = redact.New(cfg.Password)
-	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
-	if a.now == nil {
-		a.now = time.Now
-	}
-	if a.client == nil {
-		a.client = backendhttp.NewClient()
-	}
-	a.client = backendhttp.WithoutRedirects(a.client)
+	b := dialect.NewBackend(cfg.HTTPClient, cfg.Logger, cfg.Now, cfg.Password)
+	a.log, a.secrets, a.now, a.client = b.Log, b.Secrets, b.Now, b.Client
 	a.provider = &gophercloud.ProviderClient{HTTPClient: *a.client}
 	a.provider.HTTPClient.Transport = nonAuthoritativeOK{base: a.client.Transport}
 	a.provider.UserAgent.Prepend("computegw-k5")
@@ -162,15 +158,16 @@ func New(cfg Config) (*Adapter, error) {
 		Endpoint:       strings.TrimRight(cfg.IdentityEndpoint, "/") + "/v3/",
 	}
 	topt := cfg.TokenOptions
-	topt.Now = a.now
-	topt.Secrets = a.secrets
+	if topt.Gate == nil {
+		topt.Gate = cfg.LoginGate
+	}
 	if topt.RejectBackoff <= 0 {
 		topt.RejectBackoff = rejectBackoff
 	}
 	if topt.MaxRejectBackoff <= 0 {
 		topt.MaxRejectBackoff = maxRejectBackoff
 	}
-	a.tokens = tokensource.New(a.fetchToken, topt)
+	a.tokens = b.Tokens(a.fetchToken, topt)
 	return a, nil
 }
 

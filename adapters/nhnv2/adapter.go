@@ -29,6 +29,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/tokensource"
@@ -37,7 +38,7 @@ import (
 // Config configures one nhnv2 cloud.
 type Config struct {
 	// Name is the cloud's name, used in messages and logs.
-	Name string `yaml:"-"`
+	Name string `dialect:"name"`
 	// IdentityEndpoint is the Keystone base URL; tokens are requested from
 	// IdentityEndpoint + "/v2.0/tokens" (a trailing "/v2.0" is accepted).
 	IdentityEndpoint string `yaml:"identity_endpoint" check:"required,url"`
@@ -55,17 +56,17 @@ type Config struct {
 	// TenantID, Username and Password are the Keystone v2.0 credentials.
 	TenantID string `yaml:"tenant_id" check:"required"`
 	Username string `yaml:"username" check:"required"`
-	Password string `yaml:"-"`
+	Password string `dialect:"secret"`
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient().
-	HTTPClient *http.Client
+	HTTPClient *http.Client `dialect:"http_client"`
 	// Logger receives debug and warning logs; nil discards them. The caller
 	// adds the cloud and dialect attributes it wants.
-	Logger *slog.Logger
+	Logger *slog.Logger `dialect:"logger"`
 	// LoginGate, when set, shares logins and the back-off after a rejected
 	// password with the other gateway replicas (tokensource.Options.Gate).
-	LoginGate state.LoginGate
+	LoginGate state.LoginGate `dialect:"login_gate"`
 	// Now is the clock (token expiry); nil uses time.Now.
 	Now func() time.Time
 }
@@ -121,7 +122,7 @@ func New(cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nhnv2 cloud %s: config field IdentityEndpoint (identity_endpoint): %v", name, err)
 	}
-	a := &Adapter{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger}
+	a := &Adapter{cfg: cfg}
 	if a.endpoints, err = backendhttp.NewEndpointPolicy(name, idURL, cfg.AllowedEndpointHosts); err != nil {
 		return nil, fmt.Errorf("nhnv2 cloud %s: %v", name, err)
 	}
@@ -133,20 +134,10 @@ func New(cfg Config) (*Adapter, error) {
 		}
 		a.computeURL = computeBase(cu, cfg.TenantID)
 	}
-	if a.http == nil {
-		a.http = backendhttp.NewClient()
-	}
-	a.http = backendhttp.WithoutRedirects(a.http)
-	if a.log == nil {
-		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	a.secrets = redact.New(cfg.Password)
-	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
-	if a.cfg.Now == nil {
-		a.cfg.Now = time.Now
-	}
+	b := dialect.NewBackend(cfg.HTTPClient, cfg.Logger, cfg.Now, cfg.Password)
+	a.http, a.log, a.secrets, a.cfg.Now = b.Client, b.Log, b.Secrets, b.Now
 	a.userAgent = []string{a.provider(tokensource.Token{}).UserAgent.Join()}
-	a.tokens = tokensource.New(a.fetchToken, tokensource.Options{Now: a.cfg.Now, Secrets: a.secrets, Gate: a.cfg.LoginGate})
+	a.tokens = b.Tokens(a.fetchToken, tokensource.Options{Gate: cfg.LoginGate})
 	return a, nil
 }
 

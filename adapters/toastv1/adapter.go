@@ -27,6 +27,7 @@ import (
 
 	"github.com/computegw/computegw/driver"
 	"github.com/computegw/computegw/internal/backendhttp"
+	"github.com/computegw/computegw/internal/dialect"
 	"github.com/computegw/computegw/internal/redact"
 	"github.com/computegw/computegw/internal/state"
 	"github.com/computegw/computegw/internal/tokensource"
@@ -36,7 +37,7 @@ import (
 type Config struct {
 	// Name is the cloud's name in the gateway. Messages and logs leave it
 	// out: the portable layer and the caller's logger add it.
-	Name string `yaml:"-"`
+	Name string `dialect:"name"`
 	// Endpoint is the API prefix, e.g.
 	// https://api-compute.cloud.toast.com/compute; calls go to
 	// {Endpoint}/v1.0/appkeys/{AppKey}/...
@@ -46,7 +47,7 @@ type Config struct {
 	// Username is the TOAST ID (e-mail) and Password the API password set
 	// under "Set API Endpoint" in the console.
 	Username string `yaml:"username" check:"required"`
-	Password string `yaml:"-"`
+	Password string `dialect:"secret"`
 
 	// WindowsImageIDs lists image IDs known to be Windows images, whose
 	// instance names TOAST limits to 12 characters (20 otherwise). The API
@@ -55,13 +56,13 @@ type Config struct {
 
 	// HTTPClient is the client for backend calls; nil uses
 	// backendhttp.NewClient().
-	HTTPClient *http.Client
+	HTTPClient *http.Client `dialect:"http_client"`
 	// Logger receives debug records of backend calls (never secrets); nil
 	// discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `dialect:"logger"`
 	// LoginGate, when set, shares logins and the back-off after a rejected
 	// password with the other gateway replicas (tokensource.Options.Gate).
-	LoginGate state.LoginGate
+	LoginGate state.LoginGate `dialect:"login_gate"`
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
 }
@@ -112,33 +113,24 @@ func New(cfg Config) (*Adapter, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("toastv1: config of cloud %q: Endpoint %q must not have a query or fragment", cfg.Name, cfg.Endpoint)
 	}
+	// TOAST answers every call itself (HTTP 200, or 401 for a dead token);
+	// the client reports a redirect, never follows it (UNAVAILABLE, see
+	// decodeResponse).
+	b := dialect.NewBackend(cfg.HTTPClient, cfg.Logger, cfg.Now, cfg.Password, cfg.AppKey)
 	a := &Adapter{
 		base:     u.String() + "/v1.0/appkeys/" + url.PathEscape(cfg.AppKey),
 		username: cfg.Username,
 		password: cfg.Password,
 		windows:  make(map[string]bool, len(cfg.WindowsImageIDs)),
-		client:   cfg.HTTPClient,
-		log:      cfg.Logger,
-		now:      cfg.Now,
+		client:   b.Client,
+		log:      b.Log,
+		now:      b.Now,
+		secrets:  b.Secrets,
 	}
 	for _, id := range cfg.WindowsImageIDs {
 		a.windows[id] = true
 	}
-	if a.client == nil {
-		a.client = backendhttp.NewClient()
-	}
-	// TOAST answers every call itself (HTTP 200, or 401 for a dead token);
-	// a redirect is reported, not followed (UNAVAILABLE, see decodeResponse).
-	a.client = backendhttp.WithoutRedirects(a.client)
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	a.secrets = redact.New(cfg.Password, cfg.AppKey)
-	a.log = slog.New(a.secrets.Handler(a.log.Handler()))
-	if a.now == nil {
-		a.now = time.Now
-	}
-	a.tokens = tokensource.New(a.login, tokensource.Options{Now: a.now, Secrets: a.secrets, Gate: cfg.LoginGate})
+	a.tokens = b.Tokens(a.login, tokensource.Options{Gate: cfg.LoginGate})
 	return a, nil
 }
 
@@ -203,17 +195,9 @@ func (a *Adapter) classifyCall(req request, err error) error {
 // wrap prefixes a classified error's message with the cloud and operation.
 func (a *Adapter) wrap(op string, err error) error { return amend(a.prefix(op), err) }
 
-// amend returns a copy of err's *driver.Error with prefix before its
-// message (an unclassified error becomes CodeUnknown).
-func amend(prefix string, err error) *driver.Error {
-	var de *driver.Error
-	if !errors.As(err, &de) {
-		return &driver.Error{Code: driver.CodeUnknown, Message: prefix + "failed", Err: err}
-	}
-	cp := *de
-	cp.Message = prefix + de.Message
-	return &cp
-}
+// amend puts an operation's prefix before an error's message
+// (dialect.Amend).
+var amend = dialect.Amend
 
 // prefix starts an error message with the operation; the portable layer
 // adds the cloud's name.

@@ -9,14 +9,7 @@ import (
 const Name driver.Dialect = "toastv1"
 
 // Dialect plugs toastv1 into the gateway (listed in internal/dialects): a
-// cloud entry's toastv1 keys are Config's yaml-tagged fields, and its
-// credential is password (password_env, password_file).
-var Dialect = dialect.Spec[Config]{
-	Name:   Name,
-	Secret: "password",
-	Open: func(c dialect.Common, cfg Config, deps dialect.Deps) (driver.Adapter, error) {
-		cfg.Name, cfg.Password = c.Name, c.Secret
-		cfg.HTTPClient, cfg.Logger, cfg.LoginGate = deps.HTTPClient, deps.Logger, deps.LoginGate
-		return New(cfg)
-	},
-}
+// cloud entry's toastv1 keys are Config's yaml-tagged fields, its
+// credential is password (password_env, password_file), and New opens the
+// adapter from a Config whose dialect-tagged fields the wiring has set.
+var Dialect = dialect.Plug(Name, "password", New)

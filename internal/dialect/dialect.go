@@ -5,12 +5,13 @@
 // slice, internal/dialects.All; each adapter package declares its own value,
 // e.g.
 //
-//	var Dialect = dialect.Spec[Config]{Name: "nhnv2", Secret: "password", Open: open}
+//	var Dialect = dialect.Plug(Name, "password", New)
 //
-// where Config is the adapter's config struct: every field tagged
-// `yaml:"key"` is a config key of the dialect, decoded strictly (see
-// Spec.Decode); untagged fields are set by Open from the common part and the
-// wiring's dependencies.
+// where New is the adapter's constructor and Config, its argument, the
+// adapter's config struct: every field tagged `yaml:"key"` is a config key of
+// the dialect, decoded strictly (see Spec.Decode), and every field tagged
+// `dialect:"source"` is set from the common part or the wiring's
+// dependencies (see Plug).
 //
 // The API's Cloud.Dialect enum value of a dialect follows from its name (see
 // server.DialectEnum): adding a dialect adds that enum value to the proto.
@@ -81,7 +82,8 @@ type Descriptor interface {
 	OpenAdapter(common Common, cfg any, deps Deps) (driver.Adapter, error)
 }
 
-// Spec describes one dialect whose config struct is C.
+// Spec describes one dialect whose config struct is C. Adapter packages
+// make theirs with Plug.
 //
 // C's fields tagged `yaml:"key"` are its config keys. Supported field types
 // are string, int and []string. A `check` tag holds comma-separated rules:
@@ -103,6 +105,90 @@ type Spec[C any] struct {
 	DefaultTimeout time.Duration
 	// Open builds an adapter for one cloud.
 	Open func(common Common, cfg C, deps Deps) (driver.Adapter, error)
+}
+
+// Plug returns the Spec of a dialect whose adapter newAdapter builds from a
+// C: Open sets the fields of C tagged `dialect:"source"` (none of them a
+// config key) from the cloud's
+// common part and the wiring's dependencies, then calls newAdapter. The
+// sources are
+//
+//	name        string           the cloud's name (Common.Name)
+//	secret      string           the resolved credential (Common.Secret)
+//	zones       []string         the configured zones (Common.Zones)
+//	http_client *http.Client     the cloud's client (Deps.HTTPClient)
+//	logger      *slog.Logger     the cloud's logger (Deps.Logger)
+//	login_gate  state.LoginGate  the shared login gate (Deps.LoginGate)
+//
+// A dialect whose C takes the zones answers them in ListZones
+// (Spec.ConfiguredZones); one that does not lists zones itself. secret is
+// the credential keys' base name (Spec.Secret). Plug panics on a tag it
+// does not know or a field of the wrong type: a programming error in an
+// adapter, caught when its package is first loaded.
+func Plug[C any, A driver.Adapter](name driver.Dialect, secret string, newAdapter func(C) (A, error)) Spec[C] {
+	wired := wiredFields(reflect.TypeFor[C]())
+	s := Spec[C]{Name: name, Secret: secret}
+	for _, w := range wired {
+		s.ConfiguredZones = s.ConfiguredZones || w.source == "zones"
+	}
+	s.Open = func(common Common, cfg C, deps Deps) (driver.Adapter, error) {
+		v := reflect.ValueOf(&cfg).Elem()
+		for _, w := range wired {
+			v.Field(w.index).Set(reflect.ValueOf(sources[w.source](&common, &deps)).Elem())
+		}
+		a, err := newAdapter(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	return s
+}
+
+// WithDefaultTimeout returns s with DefaultTimeout d.
+func (s Spec[C]) WithDefaultTimeout(d time.Duration) Spec[C] {
+	s.DefaultTimeout = d
+	return s
+}
+
+// sources are what a `dialect` tag may name: each returns a pointer to the
+// value in the common part or the dependencies.
+var sources = map[string]func(*Common, *Deps) any{
+	"name":        func(c *Common, _ *Deps) any { return &c.Name },
+	"secret":      func(c *Common, _ *Deps) any { return &c.Secret },
+	"zones":       func(c *Common, _ *Deps) any { return &c.Zones },
+	"http_client": func(_ *Common, d *Deps) any { return &d.HTTPClient },
+	"logger":      func(_ *Common, d *Deps) any { return &d.Logger },
+	"login_gate":  func(_ *Common, d *Deps) any { return &d.LoginGate },
+}
+
+type wiredField struct {
+	index  int
+	source string
+}
+
+// wiredFields lists the fields of struct type t tagged `dialect:"source"`.
+func wiredFields(t reflect.Type) []wiredField {
+	var out []wiredField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		source, ok := sf.Tag.Lookup("dialect")
+		if !ok {
+			continue
+		}
+		if key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ","); key != "" && key != "-" {
+			panic(fmt.Sprintf("dialect: config field %s.%s is both config key %s and wired from %s", t, sf.Name, key, source))
+		}
+		src, ok := sources[source]
+		if !ok {
+			panic(fmt.Sprintf("dialect: config field %s.%s: unknown source %q", t, sf.Name, source))
+		}
+		if want := reflect.TypeOf(src(&Common{}, &Deps{})).Elem(); sf.Type != want {
+			panic(fmt.Sprintf("dialect: config field %s.%s (source %s) has type %s, want %s", t, sf.Name, source, sf.Type, want))
+		}
+		out = append(out, wiredField{index: i, source: source})
+	}
+	return out
 }
 
 // DialectName implements Descriptor.

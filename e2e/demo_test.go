@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -272,15 +271,7 @@ func testErrors(t *testing.T, g *gateway) {
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("gRPC bad field: %v", err)
 	}
-	var fields []string
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField())
-			}
-		}
-	}
-	if !slices.Contains(fields, "instance.image") {
+	if fields := fieldViolations(err); !slices.Contains(fields, "instance.image") {
 		t.Errorf("gRPC field violations %v lack instance.image", fields)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -233,9 +232,9 @@ func TestFaultsHangingCloud(t *testing.T) {
 			}
 			continue
 		}
-		if s.code != codes.Unavailable || errReason(s.err) != "BACKEND_CIRCUIT_OPEN" || retryDelay(s.err) <= 0 || retryDelay(s.err) > openFor {
+		if s.code != codes.Unavailable || grpcReason(s.err) != "BACKEND_CIRCUIT_OPEN" || retryDelay(s.err) <= 0 || retryDelay(s.err) > openFor {
 			t.Errorf("fast call %d: %v (reason %q, retry %v), want UNAVAILABLE BACKEND_CIRCUIT_OPEN with a RetryInfo up to %v",
-				i+1, s.err, errReason(s.err), retryDelay(s.err), openFor)
+				i+1, s.err, grpcReason(s.err), retryDelay(s.err), openFor)
 		}
 		if s.took > 100*time.Millisecond {
 			t.Errorf("fast call %d took %v", i+1, s.took)
@@ -353,24 +352,6 @@ func maxFast(ss []sample, timeout time.Duration) time.Duration {
 		}
 	}
 	return maxTook(fast)
-}
-
-func errReason(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
-}
-
-func retryDelay(err error) time.Duration {
-	for _, d := range status.Convert(err).Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			return ri.GetRetryDelay().AsDuration()
-		}
-	}
-	return 0
 }
 
 // Two and three token revocations in quick succession (450 ms apart) under

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -82,9 +81,9 @@ clouds:
 	t.Run("TaskError", func(t *testing.T) {
 		_, err := g.client.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/gcore-lux", Instance: &pb.Instance{
 			DisplayName: "broken", Flavor: gcorefake.FlavorSmall, Image: gcorefake.ImageBroken, BootVolume: &pb.BootVolume{SizeGb: 10}}})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || gcoreReason(st) != "BACKEND_TASK_FAILED" ||
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "BACKEND_TASK_FAILED" ||
 			!strings.Contains(st.Message(), gcorefake.ImageBrokenError) {
-			t.Errorf("task ERROR: %v (%s)", st, gcoreReason(st))
+			t.Errorf("task ERROR: %v (%s)", st, grpcReason(err))
 		}
 	})
 
@@ -98,7 +97,7 @@ clouds:
 			t.Errorf("while stopping: %v %q %v", in.GetState(), in.GetVendorTaskState(), err)
 		}
 		_, err = g.client.RebootInstance(ctx(t), &pb.RebootInstanceRequest{Name: name, Type: pb.RebootInstanceRequest_HARD})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || gcoreReason(st) != "STATE_CONFLICT" || !strings.Contains(st.Message(), "task") {
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "STATE_CONFLICT" || !strings.Contains(st.Message(), "task") {
 			t.Errorf("reboot while the stop task runs: %v", st)
 		}
 	})
@@ -107,15 +106,8 @@ clouds:
 		throttle.Store(true)
 		defer throttle.Store(false)
 		_, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: "clouds/gcore-lux/instances/" + gcorefake.InstanceDB})
-		st := status.Convert(err)
-		var retry *errdetails.RetryInfo
-		for _, d := range st.Details() {
-			if r, ok := d.(*errdetails.RetryInfo); ok {
-				retry = r
-			}
-		}
-		if st.Code() != codes.ResourceExhausted || retry == nil || retry.GetRetryDelay().AsDuration() != 12*time.Second {
-			t.Errorf("429: %v, retry info %v", st, retry)
+		if status.Code(err) != codes.ResourceExhausted || retryDelay(err) != 12*time.Second {
+			t.Errorf("429: %v, retry delay %v", err, retryDelay(err))
 		}
 		if code := g.rest(t, "GET", "/v1/clouds/gcore-lux/instances/"+gcorefake.InstanceDB, nil, nil); code != 429 {
 			t.Errorf("REST 429: HTTP %d", code)
@@ -124,8 +116,8 @@ clouds:
 
 	t.Run("RejectedKey", func(t *testing.T) {
 		_, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/gcore-badkey"})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || gcoreReason(st) != "BACKEND_CREDENTIALS_REJECTED" {
-			t.Errorf("wrong key: %v (%s)", st, gcoreReason(st))
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "BACKEND_CREDENTIALS_REJECTED" {
+			t.Errorf("wrong key: %v (%s)", st, grpcReason(err))
 		}
 	})
 
@@ -134,13 +126,4 @@ clouds:
 			t.Errorf("an API key appears in the gateway's output")
 		}
 	}
-}
-
-func gcoreReason(st *status.Status) string {
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
 }

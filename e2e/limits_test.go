@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
@@ -324,13 +323,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		go func() {
 			for {
 				if _, err := w.Recv(); err != nil {
-					reason := ""
-					for _, d := range status.Convert(err).Details() {
-						if info, ok := d.(*errdetails.ErrorInfo); ok {
-							reason = info.GetReason()
-						}
-					}
-					watchEnds <- fmt.Sprintf("gRPC %v %s", status.Code(err), reason)
+					watchEnds <- fmt.Sprintf("gRPC %v %s", status.Code(err), grpcReason(err))
 					return
 				}
 			}

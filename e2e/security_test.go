@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -177,15 +176,6 @@ func (s *secured) restWith(t *testing.T, cfg *tls.Config, token, method, path st
 func (s *secured) rest(t *testing.T, token, method, path, body string) restAnswer {
 	t.Helper()
 	return s.restWith(t, s.rootTLS, token, method, path, body)
-}
-
-func grpcReason(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok {
-			return i.GetReason()
-		}
-	}
-	return ""
 }
 
 func wantGRPC(t *testing.T, what string, err error, code codes.Code, reason string) {

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,15 +87,6 @@ func TestWrongPasswordIsFailedPrecondition(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestBadConfigExits: each bad config makes the binary exit non-zero with
 // one line naming the offending key and never the secret.
 func TestBadConfigExits(t *testing.T) {
@@ -115,22 +103,11 @@ func TestBadConfigExits(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(binary, "--config", writeFile(t, "bad.yaml", c.config))
-			cmd.Env = append(os.Environ(), "E2E_K5_SECRET="+secret)
-			done := make(chan struct{})
-			var out []byte
-			var err error
-			go func() { out, err = cmd.CombinedOutput(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(20 * time.Second):
-				cmd.Process.Kill()
-				t.Fatal("gateway did not exit on a bad config")
-			}
-			if err == nil {
+			out, code := runFor(t, gatewayCmd([]string{"E2E_K5_SECRET=" + secret}, "--config", writeFile(t, "bad.yaml", c.config)), 20*time.Second)
+			if code == 0 {
 				t.Fatalf("exit 0 for a bad config; output %s", out)
 			}
-			text := strings.TrimSpace(string(out))
+			text := strings.TrimSpace(out)
 			if strings.Count(text, "\n") != 0 {
 				t.Errorf("more than one line: %q", text)
 			}

@@ -156,7 +156,7 @@ func createFaultRun(t *testing.T, n int, mode string) {
 				cur.Store(&rest) // clients go to the survivor from now on
 			}
 			_ = old.cmd.Process.Kill() // mid-run, with creates in flight
-			<-old.exited
+			<-old.done
 			if restart {
 				next := []*gateway{start(t, env, "--config", path)}
 				cur.Store(&next)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -181,16 +180,8 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("SIGTERMExitsZero", func(t *testing.T) {
-		if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-g.exited:
-			if err != nil {
-				t.Fatalf("exit after SIGTERM: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("no exit within 30s of SIGTERM")
+		if err := g.terminate(t, 30*time.Second); err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
 		}
 	})
 }

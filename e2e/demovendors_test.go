@@ -7,16 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
@@ -29,14 +26,11 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/sshkey"
-	"github.com/computegw/computegw/internal/syncbuf"
 )
 
 // demoVendors is one running `gateway --demo-vendors` process.
 type demoVendors struct {
-	cmd    *exec.Cmd
-	stderr *syncbuf.Buffer
-	exited chan error
+	*proc
 	config string // the file its stdout went to
 }
 
@@ -44,35 +38,15 @@ type demoVendors struct {
 // says the vendors are up; FILE then holds the whole config.
 func startDemoVendors(t *testing.T) *demoVendors {
 	t.Helper()
-	d := &demoVendors{stderr: &syncbuf.Buffer{}, exited: make(chan error, 1), config: filepath.Join(t.TempDir(), "demo.yaml")}
+	d := &demoVendors{config: filepath.Join(t.TempDir(), "demo.yaml")}
 	out, err := os.Create(d.config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	d.cmd = exec.Command(binary, "--demo-vendors")
-	d.cmd.Stdout, d.cmd.Stderr = out, d.stderr
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.exited <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			d.cmd.Process.Kill()
-			<-d.exited
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(d.stderr.String(), "Ctrl-C stops the vendors") {
-		select {
-		case err := <-d.exited:
-			t.Fatalf("gateway --demo-vendors exited: %v\n%s", err, d.stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway --demo-vendors did not start:\n%s", d.stderr.String())
-		}
-	}
+	d.proc = spawn(t, nil, out, func(line []byte) bool {
+		return strings.Contains(string(line), "Ctrl-C stops the vendors")
+	}, "--demo-vendors")
 	return d
 }
 
@@ -84,8 +58,8 @@ func startDemoVendors(t *testing.T) *demoVendors {
 // (exit 0, credential files gone), after which the second gateway finds
 // them unreachable.
 func TestDemoVendors(t *testing.T) {
-	if out, err := exec.Command(binary, "--demo-vendors", "--config", "x.yaml").CombinedOutput(); exitCode(err) != 2 || !strings.Contains(string(out), "--config") {
-		t.Errorf("--demo-vendors with --config: %v %s, want exit 2 naming --config", err, out)
+	if out, code := runFor(t, gatewayCmd(nil, "--demo-vendors", "--config", "x.yaml"), 20*time.Second); code != 2 || !strings.Contains(out, "--config") {
+		t.Errorf("--demo-vendors with --config: exit %d %s, want exit 2 naming --config", code, out)
 	}
 
 	dv := startDemoVendors(t)
@@ -172,16 +146,8 @@ func TestDemoVendors(t *testing.T) {
 		demoVendorsMTLS(t, data, filepath.Dir(secretFiles[0]))
 	})
 
-	if err := dv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-dv.exited:
-		if err != nil {
-			t.Errorf("gateway --demo-vendors after SIGTERM: %v, want exit 0\n%s", err, dv.stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("gateway --demo-vendors did not stop on SIGTERM")
+	if err := dv.terminate(t, 15*time.Second); err != nil {
+		t.Errorf("gateway --demo-vendors after SIGTERM: %v, want exit 0\n%s", err, dv.stderr.String())
 	}
 	for _, f := range secretFiles {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
@@ -195,16 +161,6 @@ func TestDemoVendors(t *testing.T) {
 	if un := res.GetUnreachable(); len(un) != len(demoClouds) {
 		t.Errorf("with the vendors stopped, unreachable %v, want every cloud", un)
 	}
-}
-
-func exitCode(err error) int {
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
 }
 
 // demoVendorsREST creates, reads and deletes one instance over REST.
@@ -292,12 +248,7 @@ func demoVendorsMTLS(t *testing.T, config []byte, dir string) {
 	if res.StatusCode != 200 || strings.Count(string(body), `"clouds/`) != len(demoClouds) {
 		t.Errorf("REST over mTLS: HTTP %d %s", res.StatusCode, body)
 	}
-	conn, err := grpc.NewClient(g.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(withCert)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	cl, err := pb.NewComputeServiceClient(conn).ListClouds(ctx(t), &pb.ListCloudsRequest{})
+	cl, err := pb.NewComputeServiceClient(dial(t, g.grpcAddr, credentials.NewTLS(withCert))).ListClouds(ctx(t), &pb.ListCloudsRequest{})
 	if err != nil || len(cl.GetClouds()) != len(demoClouds) {
 		t.Errorf("gRPC over mTLS as cert:demo-client: %v %v", cl, err)
 	}

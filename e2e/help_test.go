@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHelpListsEveryFlag: `gateway --help` exits 0 with the usage on stdout
@@ -13,7 +13,7 @@ import (
 // in the README; a bad flag still exits 2 with a one-line hint.
 func TestHelpListsEveryFlag(t *testing.T) {
 	for _, arg := range []string{"--help", "-h"} {
-		out, err := exec.Command(binary, arg).Output()
+		out, err := gatewayCmd(nil, arg).Output()
 		if err != nil {
 			t.Fatalf("gateway %s: %v", arg, err)
 		}
@@ -31,9 +31,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 			}
 		}
 	}
-	cmd := exec.Command(binary, "--no-such-flag")
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "--help") {
-		t.Errorf("bad flag: %v\n%s", err, out)
+	if out, code := runFor(t, gatewayCmd(nil, "--no-such-flag"), 20*time.Second); code != 2 || !strings.Contains(out, "--help") {
+		t.Errorf("bad flag: exit %d\n%s", code, out)
 	}
 }

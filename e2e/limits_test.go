@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -87,9 +86,8 @@ func memoryBinary(t *testing.T) string {
 	}
 	plainBinaryOnce.Do(func() {
 		plainBinary = filepath.Join(filepath.Dir(binary), "gateway-norace")
-		out, err := exec.Command("go", "build", "-o", plainBinary, "../cmd/gateway").CombinedOutput()
-		if err != nil {
-			plainBinaryErr = fmt.Errorf("building the gateway without -race: %v\n%s", err, out)
+		if err := buildGateway(plainBinary, false); err != nil {
+			plainBinaryErr = fmt.Errorf("building the gateway without -race: %v", err)
 		}
 	})
 	if plainBinaryErr != nil {
@@ -427,13 +425,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			t.Fatal("a watch did not end")
 		}
 	}
-	select {
-	case err := <-g.exited:
-		if err != nil {
-			t.Errorf("exit: %v, want 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the gateway did not exit")
+	if err := g.wait(t, 20*time.Second); err != nil {
+		t.Errorf("exit: %v, want 0", err)
 	}
 	t.Logf("%d calls (%d answered), NOT_SERVING noticed %v after SIGTERM, exit %v",
 		calls.Load(), answered.Load(), noticed.Round(time.Millisecond), g.cmd.ProcessState)

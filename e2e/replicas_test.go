@@ -237,10 +237,7 @@ func TestReplicaKilledMidCreate(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the create never reached the vendor")
 	}
-	if err := gs[0].cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-gs[0].exited
+	gs[0].kill(t)
 	wire.setHold(0)
 	start := time.Now()
 	code, a := createOn(t, gs[1], id, fleetCreate)

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,11 +97,7 @@ clouds:
 
 func (s *secured) file(t *testing.T, name string, data []byte) string {
 	t.Helper()
-	p := filepath.Join(s.dir, name)
-	if err := os.WriteFile(p, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeFileIn(t, s.dir, name, string(data))
 }
 
 // tlsWith is the client TLS config, presenting certs.
@@ -116,11 +109,7 @@ func (s *secured) tlsWith(certs ...tls.Certificate) *tls.Config {
 
 func (s *secured) grpcClient(t *testing.T, cfg *tls.Config) (pb.ComputeServiceClient, *grpc.ClientConn) {
 	t.Helper()
-	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dial(t, s.grpcAddr, credentials.NewTLS(cfg))
 	return pb.NewComputeServiceClient(conn), conn
 }
 
@@ -612,21 +601,19 @@ grpc_addr: 127.0.0.1:0
 clouds:
   - {name: nhn-kr1, dialect: nhnv2, identity_endpoint: %s, tenant_id: %s, username: %s, password_env: E2E_NHN_PASSWORD}
 `, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername)
-	path := filepath.Join(t.TempDir(), "open.yaml")
-	os.WriteFile(path, []byte(cfg), 0o600)
-	cmd := exec.Command(binary, "--config", path)
-	cmd.Env = append(os.Environ(), "E2E_NHN_PASSWORD="+nhnfake.DemoPassword)
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
-		t.Fatalf("exit %v, want non-zero:\n%s", err, out)
+	dir := t.TempDir()
+	path := writeFileIn(t, dir, "open.yaml", cfg)
+	out, code := runFor(t, gatewayCmd([]string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", path), 20*time.Second)
+	if code == 0 {
+		t.Fatalf("exit %d, want non-zero:\n%s", code, out)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "gateway: ") || !strings.Contains(last, "auth") || !strings.Contains(last, "0.0.0.0:8080") {
 		t.Errorf("last line %q does not name auth and the address", last)
 	}
 	// allow_unauthenticated: true is the explicit opt-out.
-	os.WriteFile(path, []byte(strings.Replace(cfg, "0.0.0.0:8080", "0.0.0.0:0", 1)+"auth:\n  allow_unauthenticated: true\npolicy:\n  - {principals: [anonymous], clouds: ['*'], role: viewer}\n"), 0o600)
+	writeFileIn(t, dir, "open.yaml", strings.Replace(cfg, "0.0.0.0:8080", "0.0.0.0:0", 1)+"auth:\n  allow_unauthenticated: true\npolicy:\n  - {principals: [anonymous], clouds: ['*'], role: viewer}\n")
 	g := start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword}, "--config", path)
 	if code := g.rest(t, "GET", "/v1/clouds", nil, nil); code != 200 {
 		t.Errorf("anonymous viewer: HTTP %d", code)

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,14 +34,9 @@ func TestTypeScriptClient(t *testing.T) {
 	npmInstall(t, dir)
 
 	g := start(t, []string{"COMPUTEGW_CONFIG="})
-	res, err := http.Get("http://" + g.httpAddr + "/openapi.v3.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !bytes.Equal(served, gen.OpenAPIv3) || !bytes.Contains(served, []byte(`"openapi": "3.0`)) {
-		t.Fatalf("GET /openapi.v3.json: HTTP %d, %d bytes, not the committed OpenAPI 3 document", res.StatusCode, len(served))
+	code, served := g.do(t, "GET", "/openapi.v3.json", nil)
+	if code != 200 || !bytes.Equal(served, gen.OpenAPIv3) || !bytes.Contains(served, []byte(`"openapi": "3.0`)) {
+		t.Fatalf("GET /openapi.v3.json: HTTP %d, %d bytes, not the committed OpenAPI 3 document", code, len(served))
 	}
 	build := filepath.Join(dir, "build")
 	if err := os.MkdirAll(build, 0o755); err != nil {
@@ -81,23 +74,11 @@ func run(t *testing.T, dir string, timeout time.Duration, name string, args ...s
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
+	out, code := runFor(t, cmd, timeout)
+	if code != 0 {
+		t.Fatalf("%s %s: exit %d\n%s", name, strings.Join(args, " "), code, out)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out.String())
-		}
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		t.Fatalf("%s %s: no answer in %s\n%s", name, strings.Join(args, " "), timeout, out.String())
-	}
-	return out.String()
+	return out
 }
 
 // TestOpenAPIDocuments: the served documents name the real REST paths

@@ -14,6 +14,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/faulttest"
+	"github.com/computegw/computegw/internal/rpcdetail"
 	"github.com/computegw/computegw/internal/state/redistest"
 )
 
@@ -123,7 +124,7 @@ func createFaultRun(t *testing.T, n int, mode string) {
 					}
 					st := status.Convert(err)
 					count(st.Code())
-					if grpcReason(err) == "CREATE_OUTCOME_UNKNOWN" {
+					if rpcdetail.Reason(err) == "CREATE_OUTCOME_UNKNOWN" {
 						unknowns.Add(1)
 					}
 					switch st.Code() {

@@ -21,6 +21,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	demomode "github.com/computegw/computegw/internal/demo"
 	"github.com/computegw/computegw/internal/eventually"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // demoCreate is, per demo cloud, a create body valid for its dialect.
@@ -262,7 +263,7 @@ func testErrors(t *testing.T, g *gateway) {
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("gRPC bad field: %v", err)
 	}
-	if fields := fieldViolations(err); !slices.Contains(fields, "instance.image") {
+	if fields := rpcdetail.Fields(err); !slices.Contains(fields, "instance.image") {
 		t.Errorf("gRPC field violations %v lack instance.image", fields)
 	}
 }

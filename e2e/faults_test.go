@@ -20,6 +20,7 @@ import (
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/faulttest"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // faultRig is the real binary serving three clouds, each fake vendor behind
@@ -232,9 +233,9 @@ func TestFaultsHangingCloud(t *testing.T) {
 			}
 			continue
 		}
-		if s.code != codes.Unavailable || grpcReason(s.err) != "BACKEND_CIRCUIT_OPEN" || retryDelay(s.err) <= 0 || retryDelay(s.err) > openFor {
+		if delay, _ := rpcdetail.RetryDelay(s.err); s.code != codes.Unavailable || rpcdetail.Reason(s.err) != "BACKEND_CIRCUIT_OPEN" || delay <= 0 || delay > openFor {
 			t.Errorf("fast call %d: %v (reason %q, retry %v), want UNAVAILABLE BACKEND_CIRCUIT_OPEN with a RetryInfo up to %v",
-				i+1, s.err, grpcReason(s.err), retryDelay(s.err), openFor)
+				i+1, s.err, rpcdetail.Reason(s.err), delay, openFor)
 		}
 		if s.took > 100*time.Millisecond {
 			t.Errorf("fast call %d took %v", i+1, s.took)

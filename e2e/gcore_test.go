@@ -15,6 +15,7 @@ import (
 
 	gcorefake "github.com/computegw/computegw/adapters/gcore/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // TestGcoreConfigMode serves a gcore cloud from a config file (endpoint,
@@ -81,9 +82,9 @@ clouds:
 	t.Run("TaskError", func(t *testing.T) {
 		_, err := g.client.CreateInstance(ctx(t), &pb.CreateInstanceRequest{Parent: "clouds/gcore-lux", Instance: &pb.Instance{
 			DisplayName: "broken", Flavor: gcorefake.FlavorSmall, Image: gcorefake.ImageBroken, BootVolume: &pb.BootVolume{SizeGb: 10}}})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "BACKEND_TASK_FAILED" ||
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || rpcdetail.Reason(err) != "BACKEND_TASK_FAILED" ||
 			!strings.Contains(st.Message(), gcorefake.ImageBrokenError) {
-			t.Errorf("task ERROR: %v (%s)", st, grpcReason(err))
+			t.Errorf("task ERROR: %v (%s)", st, rpcdetail.Reason(err))
 		}
 	})
 
@@ -97,7 +98,7 @@ clouds:
 			t.Errorf("while stopping: %v %q %v", in.GetState(), in.GetVendorTaskState(), err)
 		}
 		_, err = g.client.RebootInstance(ctx(t), &pb.RebootInstanceRequest{Name: name, Type: pb.RebootInstanceRequest_HARD})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "STATE_CONFLICT" || !strings.Contains(st.Message(), "task") {
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || rpcdetail.Reason(err) != "STATE_CONFLICT" || !strings.Contains(st.Message(), "task") {
 			t.Errorf("reboot while the stop task runs: %v", st)
 		}
 	})
@@ -106,8 +107,8 @@ clouds:
 		throttle.Store(true)
 		defer throttle.Store(false)
 		_, err := g.client.GetInstance(ctx(t), &pb.GetInstanceRequest{Name: "clouds/gcore-lux/instances/" + gcorefake.InstanceDB})
-		if status.Code(err) != codes.ResourceExhausted || retryDelay(err) != 12*time.Second {
-			t.Errorf("429: %v, retry delay %v", err, retryDelay(err))
+		if delay, ok := rpcdetail.RetryDelay(err); status.Code(err) != codes.ResourceExhausted || !ok || delay != 12*time.Second {
+			t.Errorf("429: %v, retry info %v (%v)", err, ok, delay)
 		}
 		if code := g.rest(t, "GET", "/v1/clouds/gcore-lux/instances/"+gcorefake.InstanceDB, nil, nil); code != 429 {
 			t.Errorf("REST 429: HTTP %d", code)
@@ -116,8 +117,8 @@ clouds:
 
 	t.Run("RejectedKey", func(t *testing.T) {
 		_, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/gcore-badkey"})
-		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || grpcReason(err) != "BACKEND_CREDENTIALS_REJECTED" {
-			t.Errorf("wrong key: %v (%s)", st, grpcReason(err))
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || rpcdetail.Reason(err) != "BACKEND_CREDENTIALS_REJECTED" {
+			t.Errorf("wrong key: %v (%s)", st, rpcdetail.Reason(err))
 		}
 	})
 

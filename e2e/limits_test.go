@@ -22,6 +22,7 @@ import (
 
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // nhnConfig is a config serving one nhnv2 fake as cloud "nhn", plus extra
@@ -321,7 +322,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		go func() {
 			for {
 				if _, err := w.Recv(); err != nil {
-					watchEnds <- fmt.Sprintf("gRPC %v %s", status.Code(err), grpcReason(err))
+					watchEnds <- fmt.Sprintf("gRPC %v %s", status.Code(err), rpcdetail.Reason(err))
 					return
 				}
 			}

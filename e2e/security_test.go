@@ -23,6 +23,7 @@ import (
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/auth/authtest"
 	"github.com/computegw/computegw/internal/eventually"
+	"github.com/computegw/computegw/internal/rpcdetail"
 )
 
 // secured is a gateway started with TLS (and maybe mTLS) and JWT auth, with
@@ -169,7 +170,7 @@ func (s *secured) rest(t *testing.T, token, method, path, body string) restAnswe
 
 func wantGRPC(t *testing.T, what string, err error, code codes.Code, reason string) {
 	t.Helper()
-	if status.Code(err) != code || grpcReason(err) != reason {
+	if status.Code(err) != code || rpcdetail.Reason(err) != reason {
 		t.Errorf("%s: gRPC %v, want %s/%s", what, err, code, reason)
 	}
 }

@@ -1,6 +1,11 @@
 package e2e
 
 import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +25,13 @@ func demoPasswords(more ...string) []string {
 	}, more...)
 }
 
+// demoSecrets are the credentials demoPasswords and the entries give the
+// fakes (the passwords and the TOAST appkey), which no metric or span may
+// show.
+func demoSecrets() []string {
+	return []string{nhnfake.DemoPassword, toastfake.DemoPassword, toastfake.DemoAppKey, k5fake.DemoPassword}
+}
+
 // startFakes starts a seeded fake of each password dialect, closed when t
 // ends.
 func startFakes(t *testing.T) (*nhnfake.Server, *toastfake.Server, *k5fake.Server) {
@@ -30,6 +42,40 @@ func startFakes(t *testing.T) (*nhnfake.Server, *toastfake.Server, *k5fake.Serve
 	k5 := k5fake.NewServer(k5fake.Options{SeedInstances: true})
 	t.Cleanup(k5.Close)
 	return nhn, toast, k5
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// vendorProxy is a reverse proxy in front of the fake vendor at target,
+// closed when t ends. Each request goes first to pass, which may hold it
+// and returns false to drop it (unanswered); each answer goes to onAnswer
+// (if not nil) before the gateway sees it.
+func vendorProxy(t *testing.T, target string, pass func(*http.Request) bool, onAnswer func(*http.Response)) *httptest.Server {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	if onAnswer != nil {
+		proxy.ModifyResponse = func(res *http.Response) error { onAnswer(res); return nil }
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if pass(r) {
+			proxy.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // cloudEntry renders one item of a config file's clouds list: name,
@@ -59,6 +105,14 @@ func cloudEntry(name, dialect string, kv ...string) string {
 func nhnEntry(name, identity string, kv ...string) string {
 	return cloudEntry(name, "nhnv2", append([]string{"identity_endpoint", identity, "tenant_id", nhnfake.DemoTenantID,
 		"username", nhnfake.DemoUsername, "password_env", "E2E_NHN_PASSWORD"}, kv...)...)
+}
+
+// nhnInline is an nhnv2 cloud against the fake at identity with the demo
+// tenant and user and password written inline in the config; kv adds or
+// replaces keys.
+func nhnInline(name, identity, password string, kv ...string) string {
+	return cloudEntry(name, "nhnv2", append([]string{"identity_endpoint", identity, "tenant_id", nhnfake.DemoTenantID,
+		"username", nhnfake.DemoUsername, "password", password}, kv...)...)
 }
 
 // toastEntry is a toastv1 cloud against the fake at endpoint with the demo

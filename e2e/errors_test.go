@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 
@@ -16,35 +14,9 @@ import (
 func TestCrossCloudListSaysWhy(t *testing.T) {
 	nhn := nhnfake.NewServer(nhnfake.Options{SeedInstances: true})
 	defer nhn.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + l.Addr().String()
-	l.Close() // nothing listens there any more
-	cfg := fmt.Sprintf(`
-clouds:
-  - name: good
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password: %s
-  - name: wrong-password
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password: not-the-password
-  - name: gone
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: someone
-    password: x
-    timeout: 3s
-`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, nhnfake.DemoPassword,
-		nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, dead, nhnfake.DemoTenantID)
+	cfg := "\nclouds:\n" + nhnInline("good", nhn.URL, nhnfake.DemoPassword) +
+		nhnInline("wrong-password", nhn.URL, "not-the-password") +
+		nhnInline("gone", "http://"+closedPort(t), "x", "username", "someone", "timeout", "3s")
 	g := start(t, nil, "--config", writeFile(t, "why.yaml", cfg))
 
 	res, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/-"})

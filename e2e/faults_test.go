@@ -19,6 +19,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/eventually"
 	"github.com/computegw/computegw/internal/faulttest"
 	"github.com/computegw/computegw/internal/rpcdetail"
 )
@@ -34,16 +35,10 @@ type faultRig struct {
 	admin             string
 }
 
-func newFaultRig(t *testing.T, nhnExtra, top string) *faultRig {
+func newFaultRig(t *testing.T, nhnKV []string, top string) *faultRig {
 	t.Helper()
-	r := &faultRig{
-		nhn:   nhnfake.NewServer(nhnfake.Options{SeedInstances: true}),
-		toast: toastfake.NewServer(toastfake.Options{Demo: true}),
-		k5:    k5fake.NewServer(k5fake.Options{SeedInstances: true}),
-	}
-	t.Cleanup(r.nhn.Close)
-	t.Cleanup(r.toast.Close)
-	t.Cleanup(r.k5.Close)
+	r := &faultRig{}
+	r.nhn, r.toast, r.k5 = startFakes(t)
 	var err error
 	for i, p := range []struct {
 		dst    **faulttest.Proxy
@@ -56,34 +51,9 @@ func newFaultRig(t *testing.T, nhnExtra, top string) *faultRig {
 	}
 	r.nhn.SetURL(r.pNHN.URL)
 	r.k5.URL = r.pK5.URL
-	cfg := top + fmt.Sprintf(`
-admin_addr: 127.0.0.1:0
-clouds:
-  - name: nhn
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password_env: E2E_NHN_PASSWORD
-%s
-  - name: toast
-    dialect: toastv1
-    endpoint: %s
-    appkey: %s
-    username: %s
-    password_env: E2E_TOAST_PASSWORD
-  - name: k5
-    dialect: k5
-    identity_endpoint: %s
-    domain_name: "%s"
-    project_id: %s
-    username: %s
-    password_env: E2E_K5_PASSWORD
-`, r.pNHN.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, nhnExtra,
-		r.pToast.URL, toastfake.DemoAppKey, toastfake.DemoUsername,
-		r.pK5.URL, k5fake.DemoDomainName, k5fake.DemoProjectID, k5fake.DemoUsername)
-	r.g = start(t, []string{"E2E_NHN_PASSWORD=" + nhnfake.DemoPassword, "E2E_TOAST_PASSWORD=" + toastfake.DemoPassword,
-		"E2E_K5_PASSWORD=" + k5fake.DemoPassword}, "--config", writeFile(t, "computegw.yaml", cfg))
+	cfg := top + "\nadmin_addr: 127.0.0.1:0\nclouds:\n" +
+		nhnEntry("nhn", r.pNHN.URL, nhnKV...) + toastEntry("toast", r.pToast.URL) + k5Entry("k5", r.pK5.URL)
+	r.g = start(t, demoPasswords(), "--config", writeFile(t, "computegw.yaml", cfg))
 	r.admin = r.g.adminAddr(t)
 	return r
 }
@@ -96,6 +66,14 @@ type sample struct {
 	err   error
 }
 
+// getSample calls GetInstance on name once, with no deadline of its own.
+func getSample(g *gateway, name string) sample {
+	s := sample{start: time.Now()}
+	_, err := g.client.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
+	s.took, s.code, s.err = time.Since(s.start), status.Code(err), err
+	return s
+}
+
 // hammer calls GetInstance on name from workers goroutines until ctx ends.
 func hammer(ctx context.Context, g *gateway, name string, workers int) []sample {
 	var mu sync.Mutex
@@ -104,9 +82,7 @@ func hammer(ctx context.Context, g *gateway, name string, workers int) []sample 
 	for range workers {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				s := sample{start: time.Now()}
-				_, err := g.client.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: name})
-				s.took, s.code, s.err = time.Since(s.start), status.Code(err), err
+				s := getSample(g, name)
 				mu.Lock()
 				out = append(out, s)
 				mu.Unlock()
@@ -164,7 +140,7 @@ func goroutines(ctx context.Context, t *testing.T, admin string) <-chan float64 
 // closes the breaker.
 func TestFaultsHangingCloud(t *testing.T) {
 	const timeout, openFor = 1500 * time.Millisecond, 2 * time.Second
-	r := newFaultRig(t, fmt.Sprintf("    timeout: %s\n    circuit_breaker_open: %s", timeout, openFor), "cross_cloud_timeout: 1s\n")
+	r := newFaultRig(t, []string{"timeout", timeout.String(), "circuit_breaker_open", openFor.String()}, "cross_cloud_timeout: 1s\n")
 	nhnName, toastName, k5Name := firstInstance(t, r.g, "nhn"), firstInstance(t, r.g, "toast"), firstInstance(t, r.g, "k5")
 	const workers = 4
 
@@ -219,10 +195,7 @@ func TestFaultsHangingCloud(t *testing.T) {
 	// wait out the timeout before the breaker fails them fast.
 	var seq []sample
 	for len(seq) < 12 {
-		s := sample{start: time.Now()}
-		_, err := r.g.client.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: nhnName})
-		s.took, s.code, s.err = time.Since(s.start), status.Code(err), err
-		seq = append(seq, s)
+		seq = append(seq, getSample(r.g, nhnName))
 	}
 	slow := 0
 	for i, s := range seq {
@@ -257,9 +230,7 @@ func TestFaultsHangingCloud(t *testing.T) {
 	for range 120 {
 		<-tick.C
 		fwg.Go(func() {
-			s := sample{start: time.Now()}
-			_, err := r.g.client.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: nhnName})
-			s.took, s.code, s.err = time.Since(s.start), status.Code(err), err
+			s := getSample(r.g, nhnName)
 			fmu.Lock()
 			flood = append(flood, s)
 			fmu.Unlock()
@@ -300,17 +271,10 @@ func TestFaultsHangingCloud(t *testing.T) {
 
 	// Back: after the open period the probe goes through and closes it.
 	r.pNHN.Set(faulttest.Faults{})
-	deadline := time.Now().Add(3 * openFor)
-	for {
+	eventually.Nil(t, 3*openFor, "nhn answering after the hang ended", func() error {
 		_, err := r.g.client.GetInstance(context.Background(), &pb.GetInstanceRequest{Name: nhnName})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nhn still failing %v after the hang ended: %v", 3*openFor, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 	if v := scrape(t, r.admin).value("computegw_backend_circuit_state", "cloud", "nhn"); v != 0 {
 		t.Errorf("computegw_backend_circuit_state{cloud=nhn} = %v after recovery, want 0", v)
 	}
@@ -359,7 +323,7 @@ func maxFast(ss []sample, timeout time.Duration) time.Duration {
 // 500 concurrent calls per cloud: at most one re-login per revocation at
 // each vendor (counted there), and no call fails.
 func TestFaultsTokenRevocations(t *testing.T) {
-	r := newFaultRig(t, "", "")
+	r := newFaultRig(t, nil, "")
 	// A little latency on every request, logins included: a re-login takes
 	// long enough for hundreds of calls to see the dead token meanwhile.
 	for _, p := range []*faulttest.Proxy{r.pNHN, r.pToast, r.pK5} {
@@ -429,7 +393,7 @@ func TestFaultsTokenRevocations(t *testing.T) {
 // Reads that meet a 503, or a 429 with Retry-After, are sent again by the
 // gateway (within the retry budget) and the caller never sees the fault.
 func TestFaultsReadRetries(t *testing.T) {
-	r := newFaultRig(t, "", "")
+	r := newFaultRig(t, nil, "")
 	name := firstInstance(t, r.g, "k5")
 	isGet := func(req *http.Request) bool { return req.Method == http.MethodGet }
 	r.pK5.Set(faulttest.Faults{Answer503: 0.05, Match: isGet})

@@ -28,15 +28,7 @@ import (
 // nhnConfig is a config serving one nhnv2 fake as cloud "nhn", plus extra
 // top-level YAML.
 func nhnConfig(t *testing.T, nhn *nhnfake.Server, extra string) string {
-	return writeFile(t, "limits.yaml", fmt.Sprintf(`
-clouds:
-  - name: nhn
-    dialect: nhnv2
-    identity_endpoint: %s
-    tenant_id: %s
-    username: %s
-    password: %s
-%s`, nhn.URL, nhnfake.DemoTenantID, nhnfake.DemoUsername, nhnfake.DemoPassword, extra))
+	return writeFile(t, "limits.yaml", "\nclouds:\n"+nhnInline("nhn", nhn.URL, nhnfake.DemoPassword)+extra)
 }
 
 // manifestMemoryLimit is the gateway container's memory limit in the

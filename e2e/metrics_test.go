@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"sort"
@@ -20,8 +19,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
-	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
-	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/eventually"
 )
@@ -194,17 +191,6 @@ func delta(t *testing.T, before, after metricSet, want float64, name string, lab
 	}
 }
 
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // TestMetrics runs the binary in config mode against the fake vendors,
 // with one cloud whose password is wrong and one whose identity endpoint
 // does not answer, and checks /metrics on the admin listener: the pinned
@@ -332,8 +318,7 @@ func TestMetrics(t *testing.T) {
 	if until := m2.value("computegw_backend_login_backoff_until_timestamp_seconds", "cloud", "nhn-bad"); until < float64(time.Now().Unix()) {
 		t.Errorf("nhn-bad login back-off until %v, want a time ahead", until)
 	}
-	checkPinned(t, m2, "not-a-cloud-e2e", "0000-no-such-server", badPassword, nhnfake.DemoPassword,
-		toastfake.DemoPassword, toastfake.DemoAppKey, k5fake.DemoPassword)
+	checkPinned(t, m2, append([]string{"not-a-cloud-e2e", "0000-no-such-server", badPassword}, demoSecrets()...)...)
 
 	// Watch streams, one per transport: the gauge counts them while open.
 	wctx, cancel := context.WithCancel(c)

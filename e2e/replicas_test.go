@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -38,39 +37,37 @@ type vendorWire struct {
 }
 
 func newVendorWire(t *testing.T, target string) *vendorWire {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
 	w := &vendorWire{arrived: make(chan struct{}, 100)}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens") {
-			w.logins.Add(1)
-		}
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/servers") {
-			// Read the body first: only then does the server notice a
-			// gateway that goes away (and cancel r.Context()).
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			w.creates.Add(1)
-			w.arrived <- struct{}{}
-			w.mu.Lock()
-			hold := w.hold
-			w.mu.Unlock()
-			select {
-			case <-time.After(hold):
-			case <-r.Context().Done():
-				return // the gateway went away
-			}
-		}
-		proxy.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(w.Close)
+	w.Server = vendorProxy(t, target, w.pass, nil)
 	return w
+}
+
+// pass counts a login or a create, holds a create as long as asked, and
+// drops it if the gateway goes away meanwhile.
+func (w *vendorWire) pass(r *http.Request) bool {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/tokens") {
+		w.logins.Add(1)
+	}
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/servers") {
+		// Read the body first: only then does the server notice a
+		// gateway that goes away (and cancel r.Context()).
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return false
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		w.creates.Add(1)
+		w.arrived <- struct{}{}
+		w.mu.Lock()
+		hold := w.hold
+		w.mu.Unlock()
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+			return false // the gateway went away
+		}
+	}
+	return true
 }
 
 func (w *vendorWire) setHold(d time.Duration) {

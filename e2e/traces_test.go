@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -22,8 +20,6 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
-	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
-	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/eventually"
 )
@@ -139,22 +135,17 @@ type tokenRecorder struct {
 
 func recordTokens(t *testing.T, target string) *tokenRecorder {
 	t.Helper()
-	u, _ := url.Parse(target)
 	rec := &tokenRecorder{tokens: map[string]bool{}}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	proxy.ModifyResponse = func(res *http.Response) error {
-		if tok := res.Header.Get("X-Subject-Token"); tok != "" {
-			rec.add(tok)
-		}
-		return nil
-	}
-	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rec.srv = vendorProxy(t, target, func(r *http.Request) bool {
 		if tok := r.Header.Get("X-Auth-Token"); tok != "" {
 			rec.add(tok)
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(rec.srv.Close)
+		return true
+	}, func(res *http.Response) {
+		if tok := res.Header.Get("X-Subject-Token"); tok != "" {
+			rec.add(tok)
+		}
+	})
 	return rec
 }
 
@@ -195,6 +186,11 @@ func TestTraces(t *testing.T) {
 		traceID, parentID               string
 		do                              func(traceparent string) error
 	}
+	// grpcCall is the do of a gRPC call: f on a context carrying the
+	// caller's traceparent.
+	grpcCall := func(f func(c context.Context) error) func(traceparent string) error {
+		return func(tp string) error { return f(metadata.AppendToOutgoingContext(ctx(t), "traceparent", tp)) }
+	}
 	calls := []call{
 		{name: "ListInstances", cloud: "toast", dialect: "toastv1", transport: "rest",
 			traceID: "4bf92f3577b34da6a3ce929d0e0e4736", parentID: "00f067aa0ba902b7",
@@ -213,21 +209,18 @@ func TestTraces(t *testing.T) {
 			}},
 		{name: "ListInstances", cloud: "k5-uk1", dialect: "k5", transport: "grpc",
 			traceID: "0af7651916cd43dd8448eb211c80319c", parentID: "b7ad6b7169203331",
-			do: func(tp string) error {
-				c := metadata.AppendToOutgoingContext(ctx(t), "traceparent", tp)
+			do: grpcCall(func(c context.Context) error {
 				_, err := g.client.ListInstances(c, &pb.ListInstancesRequest{Parent: "clouds/k5-uk1"})
 				return err
-			}},
+			})},
 		{name: "GetInstance", cloud: "nhn-kr1", dialect: "nhnv2", transport: "grpc",
 			traceID: "5b8aa5a2d2c872e8321cf37308d69df2", parentID: "051581bf3cb55c13",
-			do: func(tp string) error {
-				c := metadata.AppendToOutgoingContext(ctx(t), "traceparent", tp)
-				_, err := g.client.GetInstance(c, &pb.GetInstanceRequest{Name: "clouds/nhn-kr1/instances/00000000-no-such-server"})
-				if err == nil {
+			do: grpcCall(func(c context.Context) error {
+				if _, err := g.client.GetInstance(c, &pb.GetInstanceRequest{Name: "clouds/nhn-kr1/instances/00000000-no-such-server"}); err == nil {
 					return fmt.Errorf("found a server that does not exist")
 				}
 				return nil
-			}},
+			})},
 	}
 	for _, c := range calls {
 		if err := c.do("00-" + c.traceID + "-" + c.parentID + "-01"); err != nil {
@@ -344,7 +337,7 @@ func TestTraces(t *testing.T) {
 		})
 	}
 
-	secrets := []string{nhnfake.DemoPassword, toastfake.DemoPassword, k5fake.DemoPassword, toastfake.DemoAppKey}
+	secrets := demoSecrets()
 	for _, r := range []*tokenRecorder{nhnP, toastP, k5P} {
 		toks := r.list()
 		if len(toks) == 0 {

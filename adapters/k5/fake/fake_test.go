@@ -2,7 +2,6 @@ package fake
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,19 +23,21 @@ func (c *client) do(method, path, body string) (int, map[string]any, http.Header
 	return st, wiretest.Object(c.t, method+" "+path, raw), h
 }
 
-func login(t *testing.T, srv *Server) *client {
+// requestToken asks the identity endpoint for a token scoped to the demo
+// project, as the demo user with password.
+func requestToken(t *testing.T, srv *Server, password string) (int, http.Header, []byte) {
 	t.Helper()
 	body := `{"auth": {"identity": {"methods": ["password"], "password": {"user": {"domain": {"name": "` + DemoDomainName +
-		`"}, "name": "` + DemoUsername + `", "password": "` + DemoPassword + `"}}}, "scope": {"project": {"id": "` + DemoProjectID + `"}}}}`
-	resp, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	tok := resp.Header.Get("X-Subject-Token")
-	if resp.StatusCode != http.StatusCreated || tok == "" {
-		t.Fatalf("login: %d, token %q", resp.StatusCode, tok)
+		`"}, "name": "` + DemoUsername + `", "password": "` + password + `"}}}, "scope": {"project": {"id": "` + DemoProjectID + `"}}}}`
+	return wiretest.Call(t, "POST", srv.URL+"/v3/auth/tokens", "application/json", body, nil)
+}
+
+func login(t *testing.T, srv *Server) *client {
+	t.Helper()
+	st, h, raw := requestToken(t, srv, DemoPassword)
+	tok := h.Get("X-Subject-Token")
+	if st != http.StatusCreated || tok == "" {
+		t.Fatalf("login: %d, token %q", st, tok)
 	}
 	if strings.Contains(string(raw), tok) {
 		t.Error("the token must only be in X-Subject-Token, not the body")
@@ -77,14 +78,8 @@ func TestIdentity(t *testing.T) {
 	srv := NewServer(Options{})
 	defer srv.Close()
 	login(t, srv)
-	resp, err := http.Post(srv.URL+"/v3/auth/tokens", "application/json", strings.NewReader(
-		`{"auth": {"identity": {"methods": ["password"], "password": {"user": {"domain": {"name": "`+DemoDomainName+`"}, "name": "`+DemoUsername+`", "password": "nope"}}}, "scope": {"project": {"id": "`+DemoProjectID+`"}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Subject-Token") != "" {
-		t.Fatalf("wrong password: %d", resp.StatusCode)
+	if st, h, _ := requestToken(t, srv, "nope"); st != http.StatusUnauthorized || h.Get("X-Subject-Token") != "" {
+		t.Fatalf("wrong password: %d", st)
 	}
 	if srv.TokenRequests() != 2 {
 		t.Errorf("token requests %d, want 2", srv.TokenRequests())

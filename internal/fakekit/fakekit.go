@@ -42,6 +42,15 @@ func SortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// SortedValues returns m's values in the order of their keys.
+func SortedValues[V any](m map[string]V) []V {
+	values := make([]V, 0, len(m))
+	for _, k := range SortedKeys(m) {
+		values = append(values, m[k])
+	}
+	return values
+}
+
 // JSONErrorText describes a json error briefly, as a vendor's parser would:
 // where the syntax broke, or which field has the wrong type.
 func JSONErrorText(err error) string {

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -116,6 +117,9 @@ func TestIDs(t *testing.T) {
 	}
 	if got := SortedKeys(map[string]int{"b": 1, "a": 2, "c": 3}); strings.Join(got, ",") != "a,b,c" {
 		t.Fatalf("SortedKeys: %v", got)
+	}
+	if got := SortedValues(map[string]int{"b": 1, "a": 2, "c": 3}); fmt.Sprint(got) != "[2 1 3]" {
+		t.Fatalf("SortedValues: %v", got)
 	}
 }
 

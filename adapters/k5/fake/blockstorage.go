@@ -2,8 +2,9 @@ package fake
 
 import (
 	"net/http"
-	"slices"
 	"strings"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // System storage (guide Part 2 section 2.1): the token catalog's
@@ -37,11 +38,7 @@ func (s *Server) handleBlockStorage(w http.ResponseWriter, r *http.Request) {
 		badMethod(w)
 		return
 	}
-	ids := make([]string, 0, len(s.volumes))
-	for id := range s.volumes {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := fakekit.SortedKeys(s.volumes)
 	out := []map[string]any{}
 	for _, id := range ids {
 		v := s.volumes[id]
@@ -78,11 +75,7 @@ func (s *Server) handleBlockStorage(w http.ResponseWriter, r *http.Request) {
 
 // listImages answers "List images details" (guide 1.2.6.11).
 func (s *Server) listImages(w http.ResponseWriter) {
-	ids := make([]string, 0, len(s.images))
-	for id := range s.images {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := fakekit.SortedKeys(s.images)
 	out := []map[string]any{}
 	for _, id := range ids {
 		im := s.images[id]

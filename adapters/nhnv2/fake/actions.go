@@ -23,12 +23,31 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	for k, v := range body {
 		name, arg = k, v
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
+	s.onServer(w, r, func(sv *server) { s.act(w, sv, name, arg) })
+}
+
+// taskActions are the actions that only run a task: from one of the
+// statuses in from, the server shows task state task for the action delay,
+// then is status with power state power (1 running, 4 shut down).
+var taskActions = map[string]struct {
+	from         []string
+	task, status string
+	power        int
+}{
+	"os-start": {[]string{"SHUTOFF"}, "powering-on", "ACTIVE", 1},
+	"os-stop":  {[]string{"ACTIVE", "ERROR"}, "powering-off", "SHUTOFF", 4},
+	"shelve":   {[]string{"ACTIVE"}, "shelving", "SHELVED_OFFLOADED", 4},
+	"unshelve": {[]string{"SHELVED_OFFLOADED"}, "unshelving", "ACTIVE", 1},
+}
+
+// becomes is the step that ends a task: the server is status with power
+// state power and no task state.
+func becomes(status string, power int) func(*server) {
+	return func(sv *server) { sv.Status, sv.TaskState, sv.PowerState = status, "", power }
+}
+
+// act runs the action name (argument arg) on sv; the caller holds s.mu.
+func (s *Server) act(w http.ResponseWriter, sv *server, name string, arg json.RawMessage) {
 	// Nova refuses any action while another task runs or the server builds.
 	busy := func() bool {
 		if sv.TaskState != "" {
@@ -49,19 +68,15 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.opt.ActionDelay
 	now := s.opt.Now()
+	if t, ok := taskActions[name]; ok {
+		if need(t.from...) {
+			sv.TaskState, sv.Updated = t.task, now
+			s.schedule(sv, d, becomes(t.status, t.power))
+			w.WriteHeader(http.StatusAccepted)
+		}
+		return
+	}
 	switch name {
-	case "os-start":
-		if !need("SHUTOFF") {
-			return
-		}
-		sv.TaskState, sv.Updated = "powering-on", now
-		s.schedule(sv, d, func(sv *server) { sv.Status, sv.TaskState, sv.PowerState = "ACTIVE", "", 1 })
-	case "os-stop":
-		if !need("ACTIVE", "ERROR") {
-			return
-		}
-		sv.TaskState, sv.Updated = "powering-off", now
-		s.schedule(sv, d, func(sv *server) { sv.Status, sv.TaskState, sv.PowerState = "SHUTOFF", "", 4 })
 	case "reboot":
 		var a struct {
 			Type string `json:"type"`
@@ -82,7 +97,7 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 			sv.Status, sv.TaskState = "HARD_REBOOT", "rebooting_hard"
 		}
 		sv.Updated = now
-		s.schedule(sv, d, func(sv *server) { sv.Status, sv.TaskState, sv.PowerState = "ACTIVE", "", 1 })
+		s.schedule(sv, d, becomes("ACTIVE", 1))
 	case "resize":
 		var a struct {
 			FlavorRef string `json:"flavorRef"`
@@ -115,20 +130,6 @@ func (s *Server) handleAction(w http.ResponseWriter, r *http.Request) {
 					sv.Status, sv.PowerState = "ACTIVE", 1
 				}
 			})
-	case "shelve":
-		if !need("ACTIVE") {
-			return
-		}
-		sv.TaskState, sv.Updated = "shelving", now
-		s.schedule(sv, d, func(sv *server) {
-			sv.Status, sv.TaskState, sv.PowerState = "SHELVED_OFFLOADED", "", 4
-		})
-	case "unshelve":
-		if !need("SHELVED_OFFLOADED") {
-			return
-		}
-		sv.TaskState, sv.Updated = "unshelving", now
-		s.schedule(sv, d, func(sv *server) { sv.Status, sv.TaskState, sv.PowerState = "ACTIVE", "", 1 })
 	case "createImage":
 		var a struct {
 			Name     string            `json:"name"`
@@ -210,35 +211,27 @@ func (s *Server) handleListAttachments(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	vols := s.attachedVolumes(sv.ID)
-	vols = vols[min(offset, len(vols)):]
-	vols = vols[:min(limit, len(vols))]
-	out := []any{}
-	for _, v := range vols {
-		out = append(out, renderAttachment(v, sv.ID))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"volumeAttachments": out})
+	s.onServer(w, r, func(sv *server) {
+		vols := s.attachedVolumes(sv.ID)
+		vols = vols[min(offset, len(vols)):]
+		vols = vols[:min(limit, len(vols))]
+		out := []any{}
+		for _, v := range vols {
+			out = append(out, renderAttachment(v, sv.ID))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"volumeAttachments": out})
+	})
 }
 
 func (s *Server) handleGetAttachment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	v := s.volumes[r.PathValue("volume")]
-	if v == nil || v.AttachedTo != sv.ID {
-		notFound(w, "Instance %s is not attached to volume %s.", sv.ID, r.PathValue("volume"))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"volumeAttachment": renderAttachment(v, sv.ID)})
+	s.onServer(w, r, func(sv *server) {
+		v := s.volumes[r.PathValue("volume")]
+		if v == nil || v.AttachedTo != sv.ID {
+			notFound(w, "Instance %s is not attached to volume %s.", sv.ID, r.PathValue("volume"))
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"volumeAttachment": renderAttachment(v, sv.ID)})
+	})
 }
 
 func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
@@ -254,59 +247,51 @@ func (s *Server) handleAttach(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Invalid input for field/attribute volumeAttachment.")
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	vid := req.VolumeAttachment.VolumeID
-	v := s.volumes[vid]
-	if v == nil {
-		notFound(w, "Volume %s could not be found.", vid)
-		return
-	}
-	if sv.Status == "BUILD" || sv.TaskState != "" {
-		conflict(w, "Cannot 'attach_volume' instance %s while it is in vm_state %s", sv.ID, vmState(sv))
-		return
-	}
-	if v.AttachedTo != "" {
-		conflict(w, "Volume %s is in-use: it is already attached to instance %s.", vid, v.AttachedTo)
-		return
-	}
-	used := map[string]bool{}
-	for _, o := range s.attachedVolumes(sv.ID) {
-		used[o.Device] = true
-	}
-	dev := ""
-	for c := 'b'; c <= 'z'; c++ {
-		if d := fmt.Sprintf("/dev/vd%c", c); !used[d] {
-			dev = d
-			break
+	s.onServer(w, r, func(sv *server) {
+		vid := req.VolumeAttachment.VolumeID
+		v := s.volumes[vid]
+		if v == nil {
+			notFound(w, "Volume %s could not be found.", vid)
+			return
 		}
-	}
-	v.AttachedTo, v.Device = sv.ID, dev
-	sv.Updated = s.opt.Now()
-	writeJSON(w, http.StatusOK, map[string]any{"volumeAttachment": renderAttachment(v, sv.ID)})
+		if sv.Status == "BUILD" || sv.TaskState != "" {
+			conflict(w, "Cannot 'attach_volume' instance %s while it is in vm_state %s", sv.ID, vmState(sv))
+			return
+		}
+		if v.AttachedTo != "" {
+			conflict(w, "Volume %s is in-use: it is already attached to instance %s.", vid, v.AttachedTo)
+			return
+		}
+		used := map[string]bool{}
+		for _, o := range s.attachedVolumes(sv.ID) {
+			used[o.Device] = true
+		}
+		dev := ""
+		for c := 'b'; c <= 'z'; c++ {
+			if d := fmt.Sprintf("/dev/vd%c", c); !used[d] {
+				dev = d
+				break
+			}
+		}
+		v.AttachedTo, v.Device = sv.ID, dev
+		sv.Updated = s.opt.Now()
+		writeJSON(w, http.StatusOK, map[string]any{"volumeAttachment": renderAttachment(v, sv.ID)})
+	})
 }
 
 func (s *Server) handleDetach(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	v := s.volumes[r.PathValue("volume")]
-	if v == nil || v.AttachedTo != sv.ID {
-		notFound(w, "Volume %s is not attached to instance %s.", r.PathValue("volume"), sv.ID)
-		return
-	}
-	if v.Root {
-		badRequest(w, "Can't detach root device volume")
-		return
-	}
-	v.AttachedTo, v.Device = "", ""
-	sv.Updated = s.opt.Now()
-	w.WriteHeader(http.StatusAccepted)
+	s.onServer(w, r, func(sv *server) {
+		v := s.volumes[r.PathValue("volume")]
+		if v == nil || v.AttachedTo != sv.ID {
+			notFound(w, "Volume %s is not attached to instance %s.", r.PathValue("volume"), sv.ID)
+			return
+		}
+		if v.Root {
+			badRequest(w, "Can't detach root device volume")
+			return
+		}
+		v.AttachedTo, v.Device = "", ""
+		sv.Updated = s.opt.Now()
+		w.WriteHeader(http.StatusAccepted)
+	})
 }

@@ -1,9 +1,7 @@
 package fake
 
 import (
-	"cmp"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -74,13 +72,8 @@ func (s *Server) handleZones(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListKeypairs(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kps := make([]*keypair, 0, len(s.keypairs))
-	for _, k := range s.keypairs {
-		kps = append(kps, k)
-	}
-	slices.SortFunc(kps, func(a, b *keypair) int { return cmp.Compare(a.Name, b.Name) })
 	out := []any{}
-	for _, k := range kps {
+	for _, k := range fakekit.SortedValues(s.keypairs) {
 		out = append(out, map[string]any{"keypair": map[string]any{
 			"public_key": k.PublicKey, "name": k.Name, "fingerprint": k.Fingerprint,
 		}})

@@ -1,13 +1,14 @@
 package fake
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/computegw/computegw/internal/fakekit"
 )
 
 // The OpenStack services beside Nova that an NHN Cloud token's catalog
@@ -76,11 +77,7 @@ func (s *Server) handleGlanceList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.images))
-	for id := range s.images {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := fakekit.SortedKeys(s.images)
 	if m := q.Get("marker"); m != "" {
 		i, found := slices.BinarySearch(ids, m)
 		if !found {
@@ -156,11 +153,7 @@ func SecurityGroupID(name string) string {
 func (s *Server) handleNeutronSecurityGroups(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names := make([]string, 0, len(s.secGroups))
-	for n := range s.secGroups {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := fakekit.SortedKeys(s.secGroups)
 	out := []any{}
 	for _, n := range names {
 		desc := ""
@@ -178,13 +171,8 @@ func (s *Server) handleNeutronSecurityGroups(w http.ResponseWriter, r *http.Requ
 func (s *Server) handleCinderVolumes(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	vols := make([]*volume, 0, len(s.volumes))
-	for _, v := range s.volumes {
-		vols = append(vols, v)
-	}
-	slices.SortFunc(vols, func(a, b *volume) int { return cmp.Compare(a.ID, b.ID) })
 	out := []any{}
-	for _, v := range vols {
+	for _, v := range fakekit.SortedValues(s.volumes) {
 		status, atts, zone := "available", []any{}, ZoneA
 		if v.AttachedTo != "" {
 			status = "in-use"

@@ -176,29 +176,31 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /v2.0/tokens", s.handleTokens)
 
-	c := func(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	// The compute API, under /v2/{tenant} and behind the token check.
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /servers":                                        s.handleListServers(false),
+		"GET /servers/detail":                                 s.handleListServers(true),
+		"POST /servers":                                       s.handleCreateServer,
+		"GET /servers/{id}":                                   s.handleGetServer,
+		"PUT /servers/{id}":                                   s.handleUpdateServer,
+		"DELETE /servers/{id}":                                s.handleDeleteServer,
+		"POST /servers/{id}/action":                           s.handleAction,
+		"GET /servers/{id}/os-volume_attachments":             s.handleListAttachments,
+		"POST /servers/{id}/os-volume_attachments":            s.handleAttach,
+		"GET /servers/{id}/os-volume_attachments/{volume}":    s.handleGetAttachment,
+		"DELETE /servers/{id}/os-volume_attachments/{volume}": s.handleDetach,
+		"GET /flavors":                                        s.handleListFlavors(false),
+		"GET /flavors/detail":                                 s.handleListFlavors(true),
+		"GET /flavors/{id}":                                   s.handleGetFlavor,
+		"GET /os-availability-zone":                           s.handleZones,
+		"GET /os-keypairs":                                    s.handleListKeypairs,
+		"POST /os-keypairs":                                   s.handleCreateKeypair,
+		"GET /os-keypairs/{name}":                             s.handleGetKeypair,
+		"DELETE /os-keypairs/{name}":                          s.handleDeleteKeypair,
+	} {
 		method, path, _ := strings.Cut(pattern, " ")
 		m.HandleFunc(method+" /v2/{tenant}"+path, s.authenticated(h))
 	}
-	c("GET /servers", s.handleListServers(false))
-	c("GET /servers/detail", s.handleListServers(true))
-	c("POST /servers", s.handleCreateServer)
-	c("GET /servers/{id}", s.handleGetServer)
-	c("PUT /servers/{id}", s.handleUpdateServer)
-	c("DELETE /servers/{id}", s.handleDeleteServer)
-	c("POST /servers/{id}/action", s.handleAction)
-	c("GET /servers/{id}/os-volume_attachments", s.handleListAttachments)
-	c("POST /servers/{id}/os-volume_attachments", s.handleAttach)
-	c("GET /servers/{id}/os-volume_attachments/{volume}", s.handleGetAttachment)
-	c("DELETE /servers/{id}/os-volume_attachments/{volume}", s.handleDetach)
-	c("GET /flavors", s.handleListFlavors(false))
-	c("GET /flavors/detail", s.handleListFlavors(true))
-	c("GET /flavors/{id}", s.handleGetFlavor)
-	c("GET /os-availability-zone", s.handleZones)
-	c("GET /os-keypairs", s.handleListKeypairs)
-	c("POST /os-keypairs", s.handleCreateKeypair)
-	c("GET /os-keypairs/{name}", s.handleGetKeypair)
-	c("DELETE /os-keypairs/{name}", s.handleDeleteKeypair)
 	s.discoveryRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, http.StatusNotFound, "itemNotFound", "The resource could not be found.")

@@ -108,6 +108,16 @@ func (s *Server) pathServer(w http.ResponseWriter, r *http.Request) *server {
 	return sv
 }
 
+// onServer serves a request about the server in the path: h runs under the
+// lock with that server, advanced to now; a missing server is 404.
+func (s *Server) onServer(w http.ResponseWriter, r *http.Request, h func(sv *server)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sv := s.pathServer(w, r); sv != nil {
+		h(sv)
+	}
+}
+
 func (s *Server) removeServer(sv *server) {
 	delete(s.servers, sv.ID)
 	// Nova keeps deleted servers: a list with changes-since shows them as
@@ -370,13 +380,9 @@ func parseNovaTime(v string) (time.Time, error) {
 }
 
 func (s *Server) handleGetServer(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"server": s.render(sv, true)})
+	s.onServer(w, r, func(sv *server) {
+		writeJSON(w, http.StatusOK, map[string]any{"server": s.render(sv, true)})
+	})
 }
 
 func (s *Server) handleUpdateServer(w http.ResponseWriter, r *http.Request) {
@@ -392,37 +398,29 @@ func (s *Server) handleUpdateServer(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Invalid input for field/attribute server.")
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	if n := req.Server.Name; n != nil {
-		if *n == "" || utf8.RuneCountInString(*n) > 255 {
-			badRequest(w, "Invalid input for field/attribute name.")
-			return
+	s.onServer(w, r, func(sv *server) {
+		if n := req.Server.Name; n != nil {
+			if *n == "" || utf8.RuneCountInString(*n) > 255 {
+				badRequest(w, "Invalid input for field/attribute name.")
+				return
+			}
+			sv.Name = *n
+			sv.Updated = s.opt.Now()
 		}
-		sv.Name = *n
-		sv.Updated = s.opt.Now()
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"server": s.render(sv, true)})
+		writeJSON(w, http.StatusOK, map[string]any{"server": s.render(sv, true)})
+	})
 }
 
 func (s *Server) handleDeleteServer(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sv := s.pathServer(w, r)
-	if sv == nil {
-		return
-	}
-	if sv.TaskState != "deleting" {
-		sv.steps.Clear()
-		sv.TaskState = "deleting"
-		sv.Updated = s.opt.Now()
-		s.schedule(sv, s.opt.DeleteDelay, func(sv *server) { s.removeServer(sv) })
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.onServer(w, r, func(sv *server) {
+		if sv.TaskState != "deleting" {
+			sv.steps.Clear()
+			sv.TaskState = "deleting"
+			sv.Updated = s.opt.Now()
+			s.schedule(sv, s.opt.DeleteDelay, func(sv *server) { s.removeServer(sv) })
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 type createRequest struct {

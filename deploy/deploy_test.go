@@ -455,23 +455,33 @@ func secretValue(secret, key string) string {
 	return "test-value-of-" + secret + "-" + key + "-0123456789abcdef"
 }
 
-// walkConfigRefs calls f for every key ending in _env or _file in a config
-// document, with the value node.
-func walkConfigRefs(n *yaml.Node, f func(key string, v *yaml.Node)) {
+// walkMappings calls f for every key and value of every mapping in a YAML
+// tree, with the key's dotted path (".auth.jwt.issuer"; a sequence's
+// items keep the sequence's path), before walking into the value.
+func walkMappings(n *yaml.Node, path string, f func(path string, k, v *yaml.Node)) {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			walkConfigRefs(c, f)
+			walkMappings(c, path, f)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if strings.HasSuffix(k.Value, "_env") || strings.HasSuffix(k.Value, "_file") {
-				f(k.Value, v)
-			}
-			walkConfigRefs(v, f)
+			p := path + "." + k.Value
+			f(p, k, v)
+			walkMappings(v, p, f)
 		}
 	}
+}
+
+// walkConfigRefs calls f for every key ending in _env or _file in a config
+// document, with the value node.
+func walkConfigRefs(n *yaml.Node, f func(key string, v *yaml.Node)) {
+	walkMappings(n, "", func(_ string, k, v *yaml.Node) {
+		if strings.HasSuffix(k.Value, "_env") || strings.HasSuffix(k.Value, "_file") {
+			f(k.Value, v)
+		}
+	})
 }
 
 // isGatewayConfig reports whether a ConfigMap value is a computegw config
@@ -881,15 +891,17 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 		name string
 		p    *k8sProbe
 	}
-	probes := []probe{{"readinessProbe", c.ReadinessProbe}, {"livenessProbe", c.LivenessProbe}, {"startupProbe", c.StartupProbe}}
 	if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 		t.Errorf("the container needs a readinessProbe and a livenessProbe")
 	}
+	var probes []probe // those the container has, checked here and run below
+	for _, pr := range []probe{{"readinessProbe", c.ReadinessProbe}, {"livenessProbe", c.LivenessProbe}, {"startupProbe", c.StartupProbe}} {
+		if pr.p != nil {
+			probes = append(probes, pr)
+		}
+	}
 	for _, pr := range probes {
 		p := pr.p
-		if p == nil {
-			continue
-		}
 		switch {
 		case p.HTTPGet != nil:
 			if port := resolvePort(pr.name, p.HTTPGet.Port); port != httpPort {
@@ -1015,9 +1027,6 @@ func checkGatewayContainer(t *testing.T, m *k8sManifest, d *dockerfile, w *k8sWo
 	defer conn.Close()
 	for _, pr := range probes {
 		p := pr.p
-		if p == nil {
-			continue
-		}
 		switch {
 		case p.HTTPGet != nil:
 			res, err := client.Get(scheme + "://" + g.httpAddr + p.HTTPGet.Path)

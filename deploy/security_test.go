@@ -57,24 +57,11 @@ func realisticSecret(secret, key string) (string, bool) {
 func localIssuer(t *testing.T, doc *yaml.Node, lines []string) *authtest.Provider {
 	t.Helper()
 	var issuer *yaml.Node
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode, yaml.SequenceNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := path + "." + n.Content[i].Value
-				if k == ".auth.jwt.issuer" {
-					issuer = n.Content[i+1]
-				}
-				walk(n.Content[i+1], k)
-			}
+	walkMappings(doc, "", func(path string, _, v *yaml.Node) {
+		if path == ".auth.jwt.issuer" {
+			issuer = v
 		}
-	}
-	walk(doc, "")
+	})
 	if issuer == nil {
 		return nil
 	}

@@ -141,6 +141,71 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestSectionErrors: a section's bad value is one *config.Error on the key
+// at fault, saying what is wrong, on one line and without the secret.
+func TestSectionErrors(t *testing.T) {
+	const jwtAuth = "auth:\n  jwt: {issuer: https://idp.example.com, audience: computegw}\n"
+	e := env(map[string]string{"NHN_API_PASSWORD": secretValue, "TOAST_API_PASSWORD": secretValue, "K5_PASSWORD": secretValue, "REDIS_PASSWORD": secretValue})
+	for _, c := range []struct{ doc, key, says string }{
+		// limits and shutdown_delay
+		{"limits: 1MiB\n", "limits", "mapping"},
+		{"limits:\n  max_body: 1\n", "limits.max_body", "unknown key"},
+		{"limits:\n  max_request_bytes: 1MB\n", "limits.max_request_bytes", "KiB, MiB, GiB"},
+		{"limits:\n  max_request_bytes: 10\n", "limits.max_request_bytes", "at least 1024 bytes"},
+		{"limits:\n  max_request_bytes: 64MiB\n", "limits.max_inflight_request_bytes", "below max_request_bytes"},
+		{"limits:\n  max_inflight_calls: 0\n", "limits.max_inflight_calls", "whole number"},
+		{"limits:\n  watch_streams_per_caller: many\n", "limits.watch_streams_per_caller", "whole number"},
+		{"limits:\n  read_timeout: forever\n", "limits.read_timeout", "Go duration"},
+		{"limits:\n  read_timeout: 1s\n", "limits.read_header_timeout", "over read_timeout"},
+		{"limits:\n  write_timeout: 10s\n", "limits.write_timeout", "does not exceed clouds[0].timeout"},
+		{"shutdown_delay: soon\n", "shutdown_delay", "Go duration"},
+		// state
+		{"state: redis\n", "state", "mapping"},
+		{"state: {}\n", "state.redis", "required"},
+		{"state:\n  memcached: {}\n", "state.memcached", "unknown key"},
+		{"state:\n  redis:\n    username: u\n", "state.redis.address", "required"},
+		{"state:\n  redis:\n    address: redis\n", "state.redis.address", "host:port"},
+		{"state:\n  redis:\n    address: redis:http\n", "state.redis.address", "host:port"},
+		{"state:\n  redis:\n    address: r:6379\n    db: 2\n", "state.redis.db", "unknown key"},
+		{"state:\n  redis:\n    address: r:6379\n    tls: maybe\n", "state.redis.tls", "true or false"},
+		{"state:\n  redis:\n    address: r:6379\n    key_prefix: \"\"\n", "state.redis.key_prefix", "empty"},
+		{"state:\n  redis:\n    address: r:6379\n    password: " + secretValue + "\n", "state.redis.password", "password_env or password_file"},
+		{"state:\n  redis:\n    address: r:6379\n    password_env: UNSET_REDIS_PW\n", "state.redis.password_env", "not set"},
+		{"state:\n  redis:\n    address: r:6379\n    password_file: /nonexistent/pw\n", "state.redis.password_file", "cannot read"},
+		{"state:\n  redis:\n    address: r:6379\n    password_env: REDIS_PASSWORD\n    password_file: /x\n", "state.redis.password_file", "only one"},
+		// tls, auth and policy
+		{"tls:\n  cert_file: a\n  key_file: b\n  ca_file: c\n", "tls.ca_file", "unknown key"},
+		{"tls:\n  cert_file: a\n", "tls.key_file", "required"},
+		{"auth:\n  jwt: {issuer: https://i, audience: a, jwks: x}\n", "auth.jwt.jwks", "unknown key"},
+		{"auth:\n  jwt: {audience: a}\n", "auth.jwt.issuer", "required"},
+		{"auth:\n  jwt: {issuer: https://i}\n", "auth.jwt.audience", "required"},
+		{"auth:\n  jwt: {issuer: https://i, audience: a, jwks_file: f, jwks_url: https://u}\n", "auth.jwt.jwks_url", "only one"},
+		{"auth:\n  jwt: {issuer: not-a-url, audience: a}\n", "auth.jwt.issuer", "not an http(s) URL"},
+		{"auth:\n  allow_unauthenticated: maybe\n", "auth.allow_unauthenticated", "true or false"},
+		{"auth:\n  allow_unauthenticated: false\n", "auth", "no way to authenticate"},
+		{"auth:\n  oidc: {}\n", "auth.oidc", "unknown key"},
+		{jwtAuth + "policy:\n  - principals: [group:x]\n    clouds: ['*']\n    role: superuser\n", "policy[0].role", `unknown role "superuser"`},
+		{jwtAuth + "policy:\n  - principals: [group:x]\n    clouds: [nhn-kr2]\n    role: viewer\n", "policy[0].clouds[0]", `unknown cloud "nhn-kr2"`},
+		{jwtAuth + "policy:\n  - principals: []\n    clouds: ['*']\n    role: viewer\n", "policy[0].principals", "at least one principal"},
+		{jwtAuth + "policy:\n  - clouds: ['*']\n    role: viewer\n", "policy[0].principals", "at least one principal"},
+		{jwtAuth + "policy:\n  - principals: [alice]\n    clouds: ['*']\n    role: viewer\n", "policy[0].principals[0]", "not a principal"},
+		{jwtAuth + "policy:\n  - principals: [user:a]\n    clouds: []\n    role: viewer\n", "policy[0].clouds", "required"},
+		{jwtAuth + "policy:\n  - principals: [user:a]\n    clouds: ['*']\n", "policy[0].role", "required"},
+		{jwtAuth + "policy:\n  - principals: [user:a]\n    clouds: ['*']\n    role: viewer\n    when: always\n", "policy[0].when", "unknown key"},
+		{"policy:\n  - principals: [user:a]\n    clouds: ['*']\n    role: viewer\n", "policy", "add an auth section"},
+	} {
+		_, err := config.Parse([]byte(valid+c.doc), e, dialects.All)
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Key != c.key || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%q:\n got %v\nwant an error on %s saying %q", c.doc, err, c.key, c.says)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, secretValue) {
+			t.Errorf("%q: error %q is not one line without the secret", c.doc, msg)
+		}
+	}
+}
+
 func TestSecretFileAndInlineWarning(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(secretFile, []byte(secretValue+"\n"), 0o600); err != nil {

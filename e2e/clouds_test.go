@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -42,17 +41,6 @@ func startFakes(t *testing.T) (*nhnfake.Server, *toastfake.Server, *k5fake.Serve
 	k5 := k5fake.NewServer(k5fake.Options{SeedInstances: true})
 	t.Cleanup(k5.Close)
 	return nhn, toast, k5
-}
-
-// closedPort is a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // vendorProxy is a reverse proxy in front of the fake vendor at target,

@@ -7,6 +7,7 @@ import (
 	nhnfake "github.com/computegw/computegw/adapters/nhnv2/fake"
 	toastfake "github.com/computegw/computegw/adapters/toastv1/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
+	"github.com/computegw/computegw/internal/faulttest"
 )
 
 // TestCrossCloudListSaysWhy: a clouds/- answer names, next to each
@@ -16,7 +17,7 @@ func TestCrossCloudListSaysWhy(t *testing.T) {
 	defer nhn.Close()
 	cfg := "\nclouds:\n" + nhnInline("good", nhn.URL, nhnfake.DemoPassword) +
 		nhnInline("wrong-password", nhn.URL, "not-the-password") +
-		nhnInline("gone", "http://"+closedPort(t), "x", "username", "someone", "timeout", "3s")
+		nhnInline("gone", "http://"+faulttest.ClosedAddr(), "x", "username", "someone", "timeout", "3s")
 	g := start(t, nil, "--config", writeFile(t, "why.yaml", cfg))
 
 	res, err := g.client.ListInstances(ctx(t), &pb.ListInstancesRequest{Parent: "clouds/-"})

@@ -21,6 +21,7 @@ import (
 	k5fake "github.com/computegw/computegw/adapters/k5/fake"
 	pb "github.com/computegw/computegw/gen/computegw/v1"
 	"github.com/computegw/computegw/internal/eventually"
+	"github.com/computegw/computegw/internal/faulttest"
 )
 
 // pinnedMetrics are the metrics the gateway promises (README.md, Metrics):
@@ -203,7 +204,7 @@ func TestMetrics(t *testing.T) {
 	cfg := "admin_addr: 127.0.0.1:0\nclouds:\n" +
 		nhnEntry("nhn-kr1", nhn.URL) + toastEntry("toast", toast.URL) + k5Entry("k5-uk1", k5.URL, "zones", "["+k5fake.ZoneA+"]") +
 		nhnEntry("nhn-bad", nhn.URL, "password_env", "E2E_BAD_PASSWORD") +
-		k5Entry("k5-down", "http://"+closedPort(t), "timeout", "5s")
+		k5Entry("k5-down", "http://"+faulttest.ClosedAddr(), "timeout", "5s")
 	g := start(t, demoPasswords("E2E_BAD_PASSWORD="+badPassword), "--config", writeFile(t, "computegw.yaml", cfg))
 	admin := g.adminAddr(t)
 	c := ctx(t)

@@ -3,7 +3,6 @@ package backendhttp
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/computegw/computegw/driver"
+	"github.com/computegw/computegw/internal/faulttest"
 )
 
 // counting counts the attempts that reach the real transport.
@@ -45,21 +45,11 @@ func get(t *testing.T, c *http.Client, ctx context.Context, url string) (*http.R
 	return res, err
 }
 
-func closedURL(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/v2/servers"
-}
-
 func TestBreakerOpensAfterConsecutiveTransportFailures(t *testing.T) {
 	var states []int
 	var mu sync.Mutex
 	c, base, g := guardedClient(Policy{Retries: -1, BreakerOpen: time.Minute, OnState: func(s int) { mu.Lock(); states = append(states, s); mu.Unlock() }})
-	url := closedURL(t)
+	url := "http://" + faulttest.ClosedAddr() + "/v2/servers"
 	for i := range DefaultBreakerFailures {
 		if _, err := get(t, c, context.Background(), url); err == nil || errors.As(err, new(*OpenError)) {
 			t.Fatalf("call %d: %v, want a refused connection", i+1, err)

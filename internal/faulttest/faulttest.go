@@ -38,8 +38,9 @@ type Transport struct {
 // Hits reports how many requests were faulted.
 func (t *Transport) Hits() int { return int(t.hits.Load()) }
 
-// closedAddr is a loopback address nothing listens on.
-func closedAddr() string {
+// ClosedAddr is a loopback host:port nothing listens on (a port just
+// released), for a backend that refuses connections.
+func ClosedAddr() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
@@ -58,7 +59,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	switch t.Fault {
 	case Refuse:
 		r2 := r.Clone(r.Context())
-		r2.URL.Host = closedAddr()
+		r2.URL.Host = ClosedAddr()
 		r2.Host = ""
 		return t.Base.RoundTrip(r2)
 	case Answer503:
